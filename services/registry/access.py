@@ -1,0 +1,67 @@
+"""Who may read and write which registry records (API.md, "Who may do what").
+
+Reads follow the caller's region scope; a record outside it is reported as not found. Writes follow
+the role: admin everything, department the domains it leads, city/county operators their scope,
+viewers nothing, and other services only the calls they need (metrics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy import select
+
+from services.registry.models import Department
+from shared.auth import Principal, Role
+from shared.context import PrincipalDep
+from shared.db import SessionDep
+from shared.errors import Forbidden, NotFound
+from shared.regions import covers
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    principal: Principal
+    led_domains: frozenset[str]
+
+    def can_read(self, region_code: str) -> bool:
+        return self.principal.can_read_region(region_code)
+
+    def require_readable(self, region_code: str, what: str = "记录") -> None:
+        if not self.can_read(region_code):
+            raise NotFound(f"{what}不存在")
+
+    def require_entity_write(self, region_code: str, domain: str) -> None:
+        """Raise unless the caller may write an entity in `region_code` and `domain`."""
+        p = self.principal
+        if p.role is Role.admin:
+            return
+        if p.role in (Role.viewer, Role.service):
+            raise Forbidden("当前角色不能修改名单对象", code="role_read_only")
+        if not covers(p.region, region_code):
+            raise Forbidden("目标地区不在您的辖区范围内", code="region_out_of_scope")
+        if p.role is Role.department and domain not in self.led_domains:
+            raise Forbidden("部门只能修改其牵头领域的对象", code="domain_not_led")
+
+    def require_region_write(self, region_code: str) -> None:
+        """Raise unless the caller may write region-scoped reference data (parks, persons, departments)."""
+        p = self.principal
+        if p.role is Role.admin:
+            return
+        if p.role not in (Role.city, Role.county, Role.department):
+            raise Forbidden("当前角色不能修改该数据", code="role_read_only")
+        if not covers(p.region, region_code):
+            raise Forbidden("目标地区不在您的辖区范围内", code="region_out_of_scope")
+
+
+async def access(principal: PrincipalDep, session: SessionDep) -> Access:
+    domains: frozenset[str] = frozenset()
+    if principal.role is Role.department and principal.department:
+        found = await session.scalar(select(Department.domains).where(Department.code == principal.department))
+        domains = frozenset(found or ())
+    return Access(principal, domains)
+
+
+AccessDep = Annotated[Access, Depends(access)]

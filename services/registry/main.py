@@ -1,0 +1,38 @@
+"""The registry service: the programme's lists (名单) and their reference data. Port 8001."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.registry.models import SCHEMA, tables
+from services.registry.reference.router import router as reference_router
+from services.registry.settings import Settings
+from shared.app import create_service_app
+
+DESCRIPTION = """
+湖南省产业发展“万千百”工程 **名单库**：省、市、县三级的产业、企业、项目名单，及其级别、目标层级、
+地区、领域、培育路径、产业链、园区、牵头部门与责任人、指标、目标与动态调整，以及参考数据。
+
+The registry of Hunan's 万千百 programme: industries, enterprises and projects at province, city and
+county level, their roster and its adjustments, metrics, targets and progress, and reference data.
+
+Conventions: bearer JWT on every `/api/v1` route; errors are `application/problem+json` with a stable
+`code`; lists page by cursor (`limit`, `cursor` → `next_cursor`); `PATCH`/`DELETE` need `If-Match`;
+creating `POST`s accept `Idempotency-Key`. Money is decimal 亿元.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_service_app(
+        service="registry",
+        schema=SCHEMA,
+        title="万千百 registry（名单库）",
+        description=DESCRIPTION,
+        settings=settings,
+        tables=tables,
+        routers=[reference_router],
+        upload_path_suffixes=("/imports",),
+        engine=engine,
+    )

@@ -1,0 +1,185 @@
+"""Reference data as declared resources: one generic CRUD serves departments, chains, parks, persons."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import RowMapping, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import Access
+from services.registry.models import Chain, Department, Enterprise, Park, Person, Region
+from shared.errors import Invalid
+from shared.regions import covers
+from shared.schemas.common import RegionCode
+from shared.schemas.enums import Level, ParkGrade
+from shared.schemas.registry import (
+    ChainCreate,
+    ChainRead,
+    ChainUpdate,
+    DepartmentCreate,
+    DepartmentRead,
+    DepartmentUpdate,
+    ParkCreate,
+    ParkRead,
+    ParkUpdate,
+    PersonCreate,
+    PersonRead,
+    PersonUpdate,
+)
+
+Check = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[None]]
+
+
+class _Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str | None = Field(default=None, max_length=100, description="名称包含的文字")
+    sort: str | None = Field(default=None, description="排序字段，前加 - 为倒序")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class DepartmentFilters(_Filters):
+    level: Level | None = None
+    region: RegionCode | None = Field(default=None, description="含下级地区")
+
+
+class ChainFilters(_Filters):
+    group_name: str | None = Field(default=None, max_length=200)
+
+
+class ParkFilters(_Filters):
+    grade: ParkGrade | None = None
+    five_good: bool | None = None
+    region: RegionCode | None = Field(default=None, description="含下级地区")
+
+
+class PersonFilters(_Filters):
+    department_id: uuid.UUID | None = None
+    region: RegionCode | None = Field(default=None, description="含下级地区")
+
+
+@dataclass(frozen=True)
+class ReferenceResource:
+    path: str  # plural, kebab-case: "parks"
+    resource_type: str  # singular, for audit and feed: "park"
+    label: str  # Chinese, for messages: "园区"
+    table: Table
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    unique: tuple[tuple[str, ...], ...]  # unique keys: a clash is a 409 naming the existing record
+    filters: type[_Filters]
+    sort_columns: tuple[str, ...] = ("name", "created_at", "updated_at")
+    admin_only: bool = False  # otherwise region-scoped writers (city/county/department) may write
+    checks: tuple[Check, ...] = ()
+    to_read: Callable[[RowMapping, Access], BaseModel] | None = None
+
+    def render(self, row: RowMapping, access: Access) -> BaseModel:
+        if self.to_read is not None:
+            return self.to_read(row, access)
+        return self.read.model_validate(dict(row))
+
+
+async def region_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    code = values.get("region_code")
+    if code is not None and await session.scalar(select(Region.code).where(Region.code == code)) is None:
+        raise Invalid.field("region_code", f"行政区划代码 {code} 不是湖南省的有效代码", "region_unknown")
+
+
+async def department_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    dept = values.get("department_id")
+    if dept is not None and await session.scalar(select(Department.id).where(Department.id == dept)) is None:
+        raise Invalid.field("department_id", "部门不存在", "department_unknown")
+
+
+async def master_enterprise_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    ent = values.get("master_enterprise_id")
+    if (
+        ent is not None
+        and await session.scalar(select(Enterprise.entity_id).where(Enterprise.entity_id == ent)) is None
+    ):
+        raise Invalid.field("master_enterprise_id", "链主企业不存在", "enterprise_unknown")
+
+
+def _mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = phone.strip()
+    return digits[:3] + "*" * max(len(digits) - 7, 1) + digits[-4:] if len(digits) > 7 else "*" * len(digits)
+
+
+def _mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return email
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def person_read(row: RowMapping, access: Access) -> BaseModel:
+    """Contact details in full only to callers whose scope covers the person's region."""
+    data = dict(row)
+    full = access.principal.is_admin or covers(access.principal.region, row["region_code"])
+    if not full:
+        data["phone"] = _mask_phone(data["phone"])
+        data["email"] = _mask_email(data["email"])
+    data["masked"] = not full
+    return PersonRead.model_validate(data)
+
+
+DEPARTMENTS = ReferenceResource(
+    path="departments",
+    resource_type="department",
+    label="部门",
+    table=Department.__table__,  # type: ignore[arg-type]
+    create=DepartmentCreate,
+    update=DepartmentUpdate,
+    read=DepartmentRead,
+    unique=(("code",), ("name",)),
+    filters=DepartmentFilters,
+    checks=(region_exists,),
+)
+CHAINS = ReferenceResource(
+    path="chains",
+    resource_type="chain",
+    label="产业链",
+    table=Chain.__table__,  # type: ignore[arg-type]
+    create=ChainCreate,
+    update=ChainUpdate,
+    read=ChainRead,
+    unique=(("name", "group_name"),),
+    filters=ChainFilters,
+    admin_only=True,
+    checks=(master_enterprise_exists,),
+)
+PARKS = ReferenceResource(
+    path="parks",
+    resource_type="park",
+    label="园区",
+    table=Park.__table__,  # type: ignore[arg-type]
+    create=ParkCreate,
+    update=ParkUpdate,
+    read=ParkRead,
+    unique=(("name",),),
+    filters=ParkFilters,
+    checks=(region_exists,),
+)
+PERSONS = ReferenceResource(
+    path="persons",
+    resource_type="person",
+    label="责任人",
+    table=Person.__table__,  # type: ignore[arg-type]
+    create=PersonCreate,
+    update=PersonUpdate,
+    read=PersonRead,
+    unique=(),
+    filters=PersonFilters,
+    checks=(region_exists, department_exists),
+    to_read=person_read,
+)
+
+RESOURCES = (DEPARTMENTS, CHAINS, PARKS, PERSONS)

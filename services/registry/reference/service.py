@@ -1,0 +1,167 @@
+"""Create, read, change and delete reference records, with audit and change feed in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import Access
+from services.registry.feed import record_change
+from services.registry.reference.resources import ReferenceResource, _Filters
+from shared.audit import AuditLog
+from shared.concurrency import stale
+from shared.context import RequestContext
+from shared.errors import Conflict, NotFound
+from shared.pagination import PageRequest, Sorting, cut_page
+from shared.regions import code_range
+from shared.repository import VersionedRepository
+
+
+def _jsonable(row: RowMapping) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable_python(dict(row))
+    return data
+
+
+class ReferenceService:
+    def __init__(self, session: AsyncSession, resource: ReferenceResource, access: Access, audit: AuditLog) -> None:
+        self.session = session
+        self.resource = resource
+        self.access = access
+        self.audit = audit
+        self.repo = VersionedRepository(session, resource.table)
+
+    def _require_write(self, region_code: str | None) -> None:
+        principal = self.access.principal
+        if self.resource.admin_only or region_code is None:
+            principal.require_admin()
+        else:
+            self.access.require_region_write(region_code)
+
+    async def list(self, filters: _Filters) -> tuple[list[BaseModel], str | None]:
+        t = self.resource.table
+        stmt: Select[Any] = select(t)
+        conditions: list[ColumnElement[bool]] = []
+        for name, value in filters.model_dump(exclude={"q", "sort", "limit", "cursor"}).items():
+            if value is None:
+                continue
+            if name == "region":
+                low, high = code_range(value)
+                conditions.append(t.c.region_code.between(low, high))
+            else:
+                conditions.append(t.c[name] == value)
+        if filters.q:
+            conditions.append(t.c.name.contains(filters.q, autoescape=True))
+        if conditions:
+            stmt = stmt.where(and_(*conditions))
+        sorting = Sorting(columns={c: t.c[c] for c in self.resource.sort_columns}, tiebreak=t.c.id, default="name")
+        page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
+        stmt, key, column = sorting.apply(stmt, page)
+        rows = await self.repo.fetch(stmt)
+        items, cursor = cut_page(rows, page, key, column.key or "id")
+        return [self.resource.render(r, self.access) for r in items], cursor
+
+    async def get(self, id_: Any) -> RowMapping:
+        row = await self.repo.get(id_)
+        if row is None:
+            raise NotFound(f"{self.resource.label}不存在", code=f"{self.resource.resource_type}_not_found")
+        return row
+
+    def render(self, row: RowMapping) -> BaseModel:
+        return self.resource.render(row, self.access)
+
+    async def _existing_clash(self, values: Mapping[str, Any], exclude_id: Any = None) -> RowMapping | None:
+        if not self.resource.unique:
+            return None
+        t = self.resource.table
+        clauses = [
+            and_(*(t.c[c] == values[c] for c in key)) for key in self.resource.unique if all(c in values for c in key)
+        ]
+        if not clauses:
+            return None
+        stmt = select(t).where(or_(*clauses))
+        if exclude_id is not None:
+            stmt = stmt.where(t.c.id != exclude_id)
+        return (await self.session.execute(stmt.limit(1))).mappings().first()
+
+    def _duplicate(self, existing: RowMapping) -> Conflict:
+        return Conflict(
+            f"{self.resource.label}已存在：{existing['name']}",
+            code=f"{self.resource.resource_type}_duplicate",
+            extra={"existing_id": str(existing["id"])},
+        )
+
+    async def create(self, ctx: RequestContext, body: BaseModel) -> RowMapping:
+        values = body.model_dump()
+        self._require_write(values.get("region_code"))
+        for check in self.resource.checks:
+            await check(self.session, values)
+        if (existing := await self._existing_clash(values)) is not None:
+            raise self._duplicate(existing)
+        try:
+            row = await self.repo.insert(values)
+        except IntegrityError as exc:  # a concurrent insert won the unique race
+            raise Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate") from exc
+        after = _jsonable(row)
+        await self.audit.record(
+            self.session,
+            ctx,
+            action="create",
+            resource_type=self.resource.resource_type,
+            resource_id=row["id"],
+            after=after,
+        )
+        await record_change(self.session, self.resource.resource_type, row["id"], "created", after)
+        return row
+
+    async def update(self, ctx: RequestContext, id_: Any, expected_version: int, body: BaseModel) -> RowMapping:
+        current = await self.get(id_)
+        self._require_write(current.get("region_code"))
+        values = body.model_dump(exclude_unset=True)
+        for check in self.resource.checks:
+            await check(self.session, values)
+        if (existing := await self._existing_clash({**dict(current), **values}, exclude_id=id_)) is not None:
+            raise self._duplicate(existing)
+        row = await self.repo.update_versioned(id_, expected_version, values)
+        if row is None:
+            raise stale(current["version"])
+        before, after = _jsonable(current), _jsonable(row)
+        await self.audit.record(
+            self.session,
+            ctx,
+            action="update",
+            resource_type=self.resource.resource_type,
+            resource_id=id_,
+            before=before,
+            after=after,
+        )
+        await record_change(self.session, self.resource.resource_type, id_, "updated", after)
+        return row
+
+    async def delete(self, ctx: RequestContext, id_: Any, expected_version: int) -> None:
+        current = await self.get(id_)
+        self._require_write(current.get("region_code"))
+        if current["version"] != expected_version:
+            raise stale(current["version"])
+        t = self.resource.table
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(delete(t).where(t.c.id == id_, t.c.version == expected_version))
+        except IntegrityError as exc:
+            raise Conflict(
+                f"{self.resource.label}仍被名单对象引用，不能删除", code=f"{self.resource.resource_type}_in_use"
+            ) from exc
+        await self.audit.record(
+            self.session,
+            ctx,
+            action="delete",
+            resource_type=self.resource.resource_type,
+            resource_id=id_,
+            before=_jsonable(current),
+        )
+        await record_change(self.session, self.resource.resource_type, id_, "deleted", {"id": str(id_)})

@@ -1,0 +1,178 @@
+"""The steps every service's app factory shares: state, middleware, errors, operations endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.audit import AuditLog, audit_router
+from shared.auth import TokenVerifier
+from shared.db import create_engine, create_sessionmaker
+from shared.errors import install_error_handlers
+from shared.logging import configure_logging
+from shared.metrics import Metrics
+from shared.middleware import PlatformMiddleware
+from shared.migrate import current_revision, head_revision
+from shared.schemas.enums import ENUM_TYPES, LABELS
+from shared.settings import BaseServiceSettings
+from shared.tables import PlatformTables
+
+log = logging.getLogger("wanqianbai.app")
+
+API_PREFIX = "/api/v1"
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter under `/api/v1`; every service's resource routers are made with this."""
+    return APIRouter(prefix=API_PREFIX, **kwargs)
+
+
+@dataclass
+class Platform:
+    """Typed state a service's lifespan builds; reachable as `app.state.platform`."""
+
+    service: str
+    schema: str
+    settings: BaseServiceSettings
+    metrics: Metrics
+    verifier: TokenVerifier
+    tables: PlatformTables
+    audit: AuditLog
+    head: str | None
+    engine: AsyncEngine | None = None
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+StartupHook = Callable[[FastAPI, Platform], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    service: str,
+    schema: str,
+    title: str,
+    description: str,
+    settings: BaseServiceSettings,
+    tables: PlatformTables,
+    routers: Sequence[APIRouter],
+    upload_path_suffixes: Sequence[str] = (),
+    startup: StartupHook | None = None,
+    engine: AsyncEngine | None = None,
+) -> FastAPI:
+    """Build a service app. Nothing connects until the lifespan runs; `engine` lets tests inject one."""
+    configure_logging(service, settings.log_level)
+    metrics = Metrics(service)
+    platform = Platform(
+        service=service,
+        schema=schema,
+        settings=settings,
+        metrics=metrics,
+        verifier=TokenVerifier(settings),
+        tables=tables,
+        audit=AuditLog(tables.audit_event),
+        head=head_revision(service),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_engine = engine is None
+        platform.engine = engine or create_engine(settings, application_name=service)
+        platform.sessionmaker = platform.sessionmaker or create_sessionmaker(platform.engine)
+        metrics.watch_pool(platform.engine)
+        try:
+            if startup is not None:
+                async with startup(app, platform):
+                    yield
+            else:
+                yield
+        finally:
+            if owns_engine:
+                await platform.engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=[{"name": "operations", "description": "健康检查与监控"}],
+    )
+    app.state.platform = platform
+    install_error_handlers(app)
+    suffixes = tuple(upload_path_suffixes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID", "traceparent"],
+        expose_headers=["ETag", "Location", "X-Request-ID", "traceparent", "Idempotent-Replayed"],
+    )
+    app.add_middleware(
+        PlatformMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        is_upload_path=lambda path: bool(suffixes) and path.endswith(suffixes),
+        access_log_enabled=settings.access_log,
+    )
+    app.include_router(operations_router(platform))
+    # Routers carry the full prefix themselves (see `api_router`): with flat includes the matched
+    # route's `path` is the whole template, which metrics and logs label requests by.
+    for router in (enums_router(), audit_router(), *routers):
+        app.include_router(router)
+    return app
+
+
+def operations_router(platform: Platform) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="进程存活")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": platform.service}
+
+    @router.get("/readyz", summary="数据库可达且迁移到最新版本", responses={503: {"description": "未就绪"}})
+    async def readyz() -> Response:
+        assert platform.engine is not None
+        try:
+            current = await current_revision(platform.engine, platform.schema)
+            async with platform.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database means not ready
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "reason": "database_unreachable"}, status_code=503)
+        if current != platform.head:
+            return JSONResponse(
+                {"status": "unavailable", "reason": "schema_not_at_head", "current": current, "head": platform.head},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "schema_revision": current})
+
+    @router.get("/metrics", summary="Prometheus 指标", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(platform.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def enums_router() -> APIRouter:
+    router = api_router(tags=["reference"])
+    listing = {
+        name: [{"code": member.value, "label": LABELS[name][member.value]} for member in enum]
+        for name, enum in ENUM_TYPES.items()
+    } | {"role": [{"code": code, "label": text_} for code, text_ in LABELS["role"].items()]}
+
+    @router.get("/enums", summary="枚举及中文名称")
+    async def list_enums() -> dict[str, list[dict[str, str]]]:
+        return listing
+
+    return router

@@ -1,0 +1,195 @@
+"""Bearer JWT verification, the caller (`Principal`) and the role and region-scope rules of API.md.
+
+HS256 with a shared secret is for development; production configures RS256/ES256 with a public
+key (`JWT_PUBLIC_KEY`) or a JWKS URL (`JWKS_URL`). Tokens with `alg=none`, another audience or
+issuer, a bad signature or no expiry are refused with 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from fastapi import Request
+
+from shared.errors import Forbidden, Unauthorized
+from shared.regions import CODE_RE, covers
+from shared.settings import BaseServiceSettings
+
+
+class Role(StrEnum):
+    admin = "admin"
+    department = "department"
+    city = "city"
+    county = "county"
+    viewer = "viewer"
+    service = "service"
+
+
+ROLE_LABELS = {
+    Role.admin: "万千百工程办公室（管理员）",
+    Role.department: "牵头部门",
+    Role.city: "市州操作员",
+    Role.county: "县市区操作员",
+    Role.viewer: "只读用户",
+    Role.service: "平台内部服务",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    sub: str
+    role: Role
+    region: str
+    name: str = ""
+    department: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    def can_read_region(self, code: str) -> bool:
+        """Region scope for reads: admin and service see everything, others their subtree."""
+        if self.role in (Role.admin, Role.service):
+            return True
+        return covers(self.region, code)
+
+    def can_write(self) -> bool:
+        return self.role is not Role.viewer
+
+    def require_writer(self) -> None:
+        if not self.can_write():
+            raise Forbidden("只读用户不能修改数据", code="role_read_only")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("仅万千百工程办公室可执行此操作", code="role_admin_required")
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "actor_sub": self.sub,
+            "actor_name": self.name,
+            "actor_role": self.role.value,
+            "actor_region": self.region,
+        }
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with the key material the settings name."""
+
+    def __init__(self, settings: BaseServiceSettings) -> None:
+        self._algorithms = list(settings.jwt_algorithms)
+        if "none" in {a.lower() for a in self._algorithms}:
+            raise ValueError("JWT_ALGORITHMS must not contain 'none'")
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        self._public_key = settings.jwt_public_key
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        symmetric = any(a.startswith("HS") for a in self._algorithms)
+        if symmetric and not self._secret:
+            raise ValueError("JWT_SECRET is required for HS* algorithms")
+        if not symmetric and not (self._public_key or self._jwks):
+            raise ValueError("JWT_PUBLIC_KEY or JWKS_URL is required for RS*/ES* algorithms")
+
+    async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in self._algorithms:
+            raise Unauthorized("令牌签名算法不被接受", code="token_algorithm_rejected")
+        if alg.startswith("HS"):
+            return self._secret
+        if self._jwks is not None:
+            jwks = self._jwks
+            try:
+                return (await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)).key
+            except jwt.PyJWKClientError as exc:
+                raise Unauthorized("无法取得令牌签名公钥", code="token_key_unavailable") from exc
+        return self._public_key
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            key = await self._key_for(token, header)
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=self._algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "iat", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("令牌已过期", code="token_expired") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthorized("令牌受众不符", code="token_audience_invalid") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized("令牌无效", code="token_invalid") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError as exc:
+        raise Unauthorized("令牌角色无效", code="token_role_invalid") from exc
+    region = str(claims.get("region", ""))
+    if not CODE_RE.match(region):
+        raise Unauthorized("令牌行政区划代码无效", code="token_region_invalid")
+    department = claims.get("department")
+    if role is Role.department and not department:
+        raise Unauthorized("部门角色的令牌须带 department", code="token_department_missing")
+    return Principal(
+        sub=str(claims["sub"]),
+        role=role,
+        region=region,
+        name=str(claims.get("name", "")),
+        department=str(department) if department else None,
+        claims=claims,
+    )
+
+
+def mint_token(
+    *,
+    secret: str,
+    sub: str,
+    role: str,
+    region: str = "430000",
+    name: str = "",
+    department: str | None = None,
+    issuer: str = "wanqianbai",
+    audience: str = "wanqianbai",
+    ttl_s: int = 12 * 3600,
+    now: float | None = None,
+) -> str:
+    """A signed HS256 token, for development and tests only."""
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "name": name or sub,
+        "role": role,
+        "region": region,
+        "iat": issued,
+        "exp": issued + ttl_s,
+        "iss": issuer,
+        "aud": audience,
+    }
+    if department:
+        claims["department"] = department
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+async def authenticate(request: Request) -> Principal:
+    """The FastAPI dependency behind `PrincipalDep`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("缺少 Bearer 令牌", code="token_missing")
+    verifier: TokenVerifier = request.app.state.platform.verifier
+    principal = await verifier.verify(token.strip())
+    request.state.principal = principal
+    return principal

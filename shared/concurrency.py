@@ -1,0 +1,41 @@
+"""Optimistic concurrency with `version` + ETag / If-Match (428 when missing, 412 when stale)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Response
+
+from shared.errors import PreconditionFailed, PreconditionRequired
+
+_ETAG_RE = re.compile(r'^(?:W/)?"(\d+)"$')
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag_for(version)
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='当前版本的 ETag，例如 "3"；缺少时返回 428，过期时返回 412'),
+    ] = None,
+) -> int:
+    if if_match is None:
+        raise PreconditionRequired("修改或删除须携带 If-Match 请求头（取自 GET 返回的 ETag）")
+    match = _ETAG_RE.match(if_match.strip())
+    if match is None:
+        raise PreconditionFailed("If-Match 格式无效，应为 GET 返回的 ETag", code="if_match_invalid")
+    return int(match.group(1))
+
+
+IfMatchDep = Annotated[int, Depends(expected_version)]
+
+
+def stale(current: int) -> PreconditionFailed:
+    return PreconditionFailed(f"资源已被他人修改，当前版本为 {current}，请重新获取后再试", extra={"version": current})

@@ -1,0 +1,54 @@
+"""Prometheus metrics of one app: HTTP by route template, DB pool use, and the service's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class PoolCollector(Collector):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterable[Metric]:
+        pool = self.engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):
+            return
+        size = GaugeMetricFamily("db_pool_size", "Connections the pool keeps")
+        size.add_metric([], pool.size())
+        out = GaugeMetricFamily("db_pool_checked_out", "Connections in use")
+        out.add_metric([], pool.checkedout())
+        overflow = GaugeMetricFamily("db_pool_overflow", "Connections opened beyond the pool size")
+        overflow.add_metric([], max(pool.overflow(), 0))
+        yield from (size, out, overflow)
+
+
+class Metrics:
+    """One registry per app, so several apps (tests) never collide on global state."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.service = service
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def watch_pool(self, engine: AsyncEngine) -> None:
+        self.registry.register(PoolCollector(engine))
+
+    def counter(self, name: str, doc: str, labels: Iterable[str] = ()) -> Counter:
+        return Counter(name, doc, list(labels), registry=self.registry)

@@ -1,0 +1,133 @@
+"""The ASGI middleware every service runs: request id, trace context, body limit, metrics, access log.
+
+Written as plain ASGI (not BaseHTTPMiddleware) because it wraps every request on the hot path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import PayloadTooLarge, problem_response
+from shared.logging import request_id_var, traceparent_var
+from shared.metrics import Metrics
+
+access_log = logging.getLogger("wanqianbai.access")
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_TRACEPARENT_RE = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def new_traceparent() -> str:
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive`; an HTTPException so FastAPI's body parsing passes it on as 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"请求体超过上限 {limit} 字节")
+
+
+class PlatformMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        is_upload_path: Callable[[str], bool],
+        access_log_enabled: bool = True,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body_bytes
+        self.max_upload = max_upload_bytes
+        self.is_upload_path = is_upload_path
+        self.access_log_enabled = access_log_enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        incoming_id = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming_id if _REQUEST_ID_RE.match(incoming_id) else uuid.uuid4().hex
+        incoming_trace = headers.get(b"traceparent", b"").decode("latin-1")
+        traceparent = incoming_trace if _TRACEPARENT_RE.match(incoming_trace) else new_traceparent()
+        scope.setdefault("state", {})
+        scope["state"]["request_id"] = request_id
+        scope["state"]["traceparent"] = traceparent
+        rid_token = request_id_var.set(request_id)
+        tp_token = traceparent_var.set(traceparent)
+        extra_headers = [(b"x-request-id", request_id.encode()), (b"traceparent", traceparent.encode())]
+        status = 500
+        limit = self.max_upload if self.is_upload_path(scope["path"]) else self.max_body
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = list(message.get("headers", [])) + extra_headers
+            await send(message)
+
+        try:
+            declared = headers.get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                await self._too_large(send_wrapper, limit, request_id)
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise _BodyTooLarge(limit)
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_wrapper)
+            except _BodyTooLarge:
+                await self._too_large(send_wrapper, limit, request_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template, str(status)).observe(elapsed)
+            if self.access_log_enabled:
+                principal = scope["state"].get("principal")
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "caller": getattr(principal, "sub", None),
+                        "role": getattr(getattr(principal, "role", None), "value", None),
+                    },
+                )
+            request_id_var.reset(rid_token)
+            traceparent_var.reset(tp_token)
+
+    @staticmethod
+    async def _too_large(send: Send, limit: int, request_id: str) -> None:
+        response = problem_response(PayloadTooLarge(f"请求体超过上限 {limit} 字节"), request_id)
+        await response({"type": "http"}, _no_receive, send)

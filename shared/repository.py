@@ -1,0 +1,49 @@
+"""A small generic repository over one table with `id` and `version`: the CRUD every resource shares.
+
+It never commits (the request's unit of work does) and never raises HTTP errors: it returns rows or
+None and lets the service decide what a missing row means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, RowMapping, Select, Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class VersionedRepository:
+    """Rows of `table`, addressed by `id`, updated under optimistic concurrency on `version`."""
+
+    def __init__(self, session: AsyncSession, table: Table) -> None:
+        self.session = session
+        self.table = table
+
+    async def get(self, id_: Any) -> RowMapping | None:
+        return (await self.session.execute(select(self.table).where(self.table.c.id == id_))).mappings().first()
+
+    async def insert(self, values: Mapping[str, Any]) -> RowMapping:
+        stmt = insert(self.table).values(**values).returning(*self.table.c)
+        return (await self.session.execute(stmt)).mappings().one()
+
+    async def update_versioned(self, id_: Any, expected_version: int, values: Mapping[str, Any]) -> RowMapping | None:
+        """Apply `values` if the row is still at `expected_version`; None when it is not (or is gone)."""
+        changes = dict(values)
+        changes["version"] = self.table.c.version + 1
+        if "updated_at" in self.table.c:
+            changes["updated_at"] = func.now()
+        stmt = (
+            update(self.table)
+            .where(self.table.c.id == id_, self.table.c.version == expected_version)
+            .values(**changes)
+            .returning(*self.table.c)
+        )
+        return (await self.session.execute(stmt)).mappings().first()
+
+    async def fetch(self, stmt: Select[Any]) -> Sequence[RowMapping]:
+        rows: Sequence[RowMapping] = (await self.session.execute(stmt)).mappings().all()
+        return rows
+
+    async def exists(self, *where: ColumnElement[bool]) -> bool:
+        return bool(await self.session.scalar(select(select(self.table).where(*where).exists())))

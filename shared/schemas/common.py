@@ -1,0 +1,52 @@
+"""Building blocks of every wire schema: strict request models, bounded text, pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+T = TypeVar("T")
+
+
+def _no_control_chars(value: str) -> str:
+    if "\x00" in value:
+        raise PydanticCustomError("string_nul_byte", "不允许包含 NUL 字符")
+    return value
+
+
+def _bounded(max_length: int, min_length: int = 0) -> object:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Name = Annotated[str, _bounded(200, 1), AfterValidator(_no_control_chars)]
+ShortText = Annotated[str, _bounded(200), AfterValidator(_no_control_chars)]
+Text = Annotated[str, _bounded(2000), AfterValidator(_no_control_chars)]
+LongText = Annotated[str, _bounded(20000), AfterValidator(_no_control_chars)]
+RegionCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{6}$"),
+    Field(description="GB/T 2260 六位行政区划代码", examples=["430100"]),
+]
+# 亿元 with 4 decimals (= 万元 precision), never a float.
+Yi = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=16, decimal_places=4, description="金额，单位：亿元（最多 4 位小数）"),
+]
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="下一页游标；为 null 表示没有更多")

@@ -1,0 +1,52 @@
+"""Configuration common to every service, read only from environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BaseServiceSettings(BaseSettings):
+    """Fields every service shares. Each service subclasses this with its own prefix-free fields."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://…). Unset: `make run` starts an embedded server.",
+    )
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_s: float = 10.0
+    db_statement_timeout_ms: int = 30_000
+
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str = "wanqianbai"
+    jwt_audience: str = "wanqianbai"
+    service_token: SecretStr | None = Field(
+        default=None, description="Bearer token this service presents to its peers."
+    )
+
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = 1 * 1024 * 1024
+    max_upload_bytes: int = 50 * 1024 * 1024
+    idempotency_ttl_hours: int = 48
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    access_log: bool = True
+
+    def sqlalchemy_url(self) -> str:
+        """The configured URL with the asyncpg driver named, as SQLAlchemy wants it."""
+        if self.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set")
+        return to_asyncpg_url(self.database_url)
+
+
+def to_asyncpg_url(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")

@@ -1,0 +1,137 @@
+"""Test fixtures: a real PostgreSQL, migrated by the real migrations, each test rolled back.
+
+The server is `TEST_DATABASE_URL` when set, otherwise an embedded one started for the run. Each run
+creates its own database (so runs never see each other's rows) and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from services.registry.main import create_app as create_registry_app
+from services.registry.settings import Settings as RegistrySettings
+from shared import migrate
+from shared.auth import mint_token
+from shared.settings import to_asyncpg_url
+
+SECRET = "test-secret-not-for-production-use-0123456789"
+SERVICES = ("registry",)
+
+
+def _server_url() -> tuple[str, Any]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url, None
+    from shared import embedded_pg
+
+    server, url = embedded_pg.start(embedded_pg.DEFAULT_DIR.with_name("pg-test"), database="postgres")
+    return url, server
+
+
+def _with_database(url: str, database: str) -> str:
+    base, sep, query = url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{database}{sep}{query}"
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return to_asyncpg_url(url).replace("postgresql+asyncpg://", "postgresql://")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server_url, server = _server_url()
+    name = f"wqb_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    try:
+        for service in SERVICES:
+            migrate.upgrade(service, url)
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        del server
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_async_engine(to_asyncpg_url(database_url), pool_size=10, max_overflow=10)
+    yield eng
+    await eng.dispose()
+
+
+def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
+    return RegistrySettings(
+        database_url=database_url, jwt_secret=SECRET, access_log=False, log_level="WARNING", **overrides
+    )
+
+
+@pytest.fixture(scope="session")
+async def registry_app(database_url: str, engine: AsyncEngine) -> AsyncIterator[Any]:
+    app = create_registry_app(registry_settings(database_url), engine=engine)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def db_session(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A sessionmaker whose every transaction is a savepoint inside one outer transaction, rolled back."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        yield async_sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        await outer.rollback()
+
+
+@pytest.fixture
+async def client(registry_app: Any, db_session: async_sessionmaker[AsyncSession]) -> AsyncIterator[httpx.AsyncClient]:
+    """The registry over ASGI, every request inside the test's rolled-back transaction."""
+    registry_app.state.platform.sessionmaker = db_session
+    transport = httpx.ASGITransport(app=registry_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+        yield http
+
+
+@pytest.fixture
+async def committing_client(registry_app: Any, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """For concurrency tests: each request commits for real. Tests clean up what they create."""
+    registry_app.state.platform.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    transport = httpx.ASGITransport(app=registry_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+        yield http
+
+
+def token(
+    role: str = "admin", region: str = "430000", department: str | None = None, sub: str | None = None, **kwargs: Any
+) -> str:
+    return mint_token(
+        secret=SECRET,
+        sub=sub or f"{role}-{region}-{department or 'x'}",
+        role=role,
+        region=region,
+        department=department,
+        **kwargs,
+    )
+
+
+def auth(role: str = "admin", region: str = "430000", department: str | None = None, **kwargs: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, region, department, **kwargs)}"}
+
+
+ADMIN = auth()

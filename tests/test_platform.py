@@ -1,0 +1,103 @@
+"""The shared platform as a caller sees it: operations endpoints, errors, auth, limits, headers."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+
+from tests.conftest import ADMIN, SECRET, auth, token
+
+
+async def test_healthz_needs_no_token(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "service": "registry"}
+
+
+async def test_readyz_reports_schema_at_head(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert response.json()["schema_revision"] == "0002"
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/api/v1/regions/430100", headers=ADMIN)
+    body = (await client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/api/v1/regions/{code}",status="200"}' in body
+    assert "http_request_duration_seconds_bucket" in body
+    assert "db_pool_size" in body
+
+
+async def test_request_id_and_traceparent_are_echoed(client: httpx.AsyncClient) -> None:
+    trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    response = await client.get("/healthz", headers={"X-Request-ID": "abc-123", "traceparent": trace})
+    assert response.headers["x-request-id"] == "abc-123"
+    assert response.headers["traceparent"] == trace
+
+
+async def test_request_id_is_generated_when_absent_or_unsafe(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_missing_token_is_401_with_www_authenticate(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/regions")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "token_missing"
+
+
+async def test_expired_token_is_401(client: httpx.AsyncClient) -> None:
+    expired = token(now=time.time() - 3 * 86400, ttl_s=60)
+    response = await client.get("/api/v1/regions", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_expired"
+
+
+async def test_tampered_token_is_401(client: httpx.AsyncClient) -> None:
+    good = token()
+    header, payload, signature = good.split(".")
+    tampered = ".".join([header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+    response = await client.get("/api/v1/regions", headers={"Authorization": f"Bearer {tampered}"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_invalid"
+
+
+async def test_alg_none_token_is_401(client: httpx.AsyncClient) -> None:
+    claims = jwt.decode(token(), SECRET, algorithms=["HS256"], audience="wanqianbai")
+    unsigned = jwt.encode(claims, key=None, algorithm="none")
+    response = await client.get("/api/v1/regions", headers={"Authorization": f"Bearer {unsigned}"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_algorithm_rejected"
+
+
+async def test_wrong_audience_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/regions", headers=auth(audience="someone-else"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_audience_invalid"
+
+
+async def test_unknown_route_is_problem_json(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/nothing-here", headers=ADMIN)
+    assert response.status_code == 404
+    assert response.json()["code"] == "route_not_found"
+
+
+async def test_enums_carry_chinese_labels(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/api/v1/enums", headers=ADMIN)).json()
+    assert {"code": "trillion", "label": "万亿级"} in body["tier"]
+    assert {"code": "province", "label": "省级"} in body["level"]
+    assert {"code": "industry_it", "label": "工业和信息化"} in body["domain"]
+
+
+async def test_body_over_limit_is_413_and_changes_nothing(client: httpx.AsyncClient) -> None:
+    big = {"name": "园" * 10, "grade": "national", "region_code": "430100", "pad": "x" * (1024 * 1024 + 10)}
+    response = await client.post("/api/v1/parks", json=big, headers=ADMIN)
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    listing = (await client.get("/api/v1/parks", headers=ADMIN)).json()
+    assert listing["items"] == []
