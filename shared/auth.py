@@ -53,11 +53,13 @@ class Principal:
     def is_admin(self) -> bool:
         return self.role is Role.admin
 
+    @property
+    def reads_all_regions(self) -> bool:
+        return self.role in (Role.admin, Role.service)
+
     def can_read_region(self, code: str) -> bool:
         """Region scope for reads: admin and service see everything, others their subtree."""
-        if self.role in (Role.admin, Role.service):
-            return True
-        return covers(self.region, code)
+        return self.reads_all_regions or covers(self.region, code)
 
     def can_write(self) -> bool:
         return self.role is not Role.viewer

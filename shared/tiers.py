@@ -63,10 +63,20 @@ def level_region_error(level: Level, region_code: str) -> str | None:
     return None
 
 
-def tier_reached(value: Decimal, kind: EntityKind, level: Level) -> Tier | None:
-    """The highest of the entity's allowed tiers (programme tier or echelon) that `value` reaches."""
-    reached = [t for t in allowed_tiers(kind, level) if value >= TIER_THRESHOLD_YI[t]]
-    return max(reached, key=lambda t: TIER_THRESHOLD_YI[t], default=None)
+def ladder(kind: EntityKind) -> tuple[Tier, ...]:
+    """Every size a kind is measured by: its programme tiers at all levels, and its echelons."""
+    tiers = {t for (k, _), t in PROGRAMME_TIER.items() if k is kind}
+    tiers |= {t for (k, _), echelons in ECHELONS.items() if k is kind for t in echelons}
+    return tuple(sorted(tiers, key=lambda t: TIER_THRESHOLD_YI[t], reverse=True))
+
+
+def tier_reached(value: Decimal, kind: EntityKind) -> Tier | None:
+    """The highest size on the kind's ladder that `value` reaches, whatever the entity's level.
+
+    A county enterprise at 150亿 has reached 百亿级: that is what tells the office it is ready to
+    be promoted, so the level does not cap the answer.
+    """
+    return next((t for t in ladder(kind) if value >= TIER_THRESHOLD_YI[t]), None)
 
 
 def achieves(value: Decimal, target: Tier) -> bool:

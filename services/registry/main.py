@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.registry.entities.router import router as entities_router
+from services.registry.events.router import router as events_router
+from services.registry.imports.router import router as imports_router
+from services.registry.metrics.router import router as metrics_router
 from services.registry.models import SCHEMA, tables
+from services.registry.progress.router import router as progress_router
 from services.registry.reference.router import router as reference_router
+from services.registry.roster.router import router as roster_router
 from services.registry.settings import Settings
 from shared.app import create_service_app
 
@@ -32,7 +38,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         description=DESCRIPTION,
         settings=settings,
         tables=tables,
-        routers=[reference_router],
+        routers=[
+            reference_router,
+            entities_router,
+            roster_router,
+            metrics_router,
+            progress_router,
+            imports_router,
+            events_router,
+        ],
         upload_path_suffixes=("/imports",),
         engine=engine,
     )

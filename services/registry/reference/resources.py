@@ -12,7 +12,7 @@ from sqlalchemy import RowMapping, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
-from services.registry.models import Chain, Department, Enterprise, Park, Person, Region
+from services.registry.models import Chain, Department, Enterprise, Park, Person, Region, table
 from shared.errors import Invalid
 from shared.regions import covers
 from shared.schemas.common import RegionCode
@@ -77,7 +77,7 @@ class ReferenceResource:
     sort_columns: tuple[str, ...] = ("name", "created_at", "updated_at")
     admin_only: bool = False  # otherwise region-scoped writers (city/county/department) may write
     checks: tuple[Check, ...] = ()
-    to_read: Callable[[RowMapping, Access], BaseModel] | None = None
+    to_read: Callable[[Mapping[Any, Any], Access], BaseModel] | None = None
 
     def render(self, row: RowMapping, access: Access) -> BaseModel:
         if self.to_read is not None:
@@ -120,7 +120,7 @@ def _mask_email(email: str | None) -> str | None:
     return f"{local[:1]}***@{domain}"
 
 
-def person_read(row: RowMapping, access: Access) -> BaseModel:
+def person_read(row: Mapping[Any, Any], access: Access) -> BaseModel:
     """Contact details in full only to callers whose scope covers the person's region."""
     data = dict(row)
     full = access.principal.is_admin or covers(access.principal.region, row["region_code"])
@@ -135,7 +135,7 @@ DEPARTMENTS = ReferenceResource(
     path="departments",
     resource_type="department",
     label="部门",
-    table=Department.__table__,  # type: ignore[arg-type]
+    table=table(Department),
     create=DepartmentCreate,
     update=DepartmentUpdate,
     read=DepartmentRead,
@@ -147,7 +147,7 @@ CHAINS = ReferenceResource(
     path="chains",
     resource_type="chain",
     label="产业链",
-    table=Chain.__table__,  # type: ignore[arg-type]
+    table=table(Chain),
     create=ChainCreate,
     update=ChainUpdate,
     read=ChainRead,
@@ -160,7 +160,7 @@ PARKS = ReferenceResource(
     path="parks",
     resource_type="park",
     label="园区",
-    table=Park.__table__,  # type: ignore[arg-type]
+    table=table(Park),
     create=ParkCreate,
     update=ParkUpdate,
     read=ParkRead,
@@ -172,7 +172,7 @@ PERSONS = ReferenceResource(
     path="persons",
     resource_type="person",
     label="责任人",
-    table=Person.__table__,  # type: ignore[arg-type]
+    table=table(Person),
     create=PersonCreate,
     update=PersonUpdate,
     read=PersonRead,

@@ -1,0 +1,142 @@
+"""What differs between industries, enterprises and projects, declared once per kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Table
+
+from services.registry.models import Enterprise, Industry, Project, table
+from shared.schemas.common import RegionCode
+from shared.schemas.enums import (
+    Domain,
+    EnterpriseLabel,
+    EntityKind,
+    Level,
+    MetricKind,
+    Pathway,
+    ProjectStage,
+    RosterStatus,
+    Tier,
+)
+from shared.schemas.registry import (
+    EnterpriseCreate,
+    EnterpriseRead,
+    EnterpriseUpdate,
+    IndustryCreate,
+    IndustryRead,
+    IndustryUpdate,
+    ProjectCreate,
+    ProjectRead,
+    ProjectUpdate,
+)
+
+
+class EntityFilters(BaseModel):
+    """Query parameters every list takes; unknown ones are a 422, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: Level | None = None
+    region: RegionCode | None = Field(default=None, description="地区，含下级地区")
+    domain: Domain | None = None
+    tier: Tier | None = Field(default=None, description="目标层级")
+    pathway: Pathway | None = None
+    chain: uuid.UUID | None = Field(default=None, description="产业链 ID")
+    park: uuid.UUID | None = Field(default=None, description="园区 ID")
+    department: uuid.UUID | None = Field(default=None, description="牵头部门 ID")
+    roster_status: RosterStatus | None = Field(default=None, description="名单状态；不填为全部")
+    q: str | None = Field(default=None, min_length=1, max_length=100, description="名称包含的文字（中文可用）")
+    as_of: dt.date | None = Field(
+        default=None, description="按某一日期的名单状态读取（级别、层级、地区、状态取当日值）"
+    )
+    sort: str | None = Field(default=None, description="name、created_at、updated_at，前加 - 为倒序；默认 -updated_at")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class IndustryFilters(EntityFilters):
+    parent_industry: uuid.UUID | None = Field(default=None, description="所归属的上级产业 ID")
+
+
+class EnterpriseFilters(EntityFilters):
+    label: EnterpriseLabel | None = None
+    uscc: str | None = Field(default=None, max_length=18)
+    industry: uuid.UUID | None = Field(default=None, description="所属产业 ID")
+
+
+class ProjectFilters(EntityFilters):
+    stage: ProjectStage | None = None
+    owner_enterprise: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: EntityKind
+    path: str
+    label: str
+    table: Table
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    filters: type[EntityFilters]
+    # Columns of the kind's own table that the create/update bodies carry as they are.
+    own_columns: tuple[str, ...]
+    # Metrics whose latest annual value sets the actual tier (projects use total investment).
+    standing_metrics: tuple[MetricKind, ...]
+
+
+INDUSTRIES = KindSpec(
+    kind=EntityKind.industry,
+    path="industries",
+    label="产业",
+    table=table(Industry),
+    create=IndustryCreate,
+    update=IndustryUpdate,
+    read=IndustryRead,
+    filters=IndustryFilters,
+    own_columns=("parent_industry_id", "roadmap", "timetable", "task_book"),
+    standing_metrics=(MetricKind.revenue, MetricKind.output),
+)
+ENTERPRISES = KindSpec(
+    kind=EntityKind.enterprise,
+    path="enterprises",
+    label="企业",
+    table=table(Enterprise),
+    create=EnterpriseCreate,
+    update=EnterpriseUpdate,
+    read=EnterpriseRead,
+    filters=EnterpriseFilters,
+    own_columns=("uscc", "labels"),
+    standing_metrics=(MetricKind.revenue, MetricKind.output),
+)
+PROJECTS = KindSpec(
+    kind=EntityKind.project,
+    path="projects",
+    label="项目",
+    table=table(Project),
+    create=ProjectCreate,
+    update=ProjectUpdate,
+    read=ProjectRead,
+    filters=ProjectFilters,
+    own_columns=(
+        "project_code",
+        "owner_enterprise_id",
+        "total_investment",
+        "stage",
+        "planned_start_on",
+        "planned_completion_on",
+        "actual_start_on",
+        "actual_completion_on",
+        "signing_event",
+        "signed_on",
+    ),
+    standing_metrics=(MetricKind.investment_completed,),
+)
+
+KINDS: dict[EntityKind, KindSpec] = {s.kind: s for s in (INDUSTRIES, ENTERPRISES, PROJECTS)}
+ENTITY_COLUMNS = ("name", "level", "region_code", "domain", "pathway", "target_tier", "lead_department_id")
+LINK_FIELDS = ("person_ids", "chain_ids", "park_ids")

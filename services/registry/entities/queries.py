@@ -1,0 +1,277 @@
+"""The read side of entities: one SQL statement per page or record, links and standing included.
+
+Every list and every GET is a single round trip: the kind's row, its links (as arrays), responsible
+persons (as JSON), the latest annual metric (a LATERAL subquery) and, when `as_of` is given, the
+roster state on that date (another LATERAL subquery over the adjustment history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, array
+
+from services.registry.entities.kinds import EntityFilters, KindSpec
+from services.registry.models import (
+    Entity,
+    MetricValue,
+    Person,
+    ProjectAnnualPlan,
+    ProjectApproval,
+    RosterAdjustment,
+    enterprise_industry,
+    entity_chain,
+    entity_park,
+    entity_person,
+    table,
+)
+from shared.auth import Principal
+from shared.pagination import Sorting
+from shared.regions import code_range
+from shared.schemas.enums import EntityKind
+
+E = table(Entity)
+UUID_ARRAY = ARRAY(UUID(as_uuid=True))
+
+
+def _id_array(link_column: Any, owner_column: Any, entity_id: Any) -> Any:
+    return (
+        select(func.coalesce(func.array_agg(link_column), literal_column("'{}'::uuid[]")))
+        .where(owner_column == entity_id)
+        .scalar_subquery()
+    )
+
+
+def _persons_json(entity_id: Any) -> Any:
+    p = table(Person)
+    obj = func.json_build_object(
+        "id",
+        p.c.id,
+        "name",
+        p.c.name,
+        "title",
+        p.c.title,
+        "department_id",
+        p.c.department_id,
+        "region_code",
+        p.c.region_code,
+        "phone",
+        p.c.phone,
+        "email",
+        p.c.email,
+        "version",
+        p.c.version,
+    )
+    return (
+        select(func.coalesce(func.json_agg(obj), literal_column("'[]'::json")))
+        .select_from(entity_person.join(p, p.c.id == entity_person.c.person_id))
+        .where(entity_person.c.entity_id == entity_id)
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class ReadQuery:
+    stmt: Select[Any]
+    sorting: Sorting
+
+
+def build_read_query(spec: KindSpec, as_of: dt.date | None = None) -> ReadQuery:
+    """The select of one kind's records in their API shape, before filters and paging."""
+    k = spec.table
+    m = table(MetricValue)
+    metric_rank = func.array_position(array([mk.value for mk in spec.standing_metrics]), m.c.metric)
+    latest = (
+        select(m.c.metric.label("standing_metric"), m.c.year.label("standing_year"), m.c.value.label("standing_value"))
+        .where(
+            m.c.entity_id == E.c.id,
+            m.c.month == 0,
+            m.c.metric.in_([mk.value for mk in spec.standing_metrics]),
+            *([m.c.year <= as_of.year] if as_of else []),
+        )
+        .order_by(m.c.year.desc(), metric_rank, m.c.revision.desc())
+        .limit(1)
+        .lateral("standing")
+    )
+    columns: list[Any] = [
+        E.c.id,
+        E.c.kind,
+        E.c.name,
+        E.c.domain,
+        E.c.pathway,
+        E.c.lead_department_id,
+        E.c.listed_on,
+        E.c.version,
+        E.c.created_at,
+        E.c.updated_at,
+        _id_array(entity_chain.c.chain_id, entity_chain.c.entity_id, E.c.id).label("chain_ids"),
+        _id_array(entity_park.c.park_id, entity_park.c.entity_id, E.c.id).label("park_ids"),
+        _persons_json(E.c.id).label("persons"),
+        latest.c.standing_metric,
+        latest.c.standing_year,
+        latest.c.standing_value,
+    ]
+    columns += [k.c[name] for name in spec.own_columns]
+    if spec.kind is EntityKind.enterprise:
+        columns.append(
+            _id_array(enterprise_industry.c.industry_id, enterprise_industry.c.enterprise_id, E.c.id).label(
+                "industry_ids"
+            )
+        )
+    if spec.kind is EntityKind.project:
+        plans, approvals = table(ProjectAnnualPlan), table(ProjectApproval)
+        columns.append(
+            select(
+                func.coalesce(
+                    func.json_agg(
+                        func.json_build_object(
+                            # as text: a JSON number would reach Python as a float
+                            "year",
+                            plans.c.year,
+                            "planned_investment",
+                            cast(plans.c.planned_investment, Text),
+                        )
+                    ).filter(plans.c.year.isnot(None)),
+                    literal_column("'[]'::json"),
+                )
+            )
+            .where(plans.c.project_id == E.c.id)
+            .scalar_subquery()
+            .label("annual_plans")
+        )
+        columns.append(
+            select(
+                func.coalesce(
+                    func.json_agg(
+                        func.json_build_object(
+                            "kind",
+                            approvals.c.kind,
+                            "state",
+                            approvals.c.state,
+                            "applied_on",
+                            approvals.c.applied_on,
+                            "approved_on",
+                            approvals.c.approved_on,
+                            "document_no",
+                            approvals.c.document_no,
+                        )
+                    ),
+                    literal_column("'[]'::json"),
+                )
+            )
+            .where(approvals.c.project_id == E.c.id)
+            .scalar_subquery()
+            .label("approvals")
+        )
+    source = E.join(k, k.c.entity_id == E.c.id).outerjoin(latest, true())
+    if as_of is None:
+        columns += [E.c.level, E.c.region_code, E.c.target_tier, E.c.roster_status]
+    else:
+        r = table(RosterAdjustment)
+        state = (
+            select(r.c.to_level, r.c.to_region_code, r.c.to_tier, r.c.status_after)
+            .where(r.c.entity_id == E.c.id, r.c.effective_on <= as_of)
+            .order_by(r.c.effective_on.desc(), r.c.seq.desc())
+            .limit(1)
+            .lateral("roster_state")
+        )
+        source = source.join(state, true())
+        columns += [
+            state.c.to_level.label("level"),
+            state.c.to_region_code.label("region_code"),
+            state.c.to_tier.label("target_tier"),
+            state.c.status_after.label("roster_status"),
+        ]
+    stmt = select(*columns).select_from(source).where(E.c.kind == spec.kind.value)
+    sorting = Sorting(
+        columns={"name": E.c.name, "created_at": E.c.created_at, "updated_at": E.c.updated_at},
+        tiebreak=E.c.id,
+        default="-updated_at",
+    )
+    return ReadQuery(stmt, sorting)
+
+
+def _effective(stmt: Select[Any], name: str) -> ColumnElement[Any]:
+    """The column a filter applies to: the roster state on `as_of` when one is joined, else the entity."""
+    for column in stmt.selected_columns:
+        if column.key == name:
+            element: ColumnElement[Any] = getattr(column, "element", column)
+            return element
+    raise KeyError(name)
+
+
+def apply_filters(stmt: Select[Any], spec: KindSpec, filters: EntityFilters, principal: Principal) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = []
+    region = _effective(stmt, "region_code")
+    if not principal.reads_all_regions:
+        low, high = code_range(principal.region)
+        conditions.append(region.between(low, high))
+    if filters.region is not None:
+        low, high = code_range(filters.region)
+        conditions.append(region.between(low, high))
+    for name, column in (("level", "level"), ("tier", "target_tier"), ("roster_status", "roster_status")):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(_effective(stmt, column) == value.value)
+    if filters.domain is not None:
+        conditions.append(E.c.domain == filters.domain.value)
+    if filters.pathway is not None:
+        conditions.append(E.c.pathway == filters.pathway.value)
+    if filters.department is not None:
+        conditions.append(E.c.lead_department_id == filters.department)
+    if filters.chain is not None:
+        conditions.append(
+            select(entity_chain)
+            .where(entity_chain.c.entity_id == E.c.id, entity_chain.c.chain_id == filters.chain)
+            .exists()
+        )
+    if filters.park is not None:
+        conditions.append(
+            select(entity_park).where(entity_park.c.entity_id == E.c.id, entity_park.c.park_id == filters.park).exists()
+        )
+    if filters.q:
+        conditions.append(func.registry.name_grams(E.c.name).op("@>")(func.registry.query_grams(filters.q)))
+        conditions.append(E.c.name.ilike("%" + _escape_like(filters.q) + "%", escape="\\"))
+    k = spec.table
+    extra: dict[str, Any] = filters.model_dump(mode="json", exclude=set(EntityFilters.model_fields))
+    for name, value in extra.items():
+        if value is None:
+            continue
+        if name == "parent_industry":
+            conditions.append(k.c.parent_industry_id == value)
+        elif name == "label":
+            conditions.append(k.c.labels.contains([value]))
+        elif name == "uscc":
+            conditions.append(k.c.uscc == str(value).strip().upper())
+        elif name == "industry":
+            conditions.append(
+                select(enterprise_industry)
+                .where(enterprise_industry.c.enterprise_id == E.c.id, enterprise_industry.c.industry_id == value)
+                .exists()
+            )
+        elif name == "stage":
+            conditions.append(k.c.stage == value)
+        elif name == "owner_enterprise":
+            conditions.append(k.c.owner_enterprise_id == value)
+    return stmt.where(and_(true(), *conditions)) if conditions else stmt
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def by_id(stmt: Select[Any], entity_id: Any) -> Select[Any]:
+    return stmt.where(E.c.id == entity_id)

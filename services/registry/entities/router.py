@@ -1,0 +1,107 @@
+"""HTTP for /industries, /enterprises and /projects: the same verbs, declared once per kind.
+
+No `from __future__ import annotations`: routes are built per kind inside `_mount`, and FastAPI must
+see their annotations as objects, not strings naming function-local aliases.
+"""
+
+import uuid
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Response
+
+from services.registry.access import AccessDep
+from services.registry.entities.kinds import KINDS, KindSpec
+from services.registry.entities.service import EntityService
+from shared.app import api_router
+from shared.audit import AuditDep
+from shared.concurrency import IfMatchDep, etag_for, set_etag
+from shared.context import ContextDep
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.schemas.common import Page
+
+router = api_router()
+
+
+def _mount(spec: KindSpec) -> None:
+    def service(session: SessionDep, access: AccessDep, audit: AuditDep) -> EntityService:
+        return EntityService(session, spec, access, audit)
+
+    ServiceDep = Annotated[EntityService, Depends(service)]
+    Filters = Annotated[spec.filters, Query()]  # type: ignore[name-defined]
+    label, path, noun = spec.label, f"/{spec.path}", spec.path.replace("-", "_")
+    singular = spec.kind.value
+    tags: list[str | Enum] = [spec.path]
+
+    @router.get(
+        path,
+        response_model=Page[spec.read],  # type: ignore[name-defined]
+        tags=tags,
+        name=f"list_{noun}",
+        summary=f"{label}名单（筛选、搜索、游标分页、as_of 历史名单）",
+    )
+    async def list_items(svc: ServiceDep, filters: Filters) -> Any:
+        items, cursor = await svc.list(filters)
+        return {"items": items, "next_cursor": cursor}
+
+    @router.get(path + "/{id}", response_model=spec.read, tags=tags, name=f"get_{singular}", summary=f"一个{label}")
+    async def get_item(id: uuid.UUID, svc: ServiceDep, response: Response) -> Any:
+        item = await svc.get(id)
+        set_etag(response, item.version)  # type: ignore[attr-defined]
+        return item
+
+    @router.post(
+        path,
+        response_model=spec.read,
+        status_code=201,
+        tags=tags,
+        name=f"create_{singular}",
+        summary=f"新增{label}并纳入名单（支持 Idempotency-Key）",
+        responses={409: {"description": "唯一编码重复，返回已存在记录的 existing_id"}},
+    )
+    async def create_item(
+        body: spec.create,  # type: ignore[name-defined]
+        svc: ServiceDep,
+        ctx: ContextDep,
+        idem: IdempotencyDep,
+    ) -> Response:
+        return await idem.run(
+            lambda: svc.create(ctx, body),
+            location=lambda r: f"/api/v1{path}/{r.id}",
+            etag=lambda r: etag_for(r.version),
+        )
+
+    @router.patch(
+        path + "/{id}",
+        response_model=spec.read,
+        tags=tags,
+        name=f"update_{singular}",
+        summary=f"修改{label}的描述信息（需 If-Match；级别、层级与名单状态经名单调整修改）",
+    )
+    async def update_item(
+        id: uuid.UUID,
+        body: spec.update,  # type: ignore[name-defined]
+        svc: ServiceDep,
+        ctx: ContextDep,
+        version: IfMatchDep,
+        response: Response,
+    ) -> Any:
+        item = await svc.update(ctx, id, version, body)
+        set_etag(response, item.version)  # type: ignore[attr-defined]
+        return item
+
+    @router.delete(
+        path + "/{id}",
+        status_code=204,
+        tags=tags,
+        name=f"delete_{singular}",
+        summary=f"删除误录的{label}（需 If-Match；已有历史的 409，应通过名单调整移出）",
+    )
+    async def delete_item(id: uuid.UUID, svc: ServiceDep, ctx: ContextDep, version: IfMatchDep) -> Response:
+        await svc.delete(ctx, id, version)
+        return Response(status_code=204)
+
+
+for _spec in KINDS.values():
+    _mount(_spec)

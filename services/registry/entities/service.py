@@ -1,0 +1,273 @@
+"""Domain verbs on industries, enterprises and projects: the rules, scope, audit and change feed.
+
+Every write runs inside the request's transaction: the entity, its links and child rows, the
+automatic roster inclusion, the audit event and the change-feed event commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import Access
+from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
+from services.registry.entities.queries import apply_filters, build_read_query
+from services.registry.entities.repository import EntityRepository
+from services.registry.entities.views import feed_payload, render
+from services.registry.feed import record_change
+from services.registry.models import Entity, table
+from shared.audit import AuditLog
+from shared.concurrency import stale
+from shared.context import RequestContext
+from shared.errors import Conflict, FieldError, Invalid, NotFound
+from shared.pagination import PageRequest, cut_page
+from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
+from shared.tiers import LEVEL_ORDER, level_region_error
+
+PLAN_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def local_today(now: dt.datetime) -> dt.date:
+    return now.astimezone(PLAN_ZONE).date()
+
+
+class EntityService:
+    def __init__(self, session: AsyncSession, spec: KindSpec, access: Access, audit: AuditLog) -> None:
+        self.session = session
+        self.spec = spec
+        self.access = access
+        self.audit = audit
+        self.repo = EntityRepository(session)
+
+    # ---- reads ------------------------------------------------------------------------------------
+
+    async def list(self, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
+        query = build_read_query(self.spec, filters.as_of)
+        stmt = apply_filters(query.stmt, self.spec, filters, self.access.principal)
+        page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
+        stmt, key, column = query.sorting.apply(stmt, page)
+        rows = await self.repo.fetch(stmt)
+        items, cursor = cut_page(rows, page, key, column.key or "id")
+        return [render(self.spec, r, self.access) for r in items], cursor
+
+    async def get(self, entity_id: uuid.UUID) -> BaseModel:
+        row = await self.repo.read(self.spec, entity_id)
+        if row is None or not self.access.can_read(row["region_code"]):
+            raise NotFound(f"{self.spec.label}不存在", code=f"{self.spec.kind.value}_not_found")
+        return render(self.spec, row, self.access)
+
+    # ---- validation shared by create and update ----------------------------------------------------
+
+    async def _check_references(self, values: dict[str, Any], entity_id: uuid.UUID | None = None) -> None:
+        """Every reference the body names must exist and fit; all problems are reported at once."""
+        errors: list[FieldError] = []
+        repo = self.repo
+        if "region_code" in values and not await repo.region_exists(values["region_code"]):
+            errors.append(
+                FieldError("region_code", f"{values['region_code']} 不是湖南省的有效行政区划代码", "region_unknown")
+            )
+        dept = values.get("lead_department_id")
+        if dept is not None and not await repo.department_exists(dept):
+            errors.append(FieldError("lead_department_id", "牵头部门不存在", "department_unknown"))
+        for field, finder, label in (
+            ("person_ids", repo.persons_missing, "责任人"),
+            ("chain_ids", repo.chains_missing, "产业链"),
+            ("park_ids", repo.parks_missing, "园区"),
+            ("industry_ids", repo.industries_missing, "产业"),
+        ):
+            if values.get(field):
+                missing = await finder(values[field])
+                if missing:
+                    errors.append(
+                        FieldError(field, f"{label}不存在：{', '.join(map(str, missing))}", f"{field[:-4]}_unknown")
+                    )
+        if self.spec.kind is EntityKind.industry and values.get("parent_industry_id") is not None:
+            parent = values["parent_industry_id"]
+            parent_level = await repo.industry_level(parent)
+            own_level = values.get("level")
+            if parent == entity_id:
+                errors.append(FieldError("parent_industry_id", "产业不能归属于自身", "parent_industry_self"))
+            elif parent_level is None:
+                errors.append(FieldError("parent_industry_id", "上级产业不存在", "parent_industry_unknown"))
+            elif own_level and LEVEL_ORDER[Level(parent_level)] <= LEVEL_ORDER[Level(own_level)]:
+                errors.append(
+                    FieldError(
+                        "parent_industry_id",
+                        "所归属的产业级别须高于本产业（县→市/省，市→省）",
+                        "parent_industry_not_above",
+                    )
+                )
+        owner = values.get("owner_enterprise_id")
+        if owner is not None and not await repo.enterprise_exists(owner):
+            errors.append(FieldError("owner_enterprise_id", "项目业主企业不存在", "enterprise_unknown"))
+        if errors:
+            raise Invalid(
+                "；".join(e.message for e in errors), code=errors[0].code if len(errors) == 1 else None, errors=errors
+            )
+        await self._check_unique(values, entity_id)
+
+    async def _check_unique(self, values: dict[str, Any], entity_id: uuid.UUID | None) -> None:
+        existing: RowMapping | None = None
+        if values.get("uscc"):
+            existing = await self.repo.enterprise_by_uscc(values["uscc"])
+            code, what = "enterprise_uscc_duplicate", f"统一社会信用代码 {values['uscc']}"
+        elif values.get("project_code"):
+            existing = await self.repo.project_by_code(values["project_code"])
+            code, what = "project_code_duplicate", f"项目代码 {values['project_code']}"
+        if existing is not None and existing["id"] != entity_id:
+            raise Conflict(
+                f"{what} 已被“{existing['name']}”使用",
+                code=code,
+                extra={"existing_id": str(existing["id"]), "existing_name": existing["name"]},
+            )
+
+    # ---- writes -----------------------------------------------------------------------------------
+
+    async def create(self, ctx: RequestContext, body: BaseModel) -> BaseModel:
+        values = body.model_dump()
+        self.access.require_entity_write(values["region_code"], values["domain"].value)
+        await self._check_references(values)
+        listed_on = values.pop("listed_on") or local_today(ctx.now)
+        reason, document_ref = values.pop("listing_reason"), values.pop("document_ref")
+        entity = await self.repo.insert_entity(
+            {c: values[c] for c in ENTITY_COLUMNS}
+            | {"kind": self.spec.kind.value, "listed_on": listed_on, "roster_status": RosterStatus.listed.value}
+        )
+        entity_id = entity["id"]
+        try:
+            await self.repo.insert_kind_row(
+                self.spec, {"entity_id": entity_id} | {c: values[c] for c in self.spec.own_columns}
+            )
+        except IntegrityError as exc:  # a concurrent create took the same USCC or project code
+            raise Conflict(f"{self.spec.label}的唯一编码已被占用", code=f"{self.spec.kind.value}_duplicate") from exc
+        await self._write_children(entity_id, values)
+        await self.repo.insert_adjustment(
+            {
+                "entity_id": entity_id,
+                "action": RosterAction.include.value,
+                "reason": reason,
+                "effective_on": listed_on,
+                "document_ref": document_ref,
+                "actor_sub": ctx.principal.sub,
+                "actor_name": ctx.principal.name,
+                "to_level": entity["level"],
+                "to_region_code": entity["region_code"],
+                "to_tier": entity["target_tier"],
+                "status_after": RosterStatus.listed.value,
+            }
+        )
+        created = await self.get(entity_id)
+        payload = feed_payload(created)
+        await self.audit.record(
+            self.session, ctx, action="create", resource_type=self.spec.kind.value, resource_id=entity_id, after=payload
+        )
+        await record_change(self.session, self.spec.kind.value, entity_id, "created", payload)
+        return created
+
+    async def _write_children(self, entity_id: uuid.UUID, values: dict[str, Any]) -> None:
+        for field in LINK_FIELDS:
+            if values.get(field) is not None:
+                await self.repo.replace_links(entity_id, field, values[field])
+        if values.get("industry_ids") is not None:
+            await self.repo.replace_enterprise_industries(entity_id, values["industry_ids"])
+        if values.get("annual_plans") is not None:
+            await self.repo.replace_annual_plans(entity_id, values["annual_plans"])
+        if values.get("approvals") is not None:
+            await self.repo.replace_approvals(entity_id, values["approvals"])
+
+    async def _current(self, entity_id: uuid.UUID) -> BaseModel:
+        """The record for a write: 404 when absent or outside the caller's read scope."""
+        return await self.get(entity_id)
+
+    async def update(
+        self, ctx: RequestContext, entity_id: uuid.UUID, expected_version: int, body: BaseModel
+    ) -> BaseModel:
+        before = await self._current(entity_id)
+        current: dict[str, Any] = before.model_dump()
+        self.access.require_entity_write(current["region_code"], str(current["domain"]))
+        values = body.model_dump(exclude_unset=True)
+        self._reject_nulls(values)
+        merged = current | values
+        if "region_code" in values and (message := level_region_error(Level(current["level"]), values["region_code"])):
+            raise Invalid.field("region_code", message, "level_region_mismatch")
+        if "region_code" in values or "domain" in values:
+            self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
+        self._check_dates(merged)
+        await self._check_references(values | {"level": current["level"]}, entity_id)
+        if not await self.repo.update_entity(
+            entity_id, expected_version, {c: values[c] for c in ENTITY_COLUMNS if c in values}
+        ):
+            raise stale(current["version"])
+        await self.repo.update_kind_row(
+            self.spec, entity_id, {c: values[c] for c in self.spec.own_columns if c in values}
+        )
+        await self._write_children(entity_id, values)
+        after = await self.get(entity_id)
+        payload = feed_payload(after)
+        await self.audit.record(
+            self.session,
+            ctx,
+            action="update",
+            resource_type=self.spec.kind.value,
+            resource_id=entity_id,
+            before=feed_payload(before),
+            after=payload,
+        )
+        await record_change(self.session, self.spec.kind.value, entity_id, "updated", payload)
+        return after
+
+    def _reject_nulls(self, values: dict[str, Any]) -> None:
+        """Merge-patch `null` clears a field; a required one cannot be cleared."""
+        columns = {c.key: c for c in (*table(Entity).c, *self.spec.table.c)}
+        required = [k for k, v in values.items() if v is None and k in columns and not columns[k].nullable]
+        required += [
+            k
+            for k, v in values.items()
+            if v is None and k in (*LINK_FIELDS, "industry_ids", "annual_plans", "approvals")
+        ]
+        if required:
+            errors = [FieldError(k, "该字段不能为空（null）", "null_not_allowed") for k in required]
+            raise Invalid("；".join(f"{e.field}: {e.message}" for e in errors), code="null_not_allowed", errors=errors)
+
+    @staticmethod
+    def _check_dates(merged: dict[str, Any]) -> None:
+        for start, end, label in (
+            ("planned_start_on", "planned_completion_on", "计划"),
+            ("actual_start_on", "actual_completion_on", "实际"),
+        ):
+            if merged.get(start) and merged.get(end) and merged[end] < merged[start]:
+                raise Invalid.field(end, f"{label}竣工日期不能早于{label}开工日期", "project_dates_order")
+
+    async def delete(self, ctx: RequestContext, entity_id: uuid.UUID, expected_version: int) -> None:
+        """Remove a record entered by mistake. One with history leaves the list by a roster removal."""
+        before = await self._current(entity_id)
+        current = before.model_dump()
+        self.access.require_entity_write(current["region_code"], str(current["domain"]))
+        if current["version"] != expected_version:
+            raise stale(current["version"])
+        if await self.repo.has_history(entity_id):
+            raise Conflict(
+                f"该{self.spec.label}已有指标或名单调整记录，不能删除；请通过名单调整（remove）移出名单",
+                code="entity_has_history",
+            )
+        try:
+            async with self.session.begin_nested():
+                await self.repo.delete_entity(entity_id)
+        except IntegrityError as exc:
+            raise Conflict(f"该{self.spec.label}仍被其他记录引用，不能删除", code="entity_in_use") from exc
+        await self.audit.record(
+            self.session,
+            ctx,
+            action="delete",
+            resource_type=self.spec.kind.value,
+            resource_id=entity_id,
+            before=feed_payload(before),
+        )
+        await record_change(self.session, self.spec.kind.value, entity_id, "deleted", {"id": str(entity_id)})

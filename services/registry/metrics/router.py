@@ -1,0 +1,3 @@
+from shared.app import api_router
+
+router = api_router()
