@@ -7,6 +7,7 @@ inserts, so a reader following `after=<id>` can never see a later id commit befo
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.models import ChangeEvent
 
 FEED_LOCK = 0x5751_4246_4545_44  # arbitrary constant naming the feed's lock
+log = logging.getLogger("wanqianbai.registry.domain")
 
 
 async def record_change(
@@ -26,6 +28,7 @@ async def record_change(
             resource_type=resource_type, resource_id=str(resource_id), action=action, payload=payload
         )
     )
+    log.info("domain event", extra={"event": f"{resource_type}.{action}", "resource_id": str(resource_id)})
 
 
 async def record_changes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -34,6 +37,7 @@ async def record_changes(session: AsyncSession, rows: list[dict[str, Any]]) -> N
         return
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
     await session.execute(insert(ChangeEvent), rows)
+    log.info("domain events", extra={"event": "bulk", "count": len(rows)})
 
 
 async def read_changes(session: AsyncSession, after: int, limit: int) -> list[ChangeEvent]:
