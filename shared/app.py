@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.audit import AuditLog, audit_router
 from shared.auth import TokenVerifier
+from shared.context import PrincipalDep
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_error_handlers
 from shared.logging import configure_logging
@@ -172,7 +173,7 @@ def enums_router() -> APIRouter:
     } | {"role": [{"code": code, "label": text_} for code, text_ in LABELS["role"].items()]}
 
     @router.get("/enums", summary="枚举及中文名称")
-    async def list_enums() -> dict[str, list[dict[str, str]]]:
+    async def list_enums(_: PrincipalDep) -> dict[str, list[dict[str, str]]]:
         return listing
 
     return router
