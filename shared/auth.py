@@ -20,6 +20,9 @@ from shared.errors import Forbidden, Unauthorized
 from shared.regions import CODE_RE, covers
 from shared.settings import BaseServiceSettings
 
+# The audit log and idempotency records keep `sub` and `name` in 200 characters.
+MAX_SUB_LENGTH = 200
+
 
 class Role(StrEnum):
     admin = "admin"
@@ -93,10 +96,10 @@ class TokenVerifier:
         self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
         self._public_key = settings.jwt_public_key
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
-        symmetric = any(a.startswith("HS") for a in self._algorithms)
-        if symmetric and not self._secret:
+        if any(a.startswith("HS") for a in self._algorithms) and not self._secret:
             raise ValueError("JWT_SECRET is required for HS* algorithms")
-        if not symmetric and not (self._public_key or self._jwks):
+        # Checked per kind, not overall: ["HS256", "RS256"] with a secret alone would fail every RS256 token.
+        if any(not a.startswith("HS") for a in self._algorithms) and not (self._public_key or self._jwks):
             raise ValueError("JWT_PUBLIC_KEY or JWKS_URL is required for RS*/ES* algorithms")
 
     async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
@@ -109,7 +112,7 @@ class TokenVerifier:
             jwks = self._jwks
             try:
                 return (await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)).key
-            except jwt.PyJWKClientError as exc:
+            except (jwt.PyJWKClientError, jwt.PyJWKSetError) as exc:  # unreachable, unknown kid, unusable set
                 raise Unauthorized("无法取得令牌签名公钥", code="token_key_unavailable") from exc
         return self._public_key
 
@@ -129,7 +132,7 @@ class TokenVerifier:
             raise Unauthorized("令牌已过期", code="token_expired") from exc
         except jwt.InvalidAudienceError as exc:
             raise Unauthorized("令牌受众不符", code="token_audience_invalid") from exc
-        except jwt.InvalidTokenError as exc:
+        except jwt.PyJWTError as exc:  # also InvalidKeyError: an ES256 token against an RSA key, say
             raise Unauthorized("令牌无效", code="token_invalid") from exc
         return principal_from_claims(claims)
 
@@ -145,11 +148,14 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     department = claims.get("department")
     if role is Role.department and not department:
         raise Unauthorized("部门角色的令牌须带 department", code="token_department_missing")
+    sub = str(claims["sub"])
+    if not 0 < len(sub) <= MAX_SUB_LENGTH:
+        raise Unauthorized(f"令牌 sub 须为 1–{MAX_SUB_LENGTH} 个字符", code="token_sub_invalid")
     return Principal(
-        sub=str(claims["sub"]),
+        sub=sub,
         role=role,
         region=region,
-        name=str(claims.get("name", "")),
+        name=str(claims.get("name", ""))[:MAX_SUB_LENGTH],
         department=str(department) if department else None,
         claims=claims,
     )

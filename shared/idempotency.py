@@ -28,6 +28,7 @@ from shared.db import SessionDep
 from shared.errors import IdempotencyInFlight, Invalid
 
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_STORED_KEY_LENGTH = 255  # idempotency_record.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,14 @@ class StoredResponse:
         headers = dict(self.headers)
         headers["Idempotent-Replayed"] = "true"
         return Response(self.body, status_code=self.status_code, headers=headers, media_type="application/json")
+
+
+def _stored_key(method: str, route: str, key: str) -> str:
+    """The record's key: the client's key scoped to method and route, digested when that would not fit."""
+    scoped = f"{method} {route} {key}"
+    if len(scoped) <= _STORED_KEY_LENGTH:
+        return scoped
+    return f"{method} {route} sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _request_hash(method: str, route: str, body: bytes) -> str:
@@ -122,7 +131,7 @@ async def idempotency(
         return Idempotency(session, table, principal.sub, None, request_hash, None)
     if not _KEY_RE.match(idempotency_key):
         raise Invalid.field("Idempotency-Key", "幂等键须为 1–255 个可见 ASCII 字符", "idempotency_key_invalid")
-    scoped = f"{request.method} {route} {idempotency_key}"
+    scoped = _stored_key(request.method, route, idempotency_key)
     locked = await session.scalar(
         text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
         {"k": f"{principal.sub}\x1f{scoped}"},

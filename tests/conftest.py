@@ -135,3 +135,38 @@ def auth(role: str = "admin", region: str = "430000", department: str | None = N
 
 
 ADMIN = auth()
+
+
+@pytest.fixture
+async def committed_prefix(engine: AsyncEngine) -> AsyncIterator[str]:
+    """A unique prefix for tests on `committing_client`: name parks and Idempotency-Keys with it.
+
+    After the test, the parks so named, their change-feed rows and the idempotency records whose key
+    contains it are deleted (audit events stay: the table is append-only by design).
+    """
+    from sqlalchemy import text
+
+    prefix = f"committed-{uuid.uuid4().hex[:10]}-"
+    yield prefix
+    async with engine.begin() as conn:
+        deleted = await conn.execute(
+            text("DELETE FROM registry.park WHERE name LIKE :p RETURNING id::text"), {"p": f"{prefix}%"}
+        )
+        ids = list(deleted.scalars())
+        await conn.execute(
+            text("DELETE FROM registry.change_event WHERE resource_type = 'park' AND resource_id = ANY(:ids)"),
+            {"ids": ids},
+        )
+        await conn.execute(text("DELETE FROM registry.idempotency_record WHERE key LIKE :k"), {"k": f"%{prefix}%"})
+
+
+@pytest.fixture
+async def registry_client(registry_app: Any, db_session: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+    """A RegistryClient (admin token) on the real registry over ASGI, inside the test's rolled-back transaction."""
+    from shared.clients import RegistryClient, RetryPolicy
+
+    registry_app.state.platform.sessionmaker = db_session
+    transport = httpx.ASGITransport(app=registry_app)
+    retry = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
+    async with RegistryClient("http://registry", token=token(), transport=transport, retry=retry) as registry:
+        yield registry

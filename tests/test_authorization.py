@@ -63,10 +63,28 @@ class Case:
     if_match: bool = False
 
 
-def _row(admin: int, dept_led: int, dept_other: int, city: int, county: int, viewer: int, other_city: int,
-         service: int, none: int = 401) -> dict[str, int]:
-    return {"admin": admin, "dept_led": dept_led, "dept_other": dept_other, "city": city, "county": county,
-            "viewer": viewer, "other_city": other_city, "service": service, "none": none}
+def _row(
+    admin: int,
+    dept_led: int,
+    dept_other: int,
+    city: int,
+    county: int,
+    viewer: int,
+    other_city: int,
+    service: int,
+    none: int = 401,
+) -> dict[str, int]:
+    return {
+        "admin": admin,
+        "dept_led": dept_led,
+        "dept_other": dept_other,
+        "city": city,
+        "county": county,
+        "viewer": viewer,
+        "other_city": other_city,
+        "service": service,
+        "none": none,
+    }
 
 
 READ_ALL = _row(200, 200, 200, 200, 200, 200, 200, 200)
@@ -91,13 +109,18 @@ CASES: dict[str, Case] = {
     "regions.get": Case("GET", "/api/v1/regions/430104", READ_ALL),
     "enums": Case("GET", "/api/v1/enums", READ_ALL),
     "departments.list": Case("GET", "/api/v1/departments", READ_ALL),
-    "chains.create": Case("POST", "/api/v1/chains", ADMIN_ONLY_CREATE, body={"name": "先进储能材料", "group_name": "测试"}),
+    "chains.create": Case(
+        "POST", "/api/v1/chains", ADMIN_ONLY_CREATE, body={"name": "先进储能材料", "group_name": "测试"}
+    ),
     "parks.create": Case(
-        "POST", "/api/v1/parks", REGION_CREATE,
+        "POST",
+        "/api/v1/parks",
+        REGION_CREATE,
         body={"name": "岳麓高新区", "grade": "provincial", "region_code": "430104"},
     ),
-    "parks.update": Case("PATCH", "/api/v1/parks/{id}", REGION_PATCH, setup=_park, body={"five_good": True},
-                         if_match=True),
+    "parks.update": Case(
+        "PATCH", "/api/v1/parks/{id}", REGION_PATCH, setup=_park, body={"five_good": True}, if_match=True
+    ),
     "audit.list": Case("GET", "/api/v1/audit-events", ADMIN_ONLY_READ),
     "events.list": Case("GET", "/api/v1/events", FEED),
 }
@@ -107,8 +130,9 @@ for path, body in (("enterprises", COUNTY_ENTERPRISE), ("industries", COUNTY_IND
         f"{path}.list": Case("GET", f"/api/v1/{path}", READ_ALL),
         f"{path}.get": Case("GET", f"/api/v1/{path}/{{id}}", READ_SCOPED, setup=setup),
         f"{path}.create": Case("POST", f"/api/v1/{path}", ENTITY_CREATE, body=body),
-        f"{path}.update": Case("PATCH", f"/api/v1/{path}/{{id}}", ENTITY_PATCH, setup=setup,
-                               body={"name": "改名"}, if_match=True),
+        f"{path}.update": Case(
+            "PATCH", f"/api/v1/{path}/{{id}}", ENTITY_PATCH, setup=setup, body={"name": "改名"}, if_match=True
+        ),
         f"{path}.delete": Case("DELETE", f"/api/v1/{path}/{{id}}", ENTITY_DELETE, setup=setup, if_match=True),
     }
 

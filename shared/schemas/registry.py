@@ -481,9 +481,16 @@ class RosterAdjustmentCreate(RequestModel):
     effective_on: dt.date
     approving_department_id: uuid.UUID | None = None
     document_ref: ShortText | None = Field(default=None, description="调整依据文件文号")
-    to_level: Level | None = Field(default=None, description="promote/demote 的新级别")
-    to_region_code: RegionCode | None = Field(default=None, description="新级别下的地区；缺省按上下级推导")
-    to_tier: Tier | None = Field(default=None, description="promote/demote/retier 的新目标层级")
+    to_level: Level | None = Field(default=None, description="promote/demote 的新级别；缺省为相邻的上一级/下一级")
+    to_region_code: RegionCode | None = Field(
+        default=None,
+        description="新级别下的地区：promote 缺省按上下级推导（县→所属市州，→省级 430000）；"
+        "demote 必填且须位于原地区内",
+    )
+    to_tier: Tier | None = Field(
+        default=None,
+        description="新目标层级：retier 必填；promote/demote 缺省为新级别的工程层级；include 缺省保持原层级",
+    )
 
     @field_validator("reason")
     @classmethod
@@ -495,8 +502,9 @@ class RosterAdjustmentCreate(RequestModel):
 
 class RosterAdjustmentRead(ResponseModel):
     id: uuid.UUID
-    seq: int
+    seq: int = Field(description="全局递增的记录序号（列表游标分页依据）")
     entity_id: uuid.UUID
+    entity_kind: EntityKind
     action: RosterAction
     reason: str
     effective_on: dt.date

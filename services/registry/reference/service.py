@@ -17,7 +17,7 @@ from services.registry.reference.resources import ReferenceResource, _Filters
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, NotFound
+from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, Sorting, cut_page
 from shared.regions import code_range
 from shared.repository import VersionedRepository
@@ -66,11 +66,19 @@ class ReferenceService:
         items, cursor = cut_page(rows, page, key, column.key or "id")
         return [self.resource.render(r, self.access) for r in items], cursor
 
+    def _not_found(self) -> NotFound:
+        return NotFound(f"{self.resource.label}不存在", code=f"{self.resource.resource_type}_not_found")
+
     async def get(self, id_: Any) -> RowMapping:
         row = await self.repo.get(id_)
         if row is None:
-            raise NotFound(f"{self.resource.label}不存在", code=f"{self.resource.resource_type}_not_found")
+            raise self._not_found()
         return row
+
+    async def _lost_race(self, id_: Any) -> AppError:
+        """A versioned write matched no row: another request changed or deleted it since we read it."""
+        latest = await self.repo.get(id_)
+        return self._not_found() if latest is None else stale(latest["version"])
 
     def render(self, row: RowMapping) -> BaseModel:
         return self.resource.render(row, self.access)
@@ -119,17 +127,34 @@ class ReferenceService:
         await record_change(self.session, self.resource.resource_type, row["id"], "created", after)
         return row
 
+    def _reject_nulls(self, values: Mapping[str, Any]) -> None:
+        """Merge-patch `null` clears a field; a required one cannot be cleared (the database would refuse)."""
+        t = self.resource.table
+        errors = [
+            FieldError(name, "该字段不能为空（null）", "null_not_allowed")
+            for name, value in values.items()
+            if value is None and not t.c[name].nullable
+        ]
+        if errors:
+            raise Invalid("；".join(f"{e.field}: {e.message}" for e in errors), code="null_not_allowed", errors=errors)
+
     async def update(self, ctx: RequestContext, id_: Any, expected_version: int, body: BaseModel) -> RowMapping:
         current = await self.get(id_)
         self._require_write(current.get("region_code"))
+        if current["version"] != expected_version:
+            raise stale(current["version"])
         values = body.model_dump(exclude_unset=True)
+        self._reject_nulls(values)
         for check in self.resource.checks:
             await check(self.session, values)
         if (existing := await self._existing_clash({**dict(current), **values}, exclude_id=id_)) is not None:
             raise self._duplicate(existing)
-        row = await self.repo.update_versioned(id_, expected_version, values)
+        try:
+            row = await self.repo.update_versioned(id_, expected_version, values)
+        except IntegrityError as exc:  # a concurrent write won the unique race
+            raise Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate") from exc
         if row is None:
-            raise stale(current["version"])
+            raise await self._lost_race(id_)
         before, after = _jsonable(current), _jsonable(row)
         await self.audit.record(
             self.session,
@@ -151,11 +176,14 @@ class ReferenceService:
         t = self.resource.table
         try:
             async with self.session.begin_nested():
-                await self.session.execute(delete(t).where(t.c.id == id_, t.c.version == expected_version))
+                stmt = delete(t).where(t.c.id == id_, t.c.version == expected_version).returning(t.c.id)
+                deleted = (await self.session.execute(stmt)).first()
         except IntegrityError as exc:
             raise Conflict(
                 f"{self.resource.label}仍被名单对象引用，不能删除", code=f"{self.resource.resource_type}_in_use"
             ) from exc
+        if deleted is None:
+            raise await self._lost_race(id_)
         await self.audit.record(
             self.session,
             ctx,
