@@ -260,3 +260,20 @@ async def test_patch_null_on_a_required_field_is_422(client: httpx.AsyncClient) 
     )
     assert cleared.status_code == 200
     assert cleared.json()["pathway"] is None
+
+
+async def test_listing_date_in_the_future_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/industries", json=factories.industry(listed_on="2999-01-01"), headers=ADMIN)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "listed_on_future"
+
+
+async def test_backdated_listing_is_kept_as_the_inclusion_date(client: httpx.AsyncClient) -> None:
+    data = await create(
+        client, "industries", factories.industry(listed_on="2022-01-19", document_ref="湘政办发〔2022〕4号")
+    )
+    assert data["listed_on"] == "2022-01-19"
+    history = await client.get("/api/v1/roster-adjustments", params={"entity_id": data["id"]}, headers=ADMIN)
+    assert [(a["action"], a["effective_on"], a["document_ref"]) for a in history.json()["items"]] == [
+        ("include", "2022-01-19", "湘政办发〔2022〕4号")
+    ]

@@ -134,7 +134,11 @@ class EntityService:
         values = body.model_dump()
         self.access.require_entity_write(values["region_code"], values["domain"].value)
         await self._check_references(values)
-        listed_on = values.pop("listed_on") or local_today(ctx.now)
+        today = local_today(ctx.now)
+        listed_on = values.pop("listed_on") or today
+        if listed_on > today:
+            # the roster is history: a listing takes effect when decided, never ahead of time
+            raise Invalid.field("listed_on", "纳入名单日期不能晚于今天", "listed_on_future")
         reason, document_ref = values.pop("listing_reason"), values.pop("document_ref")
         entity = await self.repo.insert_entity(
             {c: values[c] for c in ENTITY_COLUMNS}

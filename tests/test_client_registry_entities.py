@@ -1,7 +1,7 @@
 """Contract tests of RegistryClient for the registry endpoints that land with the entities work:
 industries, enterprises, projects, metrics, progress and the change feed.
 
-Skipped until those routes are mounted in services/registry/main.py; then delete `pytestmark`.
+Each runs the real client against the real registry app.
 Records the client has no method to create are made through the plain HTTP `client` fixture.
 """
 
@@ -27,7 +27,6 @@ from shared.schemas.registry import (
 )
 from tests.conftest import ADMIN
 
-pytestmark = pytest.mark.skip(reason="endpoint lands with the entities work")
 
 USCC = "91430100MA4L7K3PXH"
 
