@@ -27,7 +27,6 @@ from shared.schemas.registry import (
 )
 from tests.conftest import ADMIN
 
-
 USCC = "91430100MA4L7K3PXH"
 
 

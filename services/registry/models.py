@@ -251,6 +251,16 @@ class MetricValue(Base):
     __table_args__ = (
         Index(None, "entity_id", "metric", "year", "month", "revision", unique=True),
         Index(None, "metric", "month", "year", "entity_id"),
+        # The latest annual value of every entity in one ordered index-only pass (GET /progress).
+        Index(
+            "ix_metric_value_annual_latest",
+            "entity_id",
+            text("year DESC"),
+            text("metric DESC"),
+            text("revision DESC"),
+            postgresql_include=["value"],
+            postgresql_where=text("month = 0"),
+        ),
         CheckConstraint("month BETWEEN 0 AND 12", name="month"),
     )
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -268,7 +278,17 @@ class MetricValue(Base):
 
 class RosterAdjustment(Base):
     __tablename__ = "roster_adjustment"
-    __table_args__ = (Index(None, "entity_id", "effective_on", "seq"),)
+    __table_args__ = (
+        Index(None, "entity_id", "effective_on", "seq"),
+        # Every entity's roster state on a date in one ordered index-only pass (GET /progress).
+        Index(
+            "ix_roster_adjustment_state",
+            "entity_id",
+            text("effective_on DESC"),
+            text("seq DESC"),
+            postgresql_include=["status_after", "to_level", "to_region_code", "to_tier"],
+        ),
+    )
     id: Mapped[uuid.UUID] = _uuid_pk()
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"))

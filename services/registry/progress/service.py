@@ -1,0 +1,188 @@
+"""Targets as data (admin-edited, per period) and progress against them.
+
+Every target write runs in the request's transaction with its audit event and change-feed event.
+Progress is read-only: two statements (the standing cube and the targets), whatever the data size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.feed import record_change
+from services.registry.progress.filters import ProgressFilters, TargetFilters
+from services.registry.progress.repository import TARGET_SORTING, CubeQuery, ProgressRepository, TargetRepository
+from services.registry.progress.rollup import (
+    LEVELS,
+    Cell,
+    bucket_floor,
+    echelon_counts,
+    growth_band_counts,
+    target_progress,
+    tier_counts,
+)
+from shared.audit import AuditLog
+from shared.auth import Principal
+from shared.concurrency import stale
+from shared.context import RequestContext
+from shared.errors import Conflict, FieldError, Invalid, NotFound
+from shared.pagination import PageRequest, cut_page
+from shared.regions import code_range
+from shared.schemas.enums import Domain, EntityKind, Level, Tier
+from shared.schemas.registry import ProgressRead, TargetCreate, TargetRead, TargetUpdate
+from shared.tiers import tier_error
+
+RESOURCE = "target"
+
+
+def target_read(row: RowMapping) -> TargetRead:
+    return TargetRead.model_validate(dict(row))
+
+
+def _payload(target: TargetRead) -> dict[str, Any]:
+    data: dict[str, Any] = target.model_dump(mode="json")
+    return data
+
+
+class TargetService:
+    def __init__(self, session: AsyncSession, principal: Principal, audit: AuditLog) -> None:
+        self.session = session
+        self.principal = principal
+        self.audit = audit
+        self.repo = TargetRepository(session)
+
+    async def list(self, filters: TargetFilters) -> tuple[list[TargetRead], str | None]:
+        stmt = self.repo.list_query(
+            horizon=filters.horizon, year=filters.year, kind=filters.kind, level=filters.level, domain=filters.domain
+        )
+        page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
+        stmt, key, column = TARGET_SORTING.apply(stmt, page)
+        rows = await self.repo.fetch(stmt)
+        items, cursor = cut_page(rows, page, key, column.key or "id")
+        return [target_read(r) for r in items], cursor
+
+    async def get(self, target_id: uuid.UUID) -> TargetRead:
+        row = await self.repo.get(target_id)
+        if row is None:
+            raise NotFound("目标不存在", code="target_not_found")
+        return target_read(row)
+
+    async def _reject_duplicate(self, horizon: str, kind: str, level: str, tier: str, domain: str | None) -> None:
+        existing = await self.repo.same_goal(horizon=horizon, kind=kind, level=level, tier=tier, domain=domain)
+        if existing is not None:
+            raise Conflict(
+                "该目标期已设置相同类别、级别、层级和领域的目标，请修改原目标",
+                code="target_duplicate",
+                extra={"existing_id": str(existing["id"])},
+            )
+
+    async def create(self, ctx: RequestContext, body: TargetCreate) -> TargetRead:
+        """Admin only (403); a tier the kind and level do not have is 422; the same goal twice is 409."""
+        self.principal.require_admin()
+        if message := tier_error(body.kind, body.level, body.tier):
+            raise Invalid.field("tier", message, "tier_not_allowed")
+        values = body.model_dump(mode="json")
+        await self._reject_duplicate(
+            values["horizon"], values["kind"], values["level"], values["tier"], values["domain"]
+        )
+        created = target_read(await self.repo.insert(values))
+        payload = _payload(created)
+        await self.audit.record(
+            self.session, ctx, action="create", resource_type=RESOURCE, resource_id=created.id, after=payload
+        )
+        await record_change(self.session, RESOURCE, created.id, "created", payload)
+        return created
+
+    async def update(
+        self, ctx: RequestContext, target_id: uuid.UUID, expected_version: int, body: TargetUpdate
+    ) -> TargetRead:
+        """Counts and note only; 428/412 through `expected_version`, 422 for a null or inverted range."""
+        self.principal.require_admin()
+        before = await self.get(target_id)
+        values = body.model_dump(exclude_unset=True)
+        nulls = [
+            FieldError(k, "该字段不能为空（null）", "null_not_allowed")
+            for k in ("min_count", "note")
+            if k in values and values[k] is None
+        ]
+        if nulls:
+            raise Invalid("；".join(f"{e.field}: {e.message}" for e in nulls), code="null_not_allowed", errors=nulls)
+        low = values.get("min_count", before.min_count)
+        high = values.get("max_count", before.max_count)
+        if high is not None and high < low:
+            raise Invalid.field("max_count", f"目标上限（{high}）不能小于下限（{low}）", "target_range_invalid")
+        row = await self.repo.update_versioned(target_id, expected_version, values)
+        if row is None:
+            raise stale(before.version)
+        after = target_read(row)
+        payload = _payload(after)
+        await self.audit.record(
+            self.session,
+            ctx,
+            action="update",
+            resource_type=RESOURCE,
+            resource_id=target_id,
+            before=_payload(before),
+            after=payload,
+        )
+        await record_change(self.session, RESOURCE, target_id, "updated", payload)
+        return after
+
+    async def delete(self, ctx: RequestContext, target_id: uuid.UUID, expected_version: int) -> None:
+        self.principal.require_admin()
+        before = await self.get(target_id)
+        if not await self.repo.delete_versioned(target_id, expected_version):
+            raise stale(before.version)
+        await self.audit.record(
+            self.session, ctx, action="delete", resource_type=RESOURCE, resource_id=target_id, before=_payload(before)
+        )
+        await record_change(self.session, RESOURCE, target_id, "deleted", {"id": str(target_id)})
+
+
+class ProgressService:
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.principal = principal
+        self.cube = ProgressRepository(session)
+        self.targets = TargetRepository(session)
+
+    async def progress(self, filters: ProgressFilters, today: dt.date) -> ProgressRead:
+        """Readable by every role; only entities in the caller's region scope are counted."""
+        as_of = filters.as_of or today
+        ranges = [code_range(filters.region)] if filters.region else []
+        if not self.principal.reads_all_regions:
+            ranges.append(code_range(self.principal.region))
+        rows = await self.cube.standing_cube(
+            CubeQuery(
+                as_of=as_of,
+                region_ranges=tuple(ranges),
+                level=filters.level,
+                domain=filters.domain,
+                chain_id=filters.chain,
+            )
+        )
+        cells = [
+            Cell(
+                kind=EntityKind(r["kind"]),
+                level=Level(r["level"]),
+                domain=Domain(r["domain"]),
+                tier=Tier(r["tier"]),
+                floor=bucket_floor(r["bucket"]),
+                listed=r["listed"],
+            )
+            for r in rows
+        ]
+        targets = [
+            target_read(r) for r in await self.targets.for_progress(filters.horizon, filters.level, filters.domain)
+        ]
+        levels = (filters.level,) if filters.level else LEVELS
+        return ProgressRead(
+            as_of=as_of,
+            tiers=tier_counts(cells, levels),
+            echelons=echelon_counts(cells, levels),
+            growth_bands=growth_band_counts(cells, levels),
+            targets=target_progress(cells, targets),
+        )
