@@ -193,7 +193,7 @@ async def test_tier_not_allowed_at_the_new_level_is_422(client: httpx.AsyncClien
     assert response.json()["detail"] == "市级企业的目标层级只能是：ten_billion（百亿级）"
 
 
-async def test_retier_changes_only_the_tier_at_the_same_level(client: httpx.AsyncClient) -> None:
+async def test_retier_changes_tier_or_region_but_never_the_level(client: httpx.AsyncClient) -> None:
     industry = await create(client, "industries", factories.industry(listed_on="2023-01-10"))
     iid = industry["id"]
     assert_invalid(await adjust(client, iid, "retier"), "to_tier", "roster_tier_required")
@@ -210,6 +210,31 @@ async def test_retier_changes_only_the_tier_at_the_same_level(client: httpx.Asyn
         "eight_hundred_billion",
         2,
     )
+
+
+async def test_retier_relocates_within_the_level_and_the_history_explains_it(client: httpx.AsyncClient) -> None:
+    entity = await create(client, "enterprises", county_enterprise())
+    eid = entity["id"]
+    wrong_level = await adjust(client, eid, "retier", to_region_code="430100")
+    assert_invalid(wrong_level, "to_region_code", "level_region_mismatch")
+    response = await adjust(client, eid, "retier", "2024-03-02", to_region_code="430203")
+    assert response.status_code == 201, response.text
+    assert (response.json()["from_region_code"], response.json()["to_region_code"]) == ("430104", "430203")
+    state = await enterprise_state(client, eid)
+    assert state[:3] == ("county", "430203", "billion")
+    before = await client.get(
+        "/api/v1/enterprises", params={"as_of": "2024-03-01", "region": "430104"}, headers=ADMIN
+    )
+    assert [i["id"] for i in before.json()["items"]] == [eid]
+
+
+async def test_patch_cannot_change_the_region_any_more(client: httpx.AsyncClient) -> None:
+    entity = await create(client, "enterprises", county_enterprise())
+    response = await client.patch(
+        f"/api/v1/enterprises/{entity['id']}", json={"region_code": "430203"}, headers=ADMIN | {"If-Match": '"1"'}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {"field": "region_code", "message": "不允许的字段", "code": "extra_forbidden"}
 
 
 async def test_remove_and_include_toggle_the_roster_status_once_each(client: httpx.AsyncClient) -> None:

@@ -150,6 +150,13 @@ class Entity(Base):
     lead_department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("department.id"))
     roster_status: Mapped[str] = mapped_column(String(10), server_default="listed")
     listed_on: Mapped[dt.date] = mapped_column(Date)
+    # The latest annual size (revenue, else output) of an industry or enterprise: a copy of the newest
+    # annual metric_value, rewritten in the same transaction as every annual metric write, so current
+    # standing and progress need no pass over the metric history. Null for projects (sized by their
+    # total investment) and for entities with no annual metric yet.
+    size_metric: Mapped[str | None] = mapped_column(String(30))
+    size_year: Mapped[int | None] = mapped_column(SmallInteger)
+    size_value: Mapped[Decimal | None] = mapped_column(MONEY)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _created()

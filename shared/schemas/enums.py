@@ -237,7 +237,7 @@ LABELS: dict[str, dict[str, str]] = {
         "include": "纳入",
         "promote": "升级",
         "demote": "降级",
-        "retier": "调整目标层级",
+        "retier": "同级调整（目标层级或地区）",
         "remove": "移出",
     },
     "roster_status": {"listed": "在册", "removed": "已移出"},

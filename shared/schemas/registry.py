@@ -226,12 +226,12 @@ def check_pathway(kind: EntityKind, value: Pathway | None) -> Pathway | None:
 
 
 class _EntityUpdate(RequestModel):
-    """Descriptive fields. Level, tier and roster status change only through roster adjustments."""
+    """Descriptive fields. Level, region, tier and roster status change only through roster adjustments,
+    so the roster history always explains the entity's state on any date."""
 
     kind: ClassVar[EntityKind]
 
     name: Name | None = None
-    region_code: RegionCode | None = Field(default=None, description="同级别内更正所属地区")
     domain: Domain | None = None
     pathway: Pathway | None = None
     lead_department_id: uuid.UUID | None = None

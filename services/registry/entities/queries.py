@@ -8,6 +8,7 @@ roster state on that date (another LATERAL subquery over the adjustment history)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    null,
     select,
     true,
 )
@@ -90,22 +92,18 @@ class ReadQuery:
 
 
 def build_read_query(spec: KindSpec, as_of: dt.date | None = None) -> ReadQuery:
-    """The select of one kind's records in their API shape, before filters and paging."""
+    """The select of one kind's records in their API shape, before filters and paging.
+
+    Built once per kind and date and then shared: a statement is immutable (filters and paging
+    derive new ones from it), and building this one costs more than running it.
+    """
+    return _build_read_query(spec, as_of)
+
+
+@functools.lru_cache(maxsize=64)
+def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
     k = spec.table
-    m = table(MetricValue)
-    metric_rank = func.array_position(array([mk.value for mk in spec.standing_metrics]), m.c.metric)
-    latest = (
-        select(m.c.metric.label("standing_metric"), m.c.year.label("standing_year"), m.c.value.label("standing_value"))
-        .where(
-            m.c.entity_id == E.c.id,
-            m.c.month == 0,
-            m.c.metric.in_([mk.value for mk in spec.standing_metrics]),
-            *([m.c.year <= as_of.year] if as_of else []),
-        )
-        .order_by(m.c.year.desc(), metric_rank, m.c.revision.desc())
-        .limit(1)
-        .lateral("standing")
-    )
+    standing, latest = _standing_columns(spec, as_of)
     columns: list[Any] = [
         E.c.id,
         E.c.kind,
@@ -120,9 +118,7 @@ def build_read_query(spec: KindSpec, as_of: dt.date | None = None) -> ReadQuery:
         _id_array(entity_chain.c.chain_id, entity_chain.c.entity_id, E.c.id).label("chain_ids"),
         _id_array(entity_park.c.park_id, entity_park.c.entity_id, E.c.id).label("park_ids"),
         _persons_json(E.c.id).label("persons"),
-        latest.c.standing_metric,
-        latest.c.standing_year,
-        latest.c.standing_value,
+        *standing,
     ]
     columns += [k.c[name] for name in spec.own_columns]
     if spec.kind is EntityKind.enterprise:
@@ -176,7 +172,9 @@ def build_read_query(spec: KindSpec, as_of: dt.date | None = None) -> ReadQuery:
             .scalar_subquery()
             .label("approvals")
         )
-    source = E.join(k, k.c.entity_id == E.c.id).outerjoin(latest, true())
+    source = E.join(k, k.c.entity_id == E.c.id)
+    if latest is not None:
+        source = source.outerjoin(latest, true())
     if as_of is None:
         columns += [E.c.level, E.c.region_code, E.c.target_tier, E.c.roster_status]
     else:
@@ -202,6 +200,34 @@ def build_read_query(spec: KindSpec, as_of: dt.date | None = None) -> ReadQuery:
         default="-updated_at",
     )
     return ReadQuery(stmt, sorting)
+
+
+def _standing_columns(spec: KindSpec, as_of: dt.date | None) -> tuple[list[Any], Any]:
+    """The latest annual size behind `standing`, and the LATERAL it needs (None when it needs none).
+
+    Today's size is the copy kept on the entity row; an `as_of` date replays the metric history.
+    Projects are sized by their total investment, so they need neither.
+    """
+    names = ("standing_metric", "standing_year", "standing_value")
+    if spec.kind is EntityKind.project:
+        return [null().label(n) for n in names], None
+    if as_of is None:
+        return [E.c.size_metric.label(names[0]), E.c.size_year.label(names[1]), E.c.size_value.label(names[2])], None
+    m = table(MetricValue)
+    metric_rank = func.array_position(array([mk.value for mk in spec.standing_metrics]), m.c.metric)
+    latest = (
+        select(m.c.metric.label(names[0]), m.c.year.label(names[1]), m.c.value.label(names[2]))
+        .where(
+            m.c.entity_id == E.c.id,
+            m.c.month == 0,
+            m.c.metric.in_([mk.value for mk in spec.standing_metrics]),
+            m.c.year <= as_of.year,
+        )
+        .order_by(m.c.year.desc(), metric_rank, m.c.revision.desc())
+        .limit(1)
+        .lateral("standing")
+    )
+    return [latest.c[n] for n in names], latest
 
 
 def _effective(stmt: Select[Any], name: str) -> ColumnElement[Any]:

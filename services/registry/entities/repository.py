@@ -34,8 +34,11 @@ from services.registry.models import (
     entity_person,
     table,
 )
+from shared.schemas.enums import MetricKind
 
 E = table(Entity)
+# What sizes an industry or enterprise, in order of preference (names sort that way, descending).
+SIZE_METRICS = (MetricKind.revenue.value, MetricKind.output.value)
 LINKS: dict[str, tuple[Table, str]] = {
     "person_ids": (entity_person, "person_id"),
     "chain_ids": (entity_chain, "chain_id"),
@@ -163,6 +166,26 @@ class EntityRepository:
     async def insert_adjustment(self, values: Mapping[str, Any]) -> RowMapping:
         stmt = insert(RosterAdjustment).values(**values).returning(*table(RosterAdjustment).c)
         return (await self.session.execute(stmt)).mappings().one()
+
+    async def refresh_size(self, entity_id: uuid.UUID) -> None:
+        """Copy the entity's latest annual revenue (else output) onto its row; see `Entity.size_value`."""
+        m = table(MetricValue)
+        latest = (
+            select(m.c.metric, m.c.year, m.c.value)
+            .where(m.c.entity_id == entity_id, m.c.month == 0, m.c.metric.in_(SIZE_METRICS))
+            .order_by(m.c.year.desc(), m.c.metric.desc(), m.c.revision.desc())
+            .limit(1)
+            .subquery()
+        )
+        await self.session.execute(
+            update(E)
+            .where(E.c.id == entity_id)
+            .values(
+                size_metric=select(latest.c.metric).scalar_subquery(),
+                size_year=select(latest.c.year).scalar_subquery(),
+                size_value=select(latest.c.value).scalar_subquery(),
+            )
+        )
 
     async def delete_entity(self, entity_id: uuid.UUID) -> None:
         await self.session.execute(delete(Entity).where(Entity.id == entity_id))

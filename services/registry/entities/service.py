@@ -29,7 +29,7 @@ from shared.context import RequestContext
 from shared.errors import Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
-from shared.tiers import LEVEL_ORDER, level_region_error
+from shared.tiers import LEVEL_ORDER
 
 PLAN_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -199,9 +199,7 @@ class EntityService:
         values = body.model_dump(exclude_unset=True)
         self._reject_nulls(values)
         merged = current | values
-        if "region_code" in values and (message := level_region_error(Level(current["level"]), values["region_code"])):
-            raise Invalid.field("region_code", message, "level_region_mismatch")
-        if "region_code" in values or "domain" in values:
+        if "domain" in values:
             self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
         self._check_dates(merged)
         await self._check_references(values | {"level": current["level"]}, entity_id)

@@ -103,6 +103,8 @@ class MetricService:
                 "recorded_by": ctx.principal.sub,
             }
         )
+        if month == 0 and kind is not EntityKind.project:
+            await self.entities.refresh_size(head["id"])
         created = metric_read(row)
         payload = created.model_dump(mode="json")
         before = metric_read(latest).model_dump(mode="json") if latest is not None else None

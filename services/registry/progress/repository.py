@@ -44,6 +44,9 @@ if ENTERPRISES.standing_metrics != INDUSTRIES.standing_metrics or list(SIZE_METR
 @dataclass(frozen=True, slots=True)
 class CubeQuery:
     as_of: dt.date
+    # True when as_of is today or later: adjustments and metrics are never dated ahead, so the
+    # entity rows' own state and size are then exactly the state as of that date.
+    current: bool = False
     region_ranges: tuple[tuple[str, str], ...] = ()  # inclusive code ranges an entity's region must lie in (all)
     level: Level | None = None
     domain: Domain | None = None
@@ -111,6 +114,8 @@ def cube_statement(query: CubeQuery) -> Select[Any]:
     planner cannot estimate a condition on a DISTINCT ON result and, guessing a few hundred rows,
     would pick nested loops over all of them.
     """
+    if query.current:
+        return _current_cube(query)
     state = (
         select(
             R.c.entity_id,
@@ -135,19 +140,7 @@ def cube_statement(query: CubeQuery) -> Select[Any]:
     ladder = bindparam("ladder", list(LADDER), type_=ARRAY(Numeric()))
     bucket = func.width_bucket(size, ladder)
     listed = func.count().filter(state.c.status == RosterStatus.listed.value)
-    conditions: list[ColumnElement[bool]] = [
-        state.c.region_code.between(low, high) for low, high in query.region_ranges
-    ]
-    if query.level is not None:
-        conditions.append(state.c.level == query.level.value)
-    if query.domain is not None:
-        conditions.append(E.c.domain == query.domain.value)
-    if query.chain_id is not None:
-        conditions.append(
-            select(entity_chain.c.entity_id)
-            .where(entity_chain.c.entity_id == E.c.id, entity_chain.c.chain_id == query.chain_id)
-            .exists()
-        )
+    conditions = _conditions(query, state.c.level, state.c.region_code)
     keys = (E.c.kind, state.c.level, E.c.domain, state.c.tier, bucket)
     return (
         select(*keys[:4], bucket.label("bucket"), listed.label("listed"))
@@ -159,6 +152,34 @@ def cube_statement(query: CubeQuery) -> Select[Any]:
         .where(*conditions)
         .group_by(*keys)
         .having(listed > 0)
+    )
+
+
+def _conditions(query: CubeQuery, level: Any, region: Any) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [region.between(low, high) for low, high in query.region_ranges]
+    if query.level is not None:
+        conditions.append(level == query.level.value)
+    if query.domain is not None:
+        conditions.append(E.c.domain == query.domain.value)
+    if query.chain_id is not None:
+        conditions.append(
+            select(entity_chain.c.entity_id)
+            .where(entity_chain.c.entity_id == E.c.id, entity_chain.c.chain_id == query.chain_id)
+            .exists()
+        )
+    return conditions
+
+
+def _current_cube(query: CubeQuery) -> Select[Any]:
+    """The same cube from the entity rows alone: one scan, no history passes."""
+    size = case((E.c.kind == EntityKind.project.value, P.c.total_investment), else_=E.c.size_value)
+    bucket = func.width_bucket(size, bindparam("ladder", list(LADDER), type_=ARRAY(Numeric())))
+    keys = (E.c.kind, E.c.level, E.c.domain, E.c.target_tier.label("tier"), bucket)
+    return (
+        select(*keys[:4], bucket.label("bucket"), func.count().label("listed"))
+        .select_from(E.outerjoin(P, P.c.entity_id == E.c.id))
+        .where(E.c.roster_status == RosterStatus.listed.value, *_conditions(query, E.c.level, E.c.region_code))
+        .group_by(*keys)
     )
 
 

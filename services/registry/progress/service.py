@@ -158,6 +158,7 @@ class ProgressService:
         rows = await self.cube.standing_cube(
             CubeQuery(
                 as_of=as_of,
+                current=as_of >= today,
                 region_ranges=tuple(ranges),
                 level=filters.level,
                 domain=filters.domain,

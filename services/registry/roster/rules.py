@@ -3,7 +3,7 @@
     include  re-lists a removed entity (optionally with a new tier at its level)
     promote  to a higher level; region defaults to the one above (county → its city, any → 430000)
     demote   to a lower level; the new region must be named and lie within the old one
-    retier   another target tier at the same level and region
+    retier   another target tier and/or another region at the same level (a relocation or correction)
     remove   takes a listed entity off the list, keeping level, region and tier
 
 A new level defaults to the adjacent one and a new tier to the programme tier of the new level.
@@ -86,15 +86,16 @@ def _check_status(action: RosterAction, status: RosterStatus) -> None:
 def _retier(kind: EntityKind, current: RosterState, body: RosterAdjustmentCreate) -> RosterState:
     if body.to_level is not None and body.to_level is not current.level:
         raise Invalid.field(
-            "to_level", "调整目标层级（retier）不能改变级别，请使用 promote 或 demote", "roster_retier_moves"
+            "to_level", "同级调整（retier）不能改变级别，请使用 promote 或 demote", "roster_retier_moves"
         )
-    if body.to_region_code is not None and body.to_region_code != current.region_code:
-        raise Invalid.field("to_region_code", "调整目标层级（retier）不能改变地区", "roster_retier_moves")
-    if body.to_tier is None:
-        raise Invalid.field("to_tier", "调整目标层级（retier）须提供 to_tier", "roster_tier_required")
-    if body.to_tier is current.tier:
-        raise Invalid.field("to_tier", "新目标层级与当前目标层级相同", "roster_tier_unchanged")
-    return replace(current, tier=_tier(kind, current.level, body.to_tier))
+    region = body.to_region_code or current.region_code
+    tier = body.to_tier or current.tier
+    if body.to_tier is None and body.to_region_code is None:
+        raise Invalid.field("to_tier", "同级调整（retier）须提供 to_tier 或 to_region_code", "roster_tier_required")
+    if tier is current.tier and region == current.region_code:
+        raise Invalid.field("to_tier", "新目标层级与地区均与当前相同", "roster_tier_unchanged")
+    _check_level_region(current.level, region)
+    return replace(current, tier=_tier(kind, current.level, tier), region_code=region)
 
 
 def _new_level(level: Level, requested: Level | None, *, up: bool) -> Level:
