@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.identifiers import USCCError, validate_project_code, validate_uscc
@@ -48,6 +48,23 @@ class RegionDetail(RegionRead):
 
 
 class DepartmentCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "changsha-industry-it",
+                    "name": "长沙市工业和信息化局",
+                    "short_name": "市工信局",
+                    "level": "city",
+                    "region_code": "430100",
+                    "domains": ["industry_it"],
+                }
+            ]
+        },
+    )
+
     code: Annotated[
         str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,59}$", description="部门代码（令牌 department 声明的取值）")
     ]
@@ -86,6 +103,21 @@ class DepartmentRead(ResponseModel):
 
 
 class ChainCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "工程机械",
+                    "group_name": "3+3+2:世界级",
+                    "leader_name": "（省领导姓名）",
+                    "leader_title": "副省长",
+                }
+            ]
+        },
+    )
+
     name: Name
     group_name: ShortText = ""
     leader_name: ShortText | None = Field(default=None, description="联系该产业链的省领导（链长）")
@@ -118,6 +150,16 @@ class ChainRead(ResponseModel):
 
 
 class ParkCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"name": "长沙经济技术开发区", "grade": "national", "five_good": True, "region_code": "430121"}
+            ]
+        },
+    )
+
     name: Name
     grade: ParkGrade
     five_good: bool = Field(default=False, description="是否获评“五好”园区")
@@ -142,6 +184,22 @@ class ParkRead(ResponseModel):
 
 
 class PersonCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "张三",
+                    "title": "产业科科长",
+                    "region_code": "430100",
+                    "phone": "0731-88888888",
+                    "email": "zhangsan@example.gov.cn",
+                }
+            ]
+        },
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=100)]
     title: ShortText = ""
     department_id: uuid.UUID | None = None
@@ -246,6 +304,26 @@ class _EntityUpdate(RequestModel):
 
 
 class IndustryCreate(_EntityCreate):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "工程机械",
+                    "level": "province",
+                    "region_code": "430000",
+                    "domain": "industry_it",
+                    "pathway": "supporting_collaboration",
+                    "target_tier": "trillion",
+                    "roadmap": "……",
+                    "listing_reason": "列入省级万亿级产业培育名单",
+                    "document_ref": "湘政办发〔2022〕4号",
+                }
+            ]
+        },
+    )
+
     kind = EntityKind.industry
     parent_industry_id: uuid.UUID | None = Field(default=None, description="所归属的上级产业（级别须更高）")
     roadmap: LongText = Field(default="", description="路线图")
@@ -269,6 +347,25 @@ def _uscc(value: str) -> str:
 
 
 class EnterpriseCreate(_EntityCreate):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "湖南某某智能装备有限公司",
+                    "level": "city",
+                    "region_code": "430100",
+                    "domain": "industry_it",
+                    "pathway": "nurture",
+                    "target_tier": "ten_billion",
+                    "uscc": "91430100MA4L7K3PXH",
+                    "labels": ["little_giant"],
+                }
+            ]
+        },
+    )
+
     kind = EntityKind.enterprise
     uscc: str = Field(
         description="统一社会信用代码（18 位，校验 GB 32100 与 GB 11714 校验位）",
@@ -362,6 +459,40 @@ class _ProjectFields(RequestModel):
 
 
 class ProjectCreate(_EntityCreate, _ProjectFields):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "某某新材料产业园项目",
+                    "level": "county",
+                    "region_code": "430181",
+                    "domain": "industry_it",
+                    "pathway": "investment_attraction",
+                    "target_tier": "hundred_million",
+                    "project_code": "2023-430181-39-03-012345",
+                    "total_investment": "25.5",
+                    "annual_plans": [{"year": 2024, "planned_investment": "8"}],
+                    "stage": "under_construction",
+                    "planned_start_on": "2024-03-01",
+                    "actual_start_on": "2024-03-18",
+                    "approvals": [
+                        {
+                            "kind": "eia",
+                            "state": "approved",
+                            "applied_on": "2023-11-02",
+                            "approved_on": "2024-01-15",
+                            "document_no": "浏环评〔2024〕3号",
+                        }
+                    ],
+                    "signing_event": "湖南-粤港澳大湾区投资贸易洽谈活动",
+                    "signed_on": "2023-09-12",
+                }
+            ]
+        },
+    )
+
     kind = EntityKind.project
     project_code: str | None = Field(
         default=None,
@@ -475,6 +606,22 @@ class ProjectRead(_EntityRead):
 
 
 class RosterAdjustmentCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "entity_id": "4f6c2d0e-0000-4000-8000-000000000001",
+                    "action": "promote",
+                    "reason": "年营业收入突破100亿元，升级为市级重点企业",
+                    "effective_on": "2024-03-01",
+                    "document_ref": "长政办函〔2024〕12号",
+                }
+            ]
+        },
+    )
+
     entity_id: uuid.UUID
     action: RosterAction
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
@@ -523,6 +670,22 @@ class RosterAdjustmentRead(ResponseModel):
 
 
 class MetricCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "entity_id": "4f6c2d0e-0000-4000-8000-000000000001",
+                    "metric": "revenue",
+                    "year": 2023,
+                    "value": "126.4821",
+                    "source": "manual",
+                }
+            ]
+        },
+    )
+
     entity_id: uuid.UUID
     metric: MetricKind
     year: Annotated[int, Field(ge=2000, le=2100)]
@@ -547,6 +710,25 @@ class MetricRead(ResponseModel):
 
 
 class TargetCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "horizon": "2025",
+                    "year": 2025,
+                    "kind": "enterprise",
+                    "level": "city",
+                    "tier": "ten_billion",
+                    "domain": None,
+                    "min_count": 30,
+                    "note": "市级百亿级企业目标",
+                }
+            ]
+        },
+    )
+
     horizon: Annotated[str, Field(min_length=1, max_length=40, description="目标期，如 2025、interim-3y")]
     year: Annotated[int, Field(ge=2000, le=2100)]
     kind: EntityKind
