@@ -222,9 +222,7 @@ async def test_retier_relocates_within_the_level_and_the_history_explains_it(cli
     assert (response.json()["from_region_code"], response.json()["to_region_code"]) == ("430104", "430203")
     state = await enterprise_state(client, eid)
     assert state[:3] == ("county", "430203", "billion")
-    before = await client.get(
-        "/api/v1/enterprises", params={"as_of": "2024-03-01", "region": "430104"}, headers=ADMIN
-    )
+    before = await client.get("/api/v1/enterprises", params={"as_of": "2024-03-01", "region": "430104"}, headers=ADMIN)
     assert [i["id"] for i in before.json()["items"]] == [eid]
 
 
@@ -234,7 +232,11 @@ async def test_patch_cannot_change_the_region_any_more(client: httpx.AsyncClient
         f"/api/v1/enterprises/{entity['id']}", json={"region_code": "430203"}, headers=ADMIN | {"If-Match": '"1"'}
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0] == {"field": "region_code", "message": "不允许的字段", "code": "extra_forbidden"}
+    assert response.json()["errors"][0] == {
+        "field": "region_code",
+        "message": "不允许的字段",
+        "code": "extra_forbidden",
+    }
 
 
 async def test_remove_and_include_toggle_the_roster_status_once_each(client: httpx.AsyncClient) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.registry.entities.router import router as entities_router
 from services.registry.events.router import router as events_router
 from services.registry.imports.router import router as imports_router
+from services.registry.imports.runner import imports_lifespan
 from services.registry.metrics.router import router as metrics_router
 from services.registry.models import SCHEMA, tables
 from services.registry.progress.router import router as progress_router
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             events_router,
         ],
         upload_path_suffixes=("/imports",),
+        startup=imports_lifespan,
         engine=engine,
     )

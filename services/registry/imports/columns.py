@@ -1,0 +1,108 @@
+"""The spreadsheet columns of each kind: Chinese header, accepted aliases, cell codec, direction.
+
+One declaration serves both directions, so what an export writes an import reads back. Columns that
+describe the record without being writable (ID, 地区, 名单状态, 更新时间) are export-only; an import
+recognises and skips them, so an exported file imports as it is. The listing's reason and document
+number belong to the roster adjustment, not the record: import-only.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from services.registry.imports.cells import Cell, DateCell, DecimalCell, EnumCell, EnumListCell
+from shared.schemas.enums import EntityKind
+
+TEXT = Cell()
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    cell: Cell = TEXT
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    imported: bool = True
+    exported: bool = True
+
+    def names(self) -> tuple[str, ...]:
+        return (self.header, self.field, *self.aliases)
+
+
+# Fields a column names that are not fields of the create schema: resolved against the database.
+LEAD_DEPARTMENT = "lead_department"
+OWNER_USCC = "owner_uscc"
+# Export-only fields taken from the read row or derived from it.
+REGION_NAME = "region_name"
+
+_DATE = DateCell()
+
+_HEAD = (
+    Column("id", "ID", aliases=("编号",), imported=False),
+    Column("name", "名称", aliases=("企业名称", "项目名称", "产业名称"), required=True),
+    Column("level", "级别", EnumCell("level", "级别"), required=True),
+    Column("region_code", "行政区划代码", aliases=("地区代码", "区划代码"), required=True),
+    Column(REGION_NAME, "地区", aliases=("地区名称",), imported=False),
+    Column("domain", "领域", EnumCell("domain", "领域"), required=True),
+    Column("pathway", "培育路径", EnumCell("pathway", "培育路径")),
+    Column("target_tier", "目标层级", EnumCell("tier", "目标层级"), aliases=("tier",), required=True),
+    Column(LEAD_DEPARTMENT, "牵头部门", aliases=("lead_department_id", "lead_department_code")),
+)
+_TAIL = (
+    Column("listed_on", "纳入名单日期", _DATE),
+    Column("listing_reason", "纳入理由", aliases=("纳入名单理由",), exported=False),
+    Column("document_ref", "文件文号", aliases=("依据文件文号",), exported=False),
+    Column("roster_status", "名单状态", EnumCell("roster_status", "名单状态"), imported=False),
+    Column("updated_at", "更新时间", imported=False),
+)
+
+INDUSTRY_COLUMNS = (
+    *_HEAD,
+    Column("roadmap", "路线图"),
+    Column("timetable", "时间表"),
+    Column("task_book", "任务书"),
+    *_TAIL,
+)
+ENTERPRISE_COLUMNS = (
+    *_HEAD[:2],
+    Column("uscc", "统一社会信用代码", aliases=("信用代码", "社会信用代码"), required=True),
+    *_HEAD[2:],
+    Column("labels", "标签", EnumListCell("enterprise_label", "企业标签"), aliases=("企业标签",)),
+    *_TAIL,
+)
+PROJECT_COLUMNS = (
+    *_HEAD[:2],
+    Column("project_code", "项目代码"),
+    *_HEAD[2:],
+    Column("total_investment", "总投资（亿元）", DecimalCell(), aliases=("总投资",), required=True),
+    Column("stage", "阶段", EnumCell("project_stage", "项目阶段"), aliases=("项目阶段",)),
+    Column(OWNER_USCC, "业主单位统一社会信用代码", aliases=("业主统一社会信用代码", "owner_enterprise_uscc")),
+    Column("planned_start_on", "计划开工日期", _DATE),
+    Column("planned_completion_on", "计划竣工日期", _DATE),
+    Column("actual_start_on", "实际开工日期", _DATE),
+    Column("actual_completion_on", "实际竣工日期", _DATE),
+    Column("signing_event", "签约活动"),
+    Column("signed_on", "签约日期", _DATE),
+    *_TAIL,
+)
+
+COLUMNS: dict[EntityKind, tuple[Column, ...]] = {
+    EntityKind.industry: INDUSTRY_COLUMNS,
+    EntityKind.enterprise: ENTERPRISE_COLUMNS,
+    EntityKind.project: PROJECT_COLUMNS,
+}
+
+
+def normalise_header(text: str) -> str:
+    """`总投资（亿元）`, `总投资(亿元)` and ` *总投资 (亿元) ` name the same column; English is case-blind."""
+    folded = unicodedata.normalize("NFKC", text).replace("\ufeff", "").strip().lstrip("*").strip()
+    return "".join(folded.split()).lower()
+
+
+def header_index(kind: EntityKind) -> dict[str, Column]:
+    return {normalise_header(name): column for column in COLUMNS[kind] for name in column.names()}
+
+
+HEADER_INDEX: dict[EntityKind, dict[str, Column]] = {kind: header_index(kind) for kind in COLUMNS}

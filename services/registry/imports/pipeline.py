@@ -1,0 +1,299 @@
+"""One import job from its stored file to its final status: parse, validate, write, report, audit.
+
+Rows go through in batches (`IMPORT_BATCH_SIZE`). The pure-Python half of validation runs in a
+worker thread one batch ahead of the database work, so the two overlap on a two-core machine.
+
+- `valid_rows`: each batch commits in its own transaction together with the job's progress, so the
+  job row always says exactly how far the committed writes go (and a restart resumes from there).
+- `all_or_nothing`: every batch is written inside one transaction, committed with the job's final
+  status; after the first bad row nothing more is written but every row is still checked, so the
+  job lists all the errors. Progress is reported in short transactions of its own.
+
+The audit log gets one event for the whole import (resource_type `import_job`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.registry.access import Access
+from services.registry.entities.kinds import KINDS, KindSpec
+from services.registry.entities.service import local_today
+from services.registry.imports.parse import Cells, Layout, map_header, read_sheet
+from services.registry.imports.problems import FILE_ROW, MAX_STORED_ERRORS, FileRejected, RowIssue
+from services.registry.imports.repository import ImportRepository
+from services.registry.imports.validate import Candidate, Departments, RowReader, changeable, resolve_batch
+from services.registry.imports.writer import BulkWriter, prepare_creation
+from shared.audit import AuditLog
+from shared.auth import Principal, Role
+from shared.context import RequestContext
+from shared.schemas.enums import EntityKind, ImportStatus
+
+log = logging.getLogger("wanqianbai.registry.imports")
+
+Batch = Sequence[tuple[int, Cells]]
+
+
+class ImportMode(StrEnum):
+    all_or_nothing = "all_or_nothing"  # any bad row: nothing is written
+    valid_rows = "valid_rows"  # the good rows are written, the bad ones reported
+
+
+@dataclass
+class Progress:
+    """The counters a job row holds, as the job goes."""
+
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    error_count: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, job: RowMapping) -> Progress:
+        return cls(
+            job["total"], job["processed"], job["created"], job["updated"], job["error_count"], list(job["errors"])
+        )
+
+    def add_issues(self, issues: Sequence[RowIssue]) -> None:
+        self.error_count += len(issues)
+        room = MAX_STORED_ERRORS - len(self.errors)
+        if room > 0:
+            ordered = sorted(issues, key=lambda i: i.row)
+            self.errors.extend(i.as_dict() for i in ordered[:room])
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "processed": self.processed,
+            "created": self.created,
+            "updated": self.updated,
+            "error_count": self.error_count,
+            "errors": self.errors,
+        }
+
+
+def actor_of(job: RowMapping) -> Principal:
+    actor: dict[str, Any] = job["actor"]
+    return Principal(
+        sub=actor["sub"],
+        role=Role(actor["role"]),
+        region=actor["region"],
+        name=actor.get("name", ""),
+        department=actor.get("department"),
+    )
+
+
+class _Abandon(Exception):
+    """Leaves the all-or-nothing transaction by rolling it back."""
+
+
+class ImportPipeline:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        audit: AuditLog,
+        *,
+        batch_size: int,
+        max_rows: int,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.audit = audit
+        self.batch_size = batch_size
+        self.max_rows = max_rows
+        self.clock = clock
+
+    async def run(self, job: RowMapping) -> None:
+        job_id: uuid.UUID = job["id"]
+        spec = KINDS[EntityKind(job["kind"])]
+        actor = actor_of(job)
+        resuming = job["status"] == ImportStatus.running.value and job["mode"] == ImportMode.valid_rows
+        progress = Progress.of(job) if resuming else Progress()
+        started = {"status": ImportStatus.running.value, "started_at": job["started_at"] or self.clock()}
+        await self._save(job_id, started if resuming else started | progress.values())
+        try:
+            sheet = await asyncio.to_thread(read_sheet, job["content"], job["file_format"])
+            layout = map_header(sheet, spec.kind)
+            if len(sheet.rows) > self.max_rows:
+                message = f"文件有 {len(sheet.rows)} 个数据行，超过上限 {self.max_rows} 行，请拆分后导入"
+                raise FileRejected.one(message, "import_too_many_rows")
+        except FileRejected as rejected:
+            progress = Progress()
+            progress.add_issues(rejected.issues)
+            await self._finish(job, progress, ImportStatus.failed)
+            return
+        progress.total = len(sheet.rows)
+        reader = await self._reader(spec, layout, actor)
+        await self._save(job_id, progress.values())
+        log.info("import started", extra={"job_id": str(job_id), "kind": spec.kind.value, "rows": progress.total})
+        if job["mode"] == ImportMode.valid_rows:
+            await self._valid_rows(job, reader, sheet.rows, progress)
+        else:
+            await self._all_or_nothing(job, reader, sheet.rows, progress)
+
+    async def _reader(self, spec: KindSpec, layout: Layout, actor: Principal) -> RowReader:
+        async with self.sessionmaker.begin() as session:
+            repo = ImportRepository(session)
+            led = frozenset[str]()
+            if actor.role is Role.department and actor.department:
+                led = await repo.led_domains(actor.department)
+            departments = Departments(await repo.departments())
+            regions = await repo.regions()
+        return RowReader(spec, layout, Access(actor, led), departments, regions, local_today(self.clock()))
+
+    async def _batches(
+        self, reader: RowReader, rows: Batch, start: int
+    ) -> AsyncIterator[tuple[Batch, list[Candidate], list[RowIssue]]]:
+        """Batches with their row-level validation done, each prepared in a thread while the last is written."""
+        if start:  # resuming: earlier rows are committed; read them again only to know the file's keys
+            await asyncio.to_thread(reader.read_batch, rows[:start])
+        chunks = [rows[i : i + self.batch_size] for i in range(start, len(rows), self.batch_size)]
+        if not chunks:
+            return
+        pending = asyncio.ensure_future(asyncio.to_thread(self._read, reader, chunks[0]))
+        try:
+            for index, chunk in enumerate(chunks):
+                candidates, issues = await pending
+                if index + 1 < len(chunks):
+                    pending = asyncio.ensure_future(asyncio.to_thread(self._read, reader, chunks[index + 1]))
+                yield chunk, candidates, issues
+        finally:
+            pending.cancel()
+
+    def _read(self, reader: RowReader, chunk: Batch) -> tuple[list[Candidate], list[RowIssue]]:
+        """Validate a batch and prepare each good row as a new record (runs in a worker thread)."""
+        candidates, issues = reader.read_batch(chunk)
+        stamp = self.clock()
+        for candidate in candidates:
+            if candidate.owner_uscc is None:  # else it depends on a lookup: prepared when written
+                prepare_creation(reader.spec, candidate, stamp, reader.access)
+        return candidates, issues
+
+    async def _apply(
+        self, writer: BulkWriter, reader: RowReader, candidates: list[Candidate], write: bool
+    ) -> tuple[list[RowIssue], int, int]:
+        """Resolve a batch against the database and, when `write`, write it. Returns issues, created, updated."""
+        present = reader.layout.fields
+        writer.events.clear()  # a retried batch starts over
+        plan = await resolve_batch(ImportRepository(writer.session), reader, candidates, present)
+        if write:
+            await writer.create(plan.creates, self.clock())
+            await writer.update(plan.updates, changeable(reader.spec.kind, present))
+            await writer.write_events()
+        return plan.issues, len(plan.creates), len(plan.updates)
+
+    async def _apply_retrying(
+        self, writer: BulkWriter, reader: RowReader, candidates: list[Candidate], write: bool
+    ) -> tuple[list[RowIssue], int, int]:
+        """`_apply` in a savepoint, once more if a concurrent write took a USCC or project code meanwhile."""
+        for attempt in (1, 2):
+            try:
+                async with writer.session.begin_nested():
+                    return await self._apply(writer, reader, candidates, write)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("import batch raced a concurrent write; retrying once")
+        raise AssertionError("unreachable")
+
+    def _writer(self, session: AsyncSession, reader: RowReader) -> BulkWriter:
+        return BulkWriter(session, reader.spec, reader.access.principal, reader.access)
+
+    async def _valid_rows(self, job: RowMapping, reader: RowReader, rows: Batch, progress: Progress) -> None:
+        async for chunk, candidates, issues in self._batches(reader, rows, progress.processed):
+            async with self.sessionmaker.begin() as session:
+                writer = self._writer(session, reader)
+                more, created, updated = await self._apply_retrying(writer, reader, candidates, write=True)
+                after = replace(progress, errors=list(progress.errors))
+                after.processed += len(chunk)
+                after.created += created
+                after.updated += updated
+                after.add_issues([*issues, *more])
+                await ImportRepository(session).save_job(job["id"], after.values())
+            progress = after
+        await self._finish(job, progress, ImportStatus.succeeded)
+
+    async def _all_or_nothing(self, job: RowMapping, reader: RowReader, rows: Batch, progress: Progress) -> None:
+        try:
+            async with self.sessionmaker.begin() as session:
+                writer = self._writer(session, reader)
+                await writer.stage_feed()
+                async for chunk, candidates, issues in self._batches(reader, rows, 0):
+                    write = progress.error_count == 0 and not issues
+                    more, created, updated = await self._apply_retrying(writer, reader, candidates, write)
+                    progress.processed += len(chunk)
+                    progress.created += created
+                    progress.updated += updated
+                    progress.add_issues([*issues, *more])
+                    if progress.error_count:
+                        progress.created = progress.updated = 0
+                    await self._save(job["id"], {k: v for k, v in progress.values().items() if k not in _SETTLED})
+                if progress.error_count:
+                    raise _Abandon
+                await writer.flush_feed()
+                await self._finish(job, progress, ImportStatus.succeeded, session)
+        except _Abandon:
+            await self._finish(job, progress, ImportStatus.failed)
+
+    async def _save(self, job_id: uuid.UUID, values: dict[str, Any]) -> None:
+        async with self.sessionmaker.begin() as session:
+            await ImportRepository(session).save_job(job_id, values)
+
+    async def fail(self, job_id: uuid.UUID) -> None:
+        """Close a job an unexpected error stopped, keeping what its committed batches did."""
+        async with self.sessionmaker.begin() as session:
+            job = await ImportRepository(session).get_job(job_id)
+            if job is None:
+                return
+            progress = Progress.of(job)
+            if job["mode"] != ImportMode.valid_rows:
+                progress.created = progress.updated = 0
+            done = (
+                f"（此前已提交 {progress.processed} 行的处理结果）"
+                if job["mode"] == ImportMode.valid_rows
+                else "（未写入任何数据）"
+            )
+            message = f"导入过程中发生内部错误，已停止；请稍后重新导入{done}"
+            progress.add_issues([RowIssue(FILE_ROW, "", message, "import_internal_error")])
+            await self._finish(job, progress, ImportStatus.failed, session)
+
+    async def _finish(
+        self, job: RowMapping, progress: Progress, status: ImportStatus, session: AsyncSession | None = None
+    ) -> None:
+        """Record the outcome and the import's audit event; the stored file is no longer needed."""
+        if session is None:
+            async with self.sessionmaker.begin() as own:
+                await self._finish(job, progress, status, own)
+            return
+        now = self.clock()
+        values = progress.values() | {"status": status.value, "finished_at": now, "content": None}
+        await ImportRepository(session).save_job(job["id"], values)
+        actor = actor_of(job)
+        ctx = RequestContext(principal=actor, request_id=job["actor"].get("request_id"), now=now)
+        summary = {k: v for k, v in values.items() if k not in ("errors", "content", "finished_at")}
+        await self.audit.record(
+            session,
+            ctx,
+            action="import",
+            resource_type="import_job",
+            resource_id=job["id"],
+            after={"kind": job["kind"], "mode": job["mode"], "filename": job["filename"], **summary},
+        )
+        log.info("import finished", extra={"job_id": str(job["id"]), **summary})
+
+
+# Counters the all-or-nothing transaction settles when it commits; progress reports leave them alone.
+_SETTLED = frozenset({"created", "updated"})

@@ -1,0 +1,122 @@
+"""Every query of imports except the bulk writes: job rows, and the lookups row validation needs.
+
+Returns rows or None; never commits and never raises HTTP errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, RowMapping, String, any_, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.entities.kinds import KindSpec
+from services.registry.models import Department, Enterprise, Entity, ImportJob, Region, table
+from shared.pagination import PageRequest, Sorting, cut_page
+from shared.schemas.enums import EntityKind, ImportStatus
+
+J = table(ImportJob)
+E = table(Entity)
+# Everything but the uploaded file, which only the runner reads.
+JOB_COLUMNS = [c for c in J.c if c.key != "content"]
+JOB_SORTING = Sorting(columns={"created_at": J.c.created_at}, tiebreak=J.c.id, default="-created_at")
+TEXT_ARRAY = ARRAY(String)
+
+
+def _any_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+    """`column = ANY(:values)`: one array parameter, however many values (IN would bind each)."""
+    return column == any_(bindparam(None, list(values), type_=TEXT_ARRAY))
+
+
+class ImportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ---- jobs -----------------------------------------------------------------------------------
+
+    async def insert_job(self, values: Mapping[str, Any]) -> RowMapping:
+        stmt = insert(J).values(**values).returning(*JOB_COLUMNS)
+        return (await self.session.execute(stmt)).mappings().one()
+
+    async def get_job(self, job_id: uuid.UUID) -> RowMapping | None:
+        return (await self.session.execute(select(*JOB_COLUMNS).where(J.c.id == job_id))).mappings().first()
+
+    async def job_with_content(self, job_id: uuid.UUID) -> RowMapping | None:
+        return (await self.session.execute(select(J).where(J.c.id == job_id))).mappings().first()
+
+    async def list_jobs(
+        self, page: PageRequest, *, created_by: str | None, kind: str | None, status: str | None
+    ) -> tuple[list[RowMapping], str | None]:
+        stmt = select(*JOB_COLUMNS)
+        for column, value in ((J.c.created_by, created_by), (J.c.kind, kind), (J.c.status, status)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        stmt, key, sort_column = JOB_SORTING.apply(stmt, page)
+        rows = (await self.session.execute(stmt)).mappings().all()
+        return cut_page(rows, page, key, sort_column.key or "id")
+
+    async def unfinished_job_ids(self) -> list[uuid.UUID]:
+        stmt = (
+            select(J.c.id)
+            .where(J.c.status.in_([ImportStatus.pending.value, ImportStatus.running.value]))
+            .order_by(J.c.created_at)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def save_job(self, job_id: uuid.UUID, values: Mapping[str, Any]) -> None:
+        await self.session.execute(update(J).where(J.c.id == job_id).values(**values))
+
+    # ---- reference data, loaded once per job ------------------------------------------------------
+
+    async def led_domains(self, department_code: str) -> frozenset[str]:
+        found = await self.session.scalar(select(Department.domains).where(Department.code == department_code))
+        return frozenset(found or ())
+
+    async def departments(self) -> list[RowMapping]:
+        stmt = select(Department.id, Department.code, Department.name, Department.short_name)
+        return list((await self.session.execute(stmt)).mappings().all())
+
+    async def regions(self) -> dict[str, str]:
+        return {code: name for code, name in (await self.session.execute(select(Region.code, Region.name))).all()}
+
+    # ---- per batch ---------------------------------------------------------------------------------
+
+    async def existing(self, spec: KindSpec, keys: Sequence[Hashable]) -> dict[Hashable, list[RowMapping]]:
+        """The records the keys name (USCC, project code or industry name/level/region), locked.
+
+        Locked until the batch commits, so an API update racing the import waits and then fails its
+        If-Match instead of being overwritten.
+        """
+        if not keys:
+            return {}
+        k = spec.table
+        stmt = select(*E.c, *(c for c in k.c if c.key != "entity_id")).join(k, k.c.entity_id == E.c.id)
+        if spec.kind is EntityKind.enterprise:
+            stmt = stmt.where(_any_of(k.c.uscc, [str(key) for key in keys]))
+        elif spec.kind is EntityKind.project:
+            stmt = stmt.where(_any_of(k.c.project_code, [str(key) for key in keys]))
+        else:
+            stmt = stmt.where(E.c.kind == spec.kind.value, tuple_(E.c.name, E.c.level, E.c.region_code).in_(keys))
+        rows = (await self.session.execute(stmt.with_for_update(of=E))).mappings().all()
+        found: dict[Hashable, list[RowMapping]] = {}
+        for row in rows:
+            found.setdefault(upsert_key(spec.kind, row), []).append(row)
+        return found
+
+    async def enterprise_ids(self, usccs: Sequence[str]) -> dict[str, uuid.UUID]:
+        if not usccs:
+            return {}
+        stmt = select(Enterprise.uscc, Enterprise.entity_id).where(_any_of(table(Enterprise).c.uscc, usccs))
+        return {uscc: entity_id for uscc, entity_id in (await self.session.execute(stmt)).all()}
+
+
+def upsert_key(kind: EntityKind, values: Mapping[Any, Any]) -> Hashable | None:
+    """What identifies an existing record: USCC, project code (None: always new), or name+level+region."""
+    if kind is EntityKind.enterprise:
+        return str(values["uscc"])
+    if kind is EntityKind.project:
+        return None if values["project_code"] is None else str(values["project_code"])
+    return (str(values["name"]), str(values["level"]), str(values["region_code"]))

@@ -1,0 +1,251 @@
+"""Row validation: the API's create schema and write rules, per row, then per batch against the database.
+
+`RowReader.read_batch` is pure Python (safe to run in a worker thread): cells → schema values, the
+create schema itself (USCC, level/region, tier, pathway rules), the region and department reference
+data, the caller's write scope, and duplicates inside the file. `resolve_batch` then looks the batch
+up in the database and sorts it into records to create, records to update and rows in error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import RowMapping
+
+from services.registry.access import Access
+from services.registry.entities.kinds import KindSpec
+from services.registry.imports.cells import CellError
+from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC
+from services.registry.imports.parse import Cells, Layout
+from services.registry.imports.problems import RowIssue
+from services.registry.imports.repository import ImportRepository, upsert_key
+from shared.errors import Forbidden, field_errors_from_pydantic
+from shared.identifiers import normalise_uscc
+from shared.schemas.enums import LABELS, EntityKind
+
+IMPORT_LISTING_REASON = "批量导入纳入名单"
+# Fields that identify a record and so are never changed by an upsert.
+KEY_FIELDS: dict[EntityKind, frozenset[str]] = {
+    EntityKind.industry: frozenset({"name", "level", "region_code"}),
+    EntityKind.enterprise: frozenset({"uscc"}),
+    EntityKind.project: frozenset({"project_code"}),
+}
+# Columns an upsert may change: what a PATCH may (level, region and tier change only through the roster).
+UPDATABLE: dict[EntityKind, tuple[str, ...]] = {
+    EntityKind.industry: ("domain", "pathway", "lead_department_id", "roadmap", "timetable", "task_book"),
+    EntityKind.enterprise: ("name", "domain", "pathway", "lead_department_id", "labels"),
+    EntityKind.project: (
+        *("name", "domain", "pathway", "lead_department_id"),
+        *("owner_enterprise_id", "total_investment", "stage", "planned_start_on", "planned_completion_on"),
+        *("actual_start_on", "actual_completion_on", "signing_event", "signed_on"),
+    ),
+}
+_FIELD_OF_COLUMN = {LEAD_DEPARTMENT: "lead_department_id", OWNER_USCC: "owner_enterprise_id"}
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A row that passed every check a row can pass alone: the create schema's values, by field.
+
+    `id`, `created_at` and `payload` (its change-feed payload) are what the record gets if it is new.
+    """
+
+    row: int
+    values: dict[str, Any]
+    key: Hashable | None
+    owner_uscc: str | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    created_at: dt.datetime | None = None
+    payload: str | None = None
+
+
+@dataclass
+class BatchPlan:
+    creates: list[Candidate] = field(default_factory=list)
+    updates: list[tuple[Candidate, uuid.UUID]] = field(default_factory=list)
+    unchanged: int = 0
+    issues: list[RowIssue] = field(default_factory=list)
+
+
+class Departments:
+    """Departments by code, full name, short name or id, as a cell may name them."""
+
+    def __init__(self, rows: Sequence[Mapping[Any, Any]]) -> None:
+        self.by_name: dict[str, uuid.UUID] = {}
+        self.names: dict[uuid.UUID, str] = {}
+        for row in rows:
+            self.names[row["id"]] = row["name"]
+            for name in (str(row["id"]), row["code"], row["name"], row["short_name"]):
+                if name:
+                    self.by_name.setdefault(name.strip().lower(), row["id"])
+
+    def find(self, name: str) -> uuid.UUID | None:
+        return self.by_name.get(name.strip().lower())
+
+
+class RowReader:
+    def __init__(
+        self,
+        spec: KindSpec,
+        layout: Layout,
+        access: Access,
+        departments: Departments,
+        regions: Mapping[str, str],
+        today: dt.date,
+    ) -> None:
+        self.spec = spec
+        self.today = today
+        self.layout = layout
+        self.access = access
+        self.departments = departments
+        self.regions = regions
+        self.seen: dict[Hashable, int] = {}
+        headers = {c.field: c.header for c in COLUMNS[spec.kind]}
+        self.headers = {f: layout.header_of(f, h) for f, h in headers.items()}
+        for column, schema_field in _FIELD_OF_COLUMN.items():
+            self.headers[schema_field] = self.headers.get(column, schema_field)
+        key_field = "name" if spec.kind is EntityKind.industry else next(iter(KEY_FIELDS[spec.kind]))
+        self.key_header = self.headers[key_field]
+        self.key_label = {"uscc": "统一社会信用代码", "project_code": "项目代码"}.get(key_field, "名称、级别与地区")
+
+    def header(self, field_path: str) -> str:
+        name = field_path.split(".", 1)[0]
+        return self.headers.get(name, name)
+
+    def read_batch(self, rows: Sequence[tuple[int, Cells]]) -> tuple[list[Candidate], list[RowIssue]]:
+        candidates: list[Candidate] = []
+        issues: list[RowIssue] = []
+        for number, cells in rows:
+            result = self.read(number, cells)
+            if isinstance(result, Candidate):
+                candidates.append(result)
+            else:
+                issues.extend(result)
+        return candidates, issues
+
+    def read(self, number: int, cells: Cells) -> Candidate | list[RowIssue]:
+        issues: list[RowIssue] = []
+        payload: dict[str, Any] = {}
+        owner_uscc: str | None = None
+        for position, column, written in self.layout.columns:
+            raw = cells[position] if position < len(cells) else None
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            try:
+                value = column.cell.read(raw)
+            except CellError as exc:
+                issues.append(RowIssue(number, written, exc.message, exc.code))
+                continue
+            if column.field == LEAD_DEPARTMENT:
+                department = self.departments.find(value)
+                if department is None:
+                    issues.append(RowIssue(number, written, f"牵头部门“{value}”不存在", "department_unknown"))
+                payload["lead_department_id"] = department
+            elif column.field == OWNER_USCC:
+                owner_uscc = normalise_uscc(value)
+            else:
+                payload[column.field] = value
+        payload.setdefault("listing_reason", IMPORT_LISTING_REASON)
+        model = None
+        try:
+            model = self.spec.create.model_validate(payload)
+        except ValidationError as exc:
+            reported = {i.column for i in issues}
+            for error in field_errors_from_pydantic(exc.errors()):
+                column_name = self.header(error.field)
+                if column_name not in reported:
+                    issues.append(RowIssue(number, column_name, error.message, error.code))
+        region = payload.get("region_code")
+        region_header = self.headers["region_code"]
+        if region is not None and region not in self.regions and region_header not in {i.column for i in issues}:
+            message = f"{region} 不是湖南省的有效行政区划代码"
+            issues.append(RowIssue(number, region_header, message, "region_unknown"))
+        if model is None or issues:
+            return issues
+        values = model.model_dump()
+        listed_on = values["listed_on"] = values["listed_on"] or self.today
+        if listed_on > self.today:  # the roster is history: a listing never takes effect ahead of time
+            return [RowIssue(number, self.headers["listed_on"], "纳入名单日期不能晚于今天", "listed_on_future")]
+        if (denied := self.denied(number, values["region_code"], str(values["domain"]))) is not None:
+            return [denied]
+        key = upsert_key(self.spec.kind, values)
+        if key is not None:
+            first = self.seen.setdefault(key, number)
+            if first != number:
+                message = f"与第 {first} 行的{self.key_label}重复"
+                return [RowIssue(number, self.key_header, message, "import_duplicate_in_file")]
+        return Candidate(number, values, key, owner_uscc)
+
+    def denied(self, number: int, region_code: str, domain: str, prefix: str = "") -> RowIssue | None:
+        try:
+            self.access.require_entity_write(region_code, domain)
+        except Forbidden as exc:
+            column = self.headers["domain"] if exc.code == "domain_not_led" else self.headers["region_code"]
+            return RowIssue(number, column, prefix + exc.detail, exc.code)
+        return None
+
+
+async def resolve_batch(
+    repo: ImportRepository, reader: RowReader, candidates: Sequence[Candidate], present: frozenset[str]
+) -> BatchPlan:
+    """Sort a batch into creates and updates; rows that may not be written become issues."""
+    spec = reader.spec
+    plan = BatchPlan()
+    existing = await repo.existing(spec, [c.key for c in candidates if c.key is not None])
+    owners = await repo.enterprise_ids(sorted({c.owner_uscc for c in candidates if c.owner_uscc}))
+    fields = changeable(spec.kind, present)
+    for candidate in candidates:
+        if candidate.owner_uscc is not None:
+            owner = owners.get(candidate.owner_uscc)
+            if owner is None:
+                message = f"统一社会信用代码为 {candidate.owner_uscc} 的业主企业不存在"
+                plan.issues.append(RowIssue(candidate.row, reader.headers[OWNER_USCC], message, "enterprise_unknown"))
+                continue
+            candidate.values["owner_enterprise_id"] = owner
+        matches = existing.get(candidate.key, []) if candidate.key is not None else []
+        if not matches:
+            plan.creates.append(candidate)
+            continue
+        if len(matches) > 1:
+            message = f"名单中已有 {len(matches)} 个同名、同级别、同地区的产业，无法确定更新哪一个"
+            plan.issues.append(RowIssue(candidate.row, reader.key_header, message, "import_match_ambiguous"))
+            continue
+        current = matches[0]
+        if (issue := _check_update(reader, candidate, current)) is not None:
+            plan.issues.append(issue)
+        elif any(_differs(candidate.values[f], current[f]) for f in fields):
+            plan.updates.append((candidate, current["id"]))
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+def _check_update(reader: RowReader, candidate: Candidate, current: RowMapping) -> RowIssue | None:
+    denied = reader.denied(candidate.row, current["region_code"], current["domain"], "已存在的记录：")
+    if denied is not None:
+        return denied
+    for field_name in ("level", "region_code", "target_tier"):
+        if str(candidate.values[field_name]) != current[field_name]:
+            value = current[field_name]
+            now = f"{reader.regions.get(value, value)}（{value}）" if field_name == "region_code" else None
+            now = now or LABELS["tier" if field_name == "target_tier" else "level"][value]
+            message = f"已存在的记录当前为“{now}”；级别、地区和目标层级须通过名单调整修改"
+            return RowIssue(candidate.row, reader.headers[field_name], message, "import_roster_change_required")
+    return None
+
+
+def changeable(kind: EntityKind, present: frozenset[str]) -> list[str]:
+    """The fields an upsert overwrites: those it may change whose column the file has."""
+    column_of = {f: c for c, f in _FIELD_OF_COLUMN.items()}
+    return [f for f in UPDATABLE[kind] if column_of.get(f, f) in present]
+
+
+def _differs(new: Any, old: Any) -> bool:
+    if isinstance(new, list):
+        return [str(v) for v in new] != list(old or [])
+    return bool(new != old)

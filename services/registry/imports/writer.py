@@ -1,0 +1,260 @@
+"""The bulk writes of an import: set-based SQL, one statement per table per batch.
+
+Each statement takes the batch as parallel arrays (`INSERT … SELECT … FROM unnest(…)`, `UPDATE …
+FROM unnest(…)`), so a batch costs a handful of round trips whatever its size. New records get what
+the API gives them: the entity and its kind's row, the automatic roster inclusion (effective on the
+listing date, today by default) and a change-feed event carrying the record as `GET` shows it.
+
+Change-feed events follow `services.registry.feed`'s ordering protocol (ids handed out under the
+feed's advisory lock, held until commit). An all-or-nothing import would otherwise hold that lock,
+and so stall every other registry write, for as long as it runs: its events are staged in a
+temporary table and moved into the feed in one statement just before the import commits.
+Never commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import Any
+
+import orjson
+from sqlalchemy import any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import Access
+from services.registry.entities.kinds import ENTITY_COLUMNS, KindSpec
+from services.registry.entities.queries import E, build_read_query
+from services.registry.entities.views import feed_payload, render
+from services.registry.feed import FEED_LOCK
+from services.registry.imports.validate import Candidate
+from services.registry.models import SCHEMA
+from shared.auth import Principal
+from shared.schemas.enums import EntityKind, RosterAction, RosterStatus
+
+SQL_TYPES = {
+    "id": "uuid",
+    "lead_department_id": "uuid",
+    "parent_industry_id": "uuid",
+    "owner_enterprise_id": "uuid",
+    "total_investment": "numeric",
+    "created_at": "timestamptz",
+    "listed_on": "date",
+    "planned_start_on": "date",
+    "planned_completion_on": "date",
+    "actual_start_on": "date",
+    "actual_completion_on": "date",
+    "signed_on": "date",
+    "payload": "jsonb",
+}
+# Columns of each kind's own table an import writes (a parent industry is not importable).
+KIND_COLUMNS: dict[EntityKind, tuple[str, ...]] = {
+    EntityKind.industry: ("roadmap", "timetable", "task_book"),
+    EntityKind.enterprise: ("uscc", "labels"),
+    EntityKind.project: (
+        "project_code",
+        "owner_enterprise_id",
+        "total_investment",
+        "stage",
+        "planned_start_on",
+        "planned_completion_on",
+        "actual_start_on",
+        "actual_completion_on",
+        "signing_event",
+        "signed_on",
+    ),
+}
+# A list of codes travels as one comma-joined text per row: unnest cannot take ragged arrays.
+_LABELS_EXPR = "coalesce(string_to_array(nullif(u.labels, ''), ','), '{}')"
+_EMPTY_LINKS: dict[EntityKind, dict[str, Any]] = {
+    EntityKind.industry: {"parent_industry_id": None},
+    EntityKind.enterprise: {"industry_ids": []},
+    EntityKind.project: {"annual_plans": [], "approvals": []},
+}
+_FEED_COLUMNS = ("resource_type", "resource_id", "action", "payload")
+domain_log = logging.getLogger("wanqianbai.registry.domain")  # the feed's own domain-event log
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return ",".join(str(_plain(v)) for v in value)
+    return value
+
+
+def _unnest(columns: Sequence[str]) -> str:
+    arrays = ", ".join(f"CAST(:{c} AS {SQL_TYPES.get(c, 'text')}[])" for c in columns)
+    return f"unnest({arrays}) AS u({', '.join(columns)})"
+
+
+def _select(column: str) -> str:
+    return _LABELS_EXPR if column == "labels" else f"u.{column}"
+
+
+def prepare_creation(spec: KindSpec, candidate: Candidate, stamp: dt.datetime, access: Access) -> None:
+    """Fix a new record's id and timestamps now and render its feed payload, as `GET` will show it.
+
+    Pure Python, run in the validation thread; the record is inserted with exactly these values.
+    """
+    values = candidate.values
+    candidate.created_at = stamp
+    row = {
+        **values,
+        "id": candidate.id,
+        "kind": spec.kind.value,
+        "roster_status": RosterStatus.listed.value,
+        "version": 1,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "chain_ids": [],
+        "park_ids": [],
+        "persons": [],
+        "standing_metric": None,
+        "standing_year": None,
+        "standing_value": None,
+        **_EMPTY_LINKS[spec.kind],
+    }
+    candidate.payload = orjson.dumps(feed_payload(render(spec, row, access))).decode()  # type: ignore[arg-type]
+
+
+class BulkWriter:
+    def __init__(self, session: AsyncSession, spec: KindSpec, actor: Principal, access: Access) -> None:
+        self.session = session
+        self.spec = spec
+        self.actor = actor
+        self.access = access
+        self.table = f"{SCHEMA}.{spec.table.name}"
+        self.staging: str | None = None
+        self.events: list[tuple[str, str, str | None]] = []
+
+    def _arrays(self, columns: Iterable[str], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+        return {c: [_plain(r[c]) for r in rows] for c in columns}
+
+    async def create(self, candidates: Sequence[Candidate], now: dt.datetime) -> None:
+        """Insert new records with their roster inclusion and their feed events."""
+        if not candidates:
+            return
+        for candidate in candidates:
+            if candidate.payload is None:  # depended on the database (a project's owner)
+                prepare_creation(self.spec, candidate, now, self.access)
+        rows = [{**c.values, "id": c.id, "created_at": c.created_at} for c in candidates]
+        entity_columns = ("id", *ENTITY_COLUMNS, "listed_on", "created_at")
+        await self.session.execute(
+            text(
+                f"INSERT INTO {SCHEMA}.entity (id, kind, {', '.join(ENTITY_COLUMNS)}, roster_status, listed_on,"  # noqa: S608
+                f" created_at, updated_at) SELECT u.id, :kind, {', '.join(f'u.{c}' for c in ENTITY_COLUMNS)},"
+                f" :status, u.listed_on, u.created_at, u.created_at FROM {_unnest(entity_columns)}"
+            ),
+            {"kind": self.spec.kind.value, "status": RosterStatus.listed.value} | self._arrays(entity_columns, rows),
+        )
+        own = KIND_COLUMNS[self.spec.kind]
+        await self.session.execute(
+            text(
+                f"INSERT INTO {self.table} (entity_id, {', '.join(own)})"  # noqa: S608
+                f" SELECT u.id, {', '.join(_select(c) for c in own)} FROM {_unnest(('id', *own))}"
+            ),
+            self._arrays(("id", *own), rows),
+        )
+        roster_columns = ("id", "listing_reason", "listed_on", "document_ref", "level", "region_code", "target_tier")
+        await self.session.execute(
+            text(
+                f"INSERT INTO {SCHEMA}.roster_adjustment (entity_id, action, reason, effective_on, document_ref,"  # noqa: S608
+                " actor_sub, actor_name, to_level, to_region_code, to_tier, status_after)"
+                " SELECT u.id, :action, u.listing_reason, u.listed_on, u.document_ref, :actor_sub, :actor_name,"
+                f" u.level, u.region_code, u.target_tier, :status FROM {_unnest(roster_columns)}"
+            ),
+            {
+                "action": RosterAction.include.value,
+                "status": RosterStatus.listed.value,
+                "actor_sub": self.actor.sub,
+                "actor_name": self.actor.name,
+            }
+            | self._arrays(roster_columns, rows),
+        )
+        self.events += [(str(c.id), "created", c.payload) for c in candidates]
+
+    async def update(self, updates: Sequence[tuple[Candidate, uuid.UUID]], columns: Sequence[str]) -> None:
+        """Overwrite `columns` of existing records and bump their version, as a PATCH would."""
+        if not updates:
+            return
+        rows = [{**c.values, "id": entity_id} for c, entity_id in updates]
+        entity_columns = [c for c in columns if c in ENTITY_COLUMNS]
+        own = [c for c in columns if c in KIND_COLUMNS[self.spec.kind]]
+        assignments = [f"{c} = {_select(c)}" for c in entity_columns]
+        await self.session.execute(
+            text(
+                f"UPDATE {SCHEMA}.entity AS e SET {', '.join([*assignments, 'version = e.version + 1'])},"  # noqa: S608
+                f" updated_at = now() FROM {_unnest(('id', *entity_columns))} WHERE e.id = u.id"
+            ),
+            self._arrays(("id", *entity_columns), rows),
+        )
+        if own:
+            await self.session.execute(
+                text(
+                    f"UPDATE {self.table} AS k SET {', '.join(f'{c} = {_select(c)}' for c in own)}"  # noqa: S608
+                    f" FROM {_unnest(('id', *own))} WHERE k.entity_id = u.id"
+                ),
+                self._arrays(("id", *own), rows),
+            )
+        # An updated record keeps its links, metrics and history: read it back as GET shows it.
+        ids = [entity_id for _, entity_id in updates]
+        stmt = build_read_query(self.spec).stmt.where(E.c.id == any_(bindparam("ids", ids, type_=ARRAY(UUID))))
+        by_id = {row["id"]: row for row in (await self.session.execute(stmt)).mappings().all()}
+        self.events += [
+            (str(i), "updated", orjson.dumps(feed_payload(render(self.spec, by_id[i], self.access))).decode())
+            for i in ids
+        ]
+
+    async def stage_feed(self) -> None:
+        """From now on, hold feed events back until `flush_feed` (call outside any savepoint)."""
+        self.staging = f"import_feed_{uuid.uuid4().hex}"
+        await self.session.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {self.staging} (seq bigserial, resource_type text, resource_id text,"
+                " action text, payload jsonb) ON COMMIT DROP"
+            )
+        )
+
+    async def flush_feed(self) -> None:
+        """Move the staged events into the feed, in order, under the feed's lock (held until commit)."""
+        if self.staging is None:
+            return
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+        moved = await self.session.execute(
+            text(
+                f"INSERT INTO {SCHEMA}.change_event ({', '.join(_FEED_COLUMNS)})"  # noqa: S608
+                f" SELECT {', '.join(_FEED_COLUMNS)} FROM {self.staging} ORDER BY seq"
+            )
+        )
+        domain_log.info("domain events", extra={"event": "bulk", "count": moved.rowcount})  # type: ignore[attr-defined]
+        await self.session.execute(text(f"DROP TABLE {self.staging}"))
+        self.staging = None
+
+    async def write_events(self) -> None:
+        """The batch's change-feed events: staged, or into the feed (the batch's last write, as the
+        feed's lock is held from here to commit)."""
+        events, self.events = self.events, []
+        if not events:
+            return
+        if self.staging is None:
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+        target = self.staging or f"{SCHEMA}.change_event"
+        await self.session.execute(
+            text(
+                f"INSERT INTO {target} ({', '.join(_FEED_COLUMNS)})"  # noqa: S608
+                f" SELECT u.resource_type, u.resource_id, u.action, u.payload FROM {_unnest(_FEED_COLUMNS)}"
+            ),
+            {
+                "resource_type": [self.spec.kind.value] * len(events),
+                "resource_id": [e[0] for e in events],
+                "action": [e[1] for e in events],
+                "payload": [e[2] for e in events],
+            },
+        )
+        if self.staging is None:
+            domain_log.info("domain events", extra={"event": "bulk", "count": len(events)})
