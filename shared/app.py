@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -50,6 +51,7 @@ class Platform:
     tables: PlatformTables
     audit: AuditLog
     head: str | None
+    zone: ZoneInfo
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -83,6 +85,7 @@ def create_service_app(
         tables=tables,
         audit=AuditLog(tables.audit_event),
         head=head_revision(service),
+        zone=ZoneInfo(settings.timezone),
     )
 
     @asynccontextmanager

@@ -62,9 +62,7 @@ async def test_concurrent_posts_with_one_idempotency_key_create_one_row(
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.json()["id"] in created_ids
     async with engine.connect() as conn:
-        count = await conn.scalar(
-            text("SELECT count(*) FROM registry.entity WHERE name = :n"), {"n": "幂等并发企业"}
-        )
+        count = await conn.scalar(text("SELECT count(*) FROM registry.entity WHERE name = :n"), {"n": "幂等并发企业"})
         await conn.execute(text("DELETE FROM registry.idempotency_record WHERE key LIKE '%enterprise-race-910002'"))
         await conn.commit()
     assert count == 1

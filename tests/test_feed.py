@@ -60,8 +60,9 @@ async def test_follower_sees_every_concurrent_write_once_in_commit_order(
     head = (await committing_client.get("/api/v1/events", params={"after": 0, "limit": 1}, headers=ADMIN)).json()
     cursor = "0"
     while True:  # skip to the end of whatever earlier tests left
-        page = (await committing_client.get("/api/v1/events", params={"after": cursor, "limit": 1000},
-                                            headers=ADMIN)).json()
+        page = (
+            await committing_client.get("/api/v1/events", params={"after": cursor, "limit": 1000}, headers=ADMIN)
+        ).json()
         if not page["items"]:
             break
         cursor = page["next_cursor"]
@@ -74,8 +75,9 @@ async def test_follower_sees_every_concurrent_write_once_in_commit_order(
         nonlocal cursor
         while True:
             finished = done.is_set()
-            page = (await committing_client.get("/api/v1/events", params={"after": cursor, "limit": 7},
-                                                headers=ADMIN)).json()
+            page = (
+                await committing_client.get("/api/v1/events", params={"after": cursor, "limit": 7}, headers=ADMIN)
+            ).json()
             seen.extend(page["items"])
             cursor = page["next_cursor"]
             if finished and not page["items"]:

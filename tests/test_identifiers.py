@@ -97,9 +97,7 @@ def test_validator_never_fails_with_anything_but_a_uscc_error(raw: str) -> None:
         assert error.code.startswith("enterprise_uscc_")
 
 
-@pytest.mark.parametrize(
-    "code", ["2020-430100-39-03-012345", "2411-130202-89-01-637015", " 2603-141124-89-05-346948 "]
-)
+@pytest.mark.parametrize("code", ["2020-430100-39-03-012345", "2411-130202-89-01-637015", " 2603-141124-89-05-346948 "])
 def test_project_codes_of_both_generations_have_the_right_shape(code: str) -> None:
     assert validate_project_code(code) == code.strip()
 

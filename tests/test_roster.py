@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -73,7 +74,7 @@ def fixed_now(registry_app: Any) -> Iterator[Callable[[dt.datetime], None]]:
 
     def pin(now: dt.datetime) -> None:
         async def pinned(request: Request, principal: PrincipalDep) -> RequestContext:
-            return RequestContext(principal=principal, request_id=None, now=now)
+            return RequestContext(principal=principal, request_id=None, now=now, zone=ZoneInfo("Asia/Shanghai"))
 
         registry_app.dependency_overrides[request_context] = pinned
 

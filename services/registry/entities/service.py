@@ -6,10 +6,8 @@ automatic roster inclusion, the audit event and the change-feed event commit tog
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import RowMapping
@@ -30,12 +28,6 @@ from shared.errors import Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 from shared.tiers import LEVEL_ORDER
-
-PLAN_ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def local_today(now: dt.datetime) -> dt.date:
-    return now.astimezone(PLAN_ZONE).date()
 
 
 class EntityService:
@@ -134,7 +126,7 @@ class EntityService:
         values = body.model_dump()
         self.access.require_entity_write(values["region_code"], values["domain"].value)
         await self._check_references(values)
-        today = local_today(ctx.now)
+        today = ctx.today
         listed_on = values.pop("listed_on") or today
         if listed_on > today:
             # the roster is history: a listing takes effect when decided, never ahead of time

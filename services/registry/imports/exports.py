@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from typing import IO, Any, Literal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -30,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.entities.kinds import EntityFilters, KindSpec
 from services.registry.entities.queries import apply_filters, build_read_query
-from services.registry.entities.service import PLAN_ZONE
 from services.registry.imports.cells import ExportValue, csv_value, is_formula_like, xlsx_value
 from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC, REGION_NAME, Column
 from services.registry.imports.repository import ImportRepository
@@ -82,8 +82,10 @@ class Export:
         spec: KindSpec,
         principal: Principal,
         filters: EntityFilters,
+        zone: ZoneInfo,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.zone = zone
         self.spec = spec
         self.columns = exported_columns(spec.kind)
         self.statement = self._statement(principal, filters)
@@ -122,7 +124,7 @@ class Export:
             elif name == LEAD_DEPARTMENT:
                 cells.append(departments.get(row["lead_department_id"]))
             elif name == "updated_at":
-                cells.append(row["updated_at"].astimezone(PLAN_ZONE).isoformat(timespec="seconds"))
+                cells.append(row["updated_at"].astimezone(self.zone).isoformat(timespec="seconds"))
             else:
                 cells.append(column.cell.write(row[name]))
         return cells

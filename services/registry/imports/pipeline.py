@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.access import Access
 from services.registry.entities.kinds import KINDS, KindSpec
-from services.registry.entities.service import local_today
 from services.registry.imports.parse import Cells, Layout, map_header, read_sheet
 from services.registry.imports.problems import FILE_ROW, MAX_STORED_ERRORS, FileRejected, RowIssue
 from services.registry.imports.repository import ImportRepository
@@ -37,7 +37,7 @@ from services.registry.imports.validate import Candidate, Departments, RowReader
 from services.registry.imports.writer import BulkWriter, prepare_creation
 from shared.audit import AuditLog
 from shared.auth import Principal, Role
-from shared.context import RequestContext
+from shared.context import RequestContext, local_date
 from shared.schemas.enums import EntityKind, ImportStatus
 
 log = logging.getLogger("wanqianbai.registry.imports")
@@ -109,12 +109,14 @@ class ImportPipeline:
         batch_size: int,
         max_rows: int,
         clock: Callable[[], dt.datetime],
+        zone: ZoneInfo,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.audit = audit
         self.batch_size = batch_size
         self.max_rows = max_rows
         self.clock = clock
+        self.zone = zone
 
     async def run(self, job: RowMapping) -> None:
         job_id: uuid.UUID = job["id"]
@@ -152,7 +154,7 @@ class ImportPipeline:
                 led = await repo.led_domains(actor.department)
             departments = Departments(await repo.departments())
             regions = await repo.regions()
-        return RowReader(spec, layout, Access(actor, led), departments, regions, local_today(self.clock()))
+        return RowReader(spec, layout, Access(actor, led), departments, regions, local_date(self.clock(), self.zone))
 
     async def _batches(
         self, reader: RowReader, rows: Batch, start: int
@@ -282,7 +284,7 @@ class ImportPipeline:
         values = progress.values() | {"status": status.value, "finished_at": now, "content": None}
         await ImportRepository(session).save_job(job["id"], values)
         actor = actor_of(job)
-        ctx = RequestContext(principal=actor, request_id=job["actor"].get("request_id"), now=now)
+        ctx = RequestContext(principal=actor, request_id=job["actor"].get("request_id"), now=now, zone=self.zone)
         summary = {k: v for k, v in values.items() if k not in ("errors", "content", "finished_at")}
         await self.audit.record(
             session,

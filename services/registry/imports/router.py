@@ -11,7 +11,6 @@ from fastapi import BackgroundTasks, Depends, File, Form, Query, Request, Respon
 from fastapi.responses import StreamingResponse
 
 from services.registry.entities.kinds import KINDS, KindSpec
-from services.registry.entities.service import local_today
 from services.registry.imports.exports import MEDIA_TYPES, Export, content_disposition, export_filters
 from services.registry.imports.pipeline import ImportMode
 from services.registry.imports.runner import ImportRunner, import_runner
@@ -109,9 +108,11 @@ def _mount_export(spec: KindSpec) -> None:
     async def export_items(request: Request, principal: PrincipalDep, ctx: ContextDep, params: Filters) -> Any:
         values: dict[str, Any] = dict(params)
         file_format = values.pop("format")
-        export = Export(request.app.state.platform.sessionmaker, spec, principal, spec.filters.model_validate(values))
+        export = Export(
+            request.app.state.platform.sessionmaker, spec, principal, spec.filters.model_validate(values), ctx.zone
+        )
         stream = export.csv() if file_format == "csv" else export.xlsx()
-        headers = {"Content-Disposition": content_disposition(spec, file_format, local_today(ctx.now))}
+        headers = {"Content-Disposition": content_disposition(spec, file_format, ctx.today)}
         return StreamingResponse(stream, media_type=MEDIA_TYPES[file_format], headers=headers)
 
 

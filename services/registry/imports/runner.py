@@ -71,7 +71,12 @@ class ImportRunner:
         sessionmaker = self.platform.sessionmaker
         assert sessionmaker is not None, "the service's lifespan has not run"
         return ImportPipeline(
-            sessionmaker, self.platform.audit, batch_size=self.batch_size, max_rows=self.max_rows, clock=self.clock
+            sessionmaker,
+            self.platform.audit,
+            batch_size=self.batch_size,
+            max_rows=self.max_rows,
+            clock=self.clock,
+            zone=self.platform.zone,
         )
 
     async def submit(self, job_id: uuid.UUID) -> None:

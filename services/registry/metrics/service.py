@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.entities.repository import EntityRepository
-from services.registry.entities.service import local_today
 from services.registry.feed import record_change
 from services.registry.metrics.repository import MetricQuery, MetricRepository
 from shared.audit import AuditLog
@@ -81,7 +80,7 @@ class MetricService:
             raise Invalid.field(
                 "metric", f"{LABELS['entity_kind'][kind.value]}的指标只能是：{allowed}", "metric_not_for_kind"
             )
-        _check_period(body.year, body.month, local_today(ctx.now))
+        _check_period(body.year, body.month, ctx.today)
         month = body.month or 0
         latest = await self.repo.latest(head["id"], body.metric, body.year, month)
         if latest is not None and (latest["value"], latest["source"], latest["source_ref"]) == (
@@ -146,7 +145,7 @@ class MetricService:
 
 
 def _check_period(year: int, month: int | None, today: dt.date) -> None:
-    """A value for a period that has not begun yet (in Asia/Shanghai) is a mistake, not a forecast."""
+    """A value for a period that has not begun yet (in the programme's zone) is a mistake, not a forecast."""
     if year > today.year or (year == today.year and month is not None and month > today.month):
         period = f"{year} 年" if month is None else f"{year} 年 {month} 月"
         field = "year" if year > today.year else "month"

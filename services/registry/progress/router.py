@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
-from services.registry.entities.service import local_today
 from services.registry.progress.filters import ProgressFilters, TargetFilters
 from services.registry.progress.service import ProgressService, TargetService
 from shared.app import api_router
@@ -106,4 +105,4 @@ async def delete_target(id: uuid.UUID, svc: TargetServiceDep, ctx: ContextDep, v
 async def get_progress(
     svc: ProgressServiceDep, ctx: ContextDep, filters: Annotated[ProgressFilters, Query()]
 ) -> ProgressRead:
-    return await svc.progress(filters, local_today(ctx.now))
+    return await svc.progress(filters, ctx.today)

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.access import Access
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.repository import EntityRepository
-from services.registry.entities.service import local_today
 from services.registry.entities.views import feed_payload, render
 from services.registry.feed import record_change
 from services.registry.roster.repository import AdjustmentQuery, RosterRepository
@@ -101,7 +100,7 @@ class RosterService:
             status=RosterStatus(head["roster_status"]),
         )
         new = next_state(spec.kind, current, body)
-        check_effective_on(body.effective_on, local_today(ctx.now), await self.repo.latest_effective_on(head["id"]))
+        check_effective_on(body.effective_on, ctx.today, await self.repo.latest_effective_on(head["id"]))
         if new.region_code != current.region_code:
             self.access.require_entity_write(new.region_code, domain)
             if not await self.entities.region_exists(new.region_code):
