@@ -62,6 +62,12 @@ class Case:
     body: dict[str, Any] | None = None
     if_match: bool = False
 
+    def payload(self, ids: dict[str, Any]) -> dict[str, Any] | None:
+        """The body, with `{id}` placeholders filled from the setup."""
+        if self.body is None:
+            return None
+        return {k: v.format(**ids) if isinstance(v, str) else v for k, v in self.body.items()}
+
 
 def _row(
     admin: int,
@@ -99,7 +105,12 @@ ADMIN_ONLY_READ = _row(200, 403, 403, 403, 403, 403, 403, 403)
 FEED = _row(200, 403, 403, 403, 403, 403, 403, 200)
 
 COUNTY_ENTERPRISE = factories.enterprise(
-    7, level="county", region_code="430104", target_tier="billion", uscc=factories.make_uscc(7, "430104")
+    7,
+    level="county",
+    region_code="430104",
+    target_tier="billion",
+    uscc=factories.make_uscc(7, "430104"),
+    listed_on="2023-01-10",
 )
 COUNTY_INDUSTRY = factories.industry(level="county", region_code="430104", target_tier="ten_billion")
 COUNTY_PROJECT = factories.project(7)
@@ -136,6 +147,46 @@ for path, body in (("enterprises", COUNTY_ENTERPRISE), ("industries", COUNTY_IND
         f"{path}.delete": Case("DELETE", f"/api/v1/{path}/{{id}}", ENTITY_DELETE, setup=setup, if_match=True),
     }
 
+ENTERPRISE_SETUP = _entity_setup("enterprises", COUNTY_ENTERPRISE)
+# Promoting the county enterprise to its city: the county operator cannot write the city level.
+ROSTER_CREATE = _row(201, 201, 403, 201, 403, 403, 404, 403)
+METRIC_CREATE = _row(201, 201, 403, 201, 201, 403, 404, 201)
+CASES |= {
+    "roster.create": Case(
+        "POST",
+        "/api/v1/roster-adjustments",
+        ROSTER_CREATE,
+        setup=ENTERPRISE_SETUP,
+        body={"entity_id": "{id}", "action": "promote", "reason": "营收突破百亿", "effective_on": "2024-03-01"},
+    ),
+    "roster.list": Case("GET", "/api/v1/roster-adjustments", READ_ALL),
+    "metrics.create": Case(
+        "POST",
+        "/api/v1/metrics",
+        METRIC_CREATE,
+        setup=ENTERPRISE_SETUP,
+        body={"entity_id": "{id}", "metric": "revenue", "year": 2023, "value": "12.5"},
+    ),
+    "metrics.list": Case("GET", "/api/v1/metrics?entity_id={id}", READ_SCOPED, setup=ENTERPRISE_SETUP),
+    "targets.list": Case("GET", "/api/v1/targets", READ_ALL),
+    "targets.create": Case(
+        "POST",
+        "/api/v1/targets",
+        ADMIN_ONLY_CREATE,
+        body={
+            "horizon": "2026",
+            "year": 2026,
+            "kind": "enterprise",
+            "level": "city",
+            "tier": "ten_billion",
+            "min_count": 3,
+        },
+    ),
+    "progress": Case("GET", "/api/v1/progress", READ_ALL),
+    "exports.enterprises": Case("GET", "/api/v1/exports/enterprises?format=csv", READ_ALL),
+    "imports.list": Case("GET", "/api/v1/imports", READ_ALL),  # each caller sees its own jobs
+}
+
 MATRIX = [(name, role) for name, case in CASES.items() for role in case.expected]
 
 
@@ -144,7 +195,7 @@ async def test_authorization_matrix(client: httpx.AsyncClient, case_name: str, r
     case = CASES[case_name]
     ids = await case.setup(client)
     headers = dict(ROLES[role]) | ({"If-Match": '"1"'} if case.if_match else {})
-    response = await client.request(case.method, case.path.format(**ids), json=case.body, headers=headers)
+    response = await client.request(case.method, case.path.format(**ids), json=case.payload(ids), headers=headers)
     assert response.status_code == case.expected[role], response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"

@@ -100,13 +100,11 @@ class RosterService:
             status=RosterStatus(head["roster_status"]),
         )
         new = next_state(spec.kind, current, body)
-        check_effective_on(body.effective_on, ctx.today, await self.repo.latest_effective_on(head["id"]))
         if new.region_code != current.region_code:
             self.access.require_entity_write(new.region_code, domain)
-            if not await self.entities.region_exists(new.region_code):
-                raise Invalid.field(
-                    "to_region_code", f"{new.region_code} 不是湖南省的有效行政区划代码", "region_unknown"
-                )
+        check_effective_on(body.effective_on, ctx.today, await self.repo.latest_effective_on(head["id"]))
+        if new.region_code != current.region_code and not await self.entities.region_exists(new.region_code):
+            raise Invalid.field("to_region_code", f"{new.region_code} 不是湖南省的有效行政区划代码", "region_unknown")
         if body.approving_department_id is not None and not await self.entities.department_exists(
             body.approving_department_id
         ):
