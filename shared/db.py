@@ -34,7 +34,10 @@ def create_engine(settings: BaseServiceSettings, *, application_name: str) -> As
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_s,
-        pool_pre_ping=True,
+        # A ping per checkout costs a round trip on every request; a connection broken by a server
+        # restart fails one request instead and is then discarded, and old ones are recycled.
+        pool_pre_ping=settings.db_pool_pre_ping,
+        pool_recycle=settings.db_pool_recycle_s,
         connect_args={
             "server_settings": {
                 "application_name": application_name,

@@ -18,6 +18,8 @@ class BaseServiceSettings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout_s: float = 10.0
+    db_pool_pre_ping: bool = False
+    db_pool_recycle_s: int = 1800
     db_statement_timeout_ms: int = 30_000
 
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
