@@ -7,20 +7,24 @@ creates its own database (so runs never see each other's rows) and drops it at t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.registry.main import create_app as create_registry_app
 from services.registry.settings import Settings as RegistrySettings
 from shared import migrate
 from shared.auth import mint_token
+from shared.context import PrincipalDep, RequestContext, request_context
 from shared.settings import to_asyncpg_url
 
 SECRET = "test-secret-not-for-production-use-0123456789"
@@ -170,3 +174,17 @@ async def registry_client(registry_app: Any, db_session: async_sessionmaker[Asyn
     retry = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
     async with RegistryClient("http://registry", token=token(), transport=transport, retry=retry) as registry:
         yield registry
+
+
+@pytest.fixture
+def fixed_now(registry_app: Any) -> Iterator[Callable[[dt.datetime], None]]:
+    """Pin the request clock (`ctx.now`) to a given instant for the rest of the test."""
+
+    def pin(now: dt.datetime) -> None:
+        async def pinned(request: Request, principal: PrincipalDep) -> RequestContext:
+            return RequestContext(principal=principal, request_id=None, now=now, zone=ZoneInfo("Asia/Shanghai"))
+
+        registry_app.dependency_overrides[request_context] = pinned
+
+    yield pin
+    registry_app.dependency_overrides.pop(request_context, None)

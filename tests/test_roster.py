@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.context import PrincipalDep, RequestContext, request_context
 from tests import factories
 from tests.conftest import ADMIN, auth
 
@@ -66,20 +63,6 @@ async def department_id(client: httpx.AsyncClient, name: str) -> str:
     page = (await client.get("/api/v1/departments", params={"q": name}, headers=ADMIN)).json()
     [department] = page["items"]
     return str(department["id"])
-
-
-@pytest.fixture
-def fixed_now(registry_app: Any) -> Iterator[Callable[[dt.datetime], None]]:
-    """Pin the request clock (`ctx.now`) to a given instant for the rest of the test."""
-
-    def pin(now: dt.datetime) -> None:
-        async def pinned(request: Request, principal: PrincipalDep) -> RequestContext:
-            return RequestContext(principal=principal, request_id=None, now=now, zone=ZoneInfo("Asia/Shanghai"))
-
-        registry_app.dependency_overrides[request_context] = pinned
-
-    yield pin
-    registry_app.dependency_overrides.pop(request_context, None)
 
 
 # ---- the actions ------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
-from services.registry.entities.kinds import ENTITY_COLUMNS, KindSpec
+from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
 from services.registry.entities.queries import E, build_read_query
 from services.registry.entities.views import feed_payload, render
 from services.registry.feed import FEED_LOCK
@@ -53,20 +53,7 @@ SQL_TYPES = {
 }
 # Columns of each kind's own table an import writes (a parent industry is not importable).
 KIND_COLUMNS: dict[EntityKind, tuple[str, ...]] = {
-    EntityKind.industry: ("roadmap", "timetable", "task_book"),
-    EntityKind.enterprise: ("uscc", "labels"),
-    EntityKind.project: (
-        "project_code",
-        "owner_enterprise_id",
-        "total_investment",
-        "stage",
-        "planned_start_on",
-        "planned_completion_on",
-        "actual_start_on",
-        "actual_completion_on",
-        "signing_event",
-        "signed_on",
-    ),
+    kind: tuple(c for c in spec.own_columns if c != "parent_industry_id") for kind, spec in KINDS.items()
 }
 # A list of codes travels as one comma-joined text per row: unnest cannot take ragged arrays.
 _LABELS_EXPR = "coalesce(string_to_array(nullif(u.labels, ''), ','), '{}')"
