@@ -130,7 +130,7 @@ def audit_router() -> APIRouter:
     return router
 
 
-def _audit_log(request: Request) -> AuditLog:
+async def _audit_log(request: Request) -> AuditLog:
     log: AuditLog = request.app.state.platform.audit
     return log
 

@@ -20,7 +20,7 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_for(version)
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(description='当前版本的 ETag，例如 "3"；缺少时返回 428，过期时返回 412'),

@@ -25,7 +25,7 @@ router = api_router()
 
 
 def _mount(spec: KindSpec) -> None:
-    def service(session: SessionDep, access: AccessDep, audit: AuditDep) -> EntityService:
+    async def service(session: SessionDep, access: AccessDep, audit: AuditDep) -> EntityService:
         return EntityService(session, spec, access, audit)
 
     ServiceDep = Annotated[EntityService, Depends(service)]

@@ -42,7 +42,7 @@ the bad ones reported. The job runs in the background: follow `GET /imports/{id}
 """
 
 
-def _service(session: SessionDep, principal: PrincipalDep) -> ImportService:
+async def _service(session: SessionDep, principal: PrincipalDep) -> ImportService:
     return ImportService(session, principal)
 
 

@@ -148,7 +148,7 @@ def runner_of(platform: Platform) -> ImportRunner:
     return runner
 
 
-def import_runner(request: Request) -> ImportRunner:
+async def import_runner(request: Request) -> ImportRunner:
     """Dependency: the app's runner."""
     return runner_of(request.app.state.platform)
 

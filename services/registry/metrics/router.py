@@ -19,7 +19,7 @@ from shared.schemas.registry import MetricCreate, MetricRead
 router = api_router(tags=["metrics"])
 
 
-def _service(session: SessionDep, access: AccessDep, audit: AuditDep) -> MetricService:
+async def _service(session: SessionDep, access: AccessDep, audit: AuditDep) -> MetricService:
     return MetricService(session, access, audit)
 
 

@@ -171,16 +171,26 @@ def _conditions(query: CubeQuery, level: Any, region: Any) -> list[ColumnElement
 
 
 def _current_cube(query: CubeQuery) -> Select[Any]:
-    """The same cube from the entity rows alone: one scan, no history passes."""
-    size = case((E.c.kind == EntityKind.project.value, P.c.total_investment), else_=E.c.size_value)
-    bucket = func.width_bucket(size, bindparam("ladder", list(LADDER), type_=ARRAY(Numeric())))
-    keys = (E.c.kind, E.c.level, E.c.domain, E.c.target_tier.label("tier"), bucket)
-    return (
-        select(*keys[:4], bucket.label("bucket"), func.count().label("listed"))
-        .select_from(E.outerjoin(P, P.c.entity_id == E.c.id))
-        .where(E.c.roster_status == RosterStatus.listed.value, *_conditions(query, E.c.level, E.c.region_code))
-        .group_by(*keys)
+    """The same cube from the entity rows alone, no history passes.
+
+    Industries and enterprises carry their size on the entity row; projects are sized by their total
+    investment. Two branches (UNION ALL) rather than one outer join to `project`, so the 100,000-odd
+    non-project rows are aggregated straight from one scan of `entity`.
+    """
+    ladder = bindparam("ladder", list(LADDER), type_=ARRAY(Numeric()))
+    listed = (E.c.roster_status == RosterStatus.listed.value, *_conditions(query, E.c.level, E.c.region_code))
+    columns = (E.c.kind, E.c.level, E.c.domain, E.c.target_tier.label("tier"))
+    sized = select(*columns, func.width_bucket(E.c.size_value, ladder).label("bucket")).where(
+        E.c.kind != EntityKind.project.value, *listed
     )
+    projects = (
+        select(*columns, func.width_bucket(P.c.total_investment, ladder).label("bucket"))
+        .select_from(P.join(E, E.c.id == P.c.entity_id))
+        .where(*listed)
+    )
+    cells = sized.union_all(projects).subquery("cells")
+    keys = (cells.c.kind, cells.c.level, cells.c.domain, cells.c.tier, cells.c.bucket)
+    return select(*keys, func.count().label("listed")).group_by(*keys)
 
 
 class ProgressRepository:

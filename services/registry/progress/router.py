@@ -21,11 +21,11 @@ from shared.schemas.registry import ProgressRead, TargetCreate, TargetRead, Targ
 router = api_router()
 
 
-def _targets(session: SessionDep, principal: PrincipalDep, audit: AuditDep) -> TargetService:
+async def _targets(session: SessionDep, principal: PrincipalDep, audit: AuditDep) -> TargetService:
     return TargetService(session, principal, audit)
 
 
-def _progress(session: SessionDep, principal: PrincipalDep) -> ProgressService:
+async def _progress(session: SessionDep, principal: PrincipalDep) -> ProgressService:
     return ProgressService(session, principal)
 
 

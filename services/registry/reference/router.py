@@ -56,7 +56,7 @@ async def get_region(code: str, session: SessionDep, _: PrincipalDep) -> RegionD
 
 
 def _mount(resource: ReferenceResource) -> None:
-    def service(session: SessionDep, access: AccessDep, audit: AuditDep) -> ReferenceService:
+    async def service(session: SessionDep, access: AccessDep, audit: AuditDep) -> ReferenceService:
         return ReferenceService(session, resource, access, audit)
 
     ServiceDep = Annotated[ReferenceService, Depends(service)]

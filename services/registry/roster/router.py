@@ -20,7 +20,7 @@ from shared.schemas.registry import RosterAdjustmentCreate, RosterAdjustmentRead
 router = api_router(tags=["roster-adjustments"])
 
 
-def _service(session: SessionDep, access: AccessDep, audit: AuditDep) -> RosterService:
+async def _service(session: SessionDep, access: AccessDep, audit: AuditDep) -> RosterService:
     return RosterService(session, access, audit)
 
 
