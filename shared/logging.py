@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import sys
 import time
 from typing import Any
+
+import orjson
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 traceparent_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("traceparent", default=None)
@@ -36,7 +37,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return orjson.dumps(entry, default=str).decode()
 
 
 def configure_logging(service: str, level: str) -> None:
