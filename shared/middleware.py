@@ -120,6 +120,7 @@ class PlatformMiddleware:
                         "route": template,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 2),
+                        "request_id": request_id,
                         "caller": getattr(principal, "sub", None),
                         "role": getattr(getattr(principal, "role", None), "value", None),
                     },

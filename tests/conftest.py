@@ -82,9 +82,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url, jwt_secret=SECRET, access_log=False, log_level="WARNING", **overrides
-    )
+    values: dict[str, Any] = {"access_log": False, "log_level": "WARNING"} | overrides
+    return RegistrySettings(database_url=database_url, jwt_secret=SECRET, **values)
 
 
 @pytest.fixture(scope="session")

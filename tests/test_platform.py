@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import httpx
 import jwt
+import pytest
 
 from shared import migrate
 from tests.conftest import ADMIN, SECRET, auth, token
@@ -102,3 +105,35 @@ async def test_body_over_limit_is_413_and_changes_nothing(client: httpx.AsyncCli
     assert response.json()["code"] == "payload_too_large"
     listing = (await client.get("/api/v1/parks", headers=ADMIN)).json()
     assert listing["items"] == []
+
+
+async def test_each_request_logs_one_json_line_with_route_status_request_id_and_caller(
+    database_url: str, engine: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.registry.main import create_app
+    from shared.logging import configure_logging
+    from tests.conftest import registry_settings
+
+    app = create_app(registry_settings(database_url, access_log=True, log_level="INFO"), engine=engine)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+            capsys.readouterr()
+            response = await http.get(
+                "/api/v1/regions/430100", headers=auth(sub="log-tester") | {"X-Request-ID": "log-1"}
+            )
+    assert response.status_code == 200
+    lines = [json.loads(raw) for raw in capsys.readouterr().out.splitlines() if raw.startswith("{")]
+    [line] = [entry for entry in lines if entry["logger"] == "wanqianbai.access"]
+    assert {k: line[k] for k in ("msg", "service", "method", "route", "status", "request_id", "caller", "role")} == {
+        "msg": "request",
+        "service": "registry",
+        "method": "GET",
+        "route": "/api/v1/regions/{code}",
+        "status": 200,
+        "request_id": "log-1",
+        "caller": "log-tester",
+        "role": "admin",
+    }
+    assert isinstance(line["duration_ms"], float)
+    configure_logging("registry", "WARNING")  # as the session's app left it
