@@ -82,7 +82,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
-    values: dict[str, Any] = {"access_log": False, "log_level": "WARNING"} | overrides
+    # INFO and access lines on: every log call is formatted, so a bad `extra` fails a test, not production.
+    values: dict[str, Any] = {"access_log": True, "log_level": "INFO"} | overrides
     return RegistrySettings(database_url=database_url, jwt_secret=SECRET, **values)
 
 

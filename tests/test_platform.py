@@ -136,4 +136,4 @@ async def test_each_request_logs_one_json_line_with_route_status_request_id_and_
         "role": "admin",
     }
     assert isinstance(line["duration_ms"], float)
-    configure_logging("registry", "WARNING")  # as the session's app left it
+    configure_logging("registry", "INFO")  # as the session's app left it

@@ -294,7 +294,8 @@ class ImportPipeline:
             resource_id=job["id"],
             after={"kind": job["kind"], "mode": job["mode"], "filename": job["filename"], **summary},
         )
-        log.info("import finished", extra={"job_id": str(job["id"]), **summary})
+        # Nested: keys such as `created` are reserved attributes of a LogRecord.
+        log.info("import finished", extra={"job_id": str(job["id"]), "import": summary})
 
 
 # Counters the all-or-nothing transaction settles when it commits; progress reports leave them alone.
