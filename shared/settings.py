@@ -15,8 +15,10 @@ class BaseServiceSettings(BaseSettings):
         default=None,
         description="PostgreSQL URL (postgresql://…). Unset: `make run` starts an embedded server.",
     )
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # A fixed pool: overflow connections are closed as soon as the pool is full again, so under a burst
+    # every request past the pool size paid for a new PostgreSQL backend.
+    db_pool_size: int = 20
+    db_max_overflow: int = 0
     db_pool_timeout_s: float = 10.0
     db_pool_pre_ping: bool = False
     db_pool_recycle_s: int = 1800

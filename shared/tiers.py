@@ -6,6 +6,7 @@ standing and any service that reasons about tiers.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from shared.regions import region_level
@@ -63,6 +64,7 @@ def level_region_error(level: Level, region_code: str) -> str | None:
     return None
 
 
+@functools.cache
 def ladder(kind: EntityKind) -> tuple[Tier, ...]:
     """Every size a kind is measured by: its programme tiers at all levels, and its echelons."""
     tiers = {t for (k, _), t in PROGRAMME_TIER.items() if k is kind}
