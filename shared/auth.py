@@ -101,6 +101,13 @@ class TokenVerifier:
         # Checked per kind, not overall: ["HS256", "RS256"] with a secret alone would fail every RS256 token.
         if any(not a.startswith("HS") for a in self._algorithms) and not (self._public_key or self._jwks):
             raise ValueError("JWT_PUBLIC_KEY or JWKS_URL is required for RS*/ES* algorithms")
+        # With one key for every accepted algorithm the header need not be parsed before `decode`,
+        # which parses the whole token again and refuses any other algorithm itself.
+        self._only_key: Any = None
+        if all(a.startswith("HS") for a in self._algorithms):
+            self._only_key = self._secret
+        elif not any(a.startswith("HS") for a in self._algorithms) and self._jwks is None:
+            self._only_key = self._public_key
 
     async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
         alg = header.get("alg")
@@ -118,8 +125,9 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         try:
-            header = jwt.get_unverified_header(token)
-            key = await self._key_for(token, header)
+            key = self._only_key
+            if key is None:
+                key = await self._key_for(token, jwt.get_unverified_header(token))
             claims = jwt.decode(
                 token,
                 key=key,
@@ -132,6 +140,8 @@ class TokenVerifier:
             raise Unauthorized("令牌已过期", code="token_expired") from exc
         except jwt.InvalidAudienceError as exc:
             raise Unauthorized("令牌受众不符", code="token_audience_invalid") from exc
+        except jwt.InvalidAlgorithmError as exc:  # the one-key path: `decode` checked the algorithm
+            raise Unauthorized("令牌签名算法不被接受", code="token_algorithm_rejected") from exc
         except jwt.PyJWTError as exc:  # also InvalidKeyError: an ES256 token against an RSA key, say
             raise Unauthorized("令牌无效", code="token_invalid") from exc
         return principal_from_claims(claims)
