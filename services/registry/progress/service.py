@@ -31,7 +31,7 @@ from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
-from shared.regions import code_range
+from shared.regions import HUNAN, code_range
 from shared.schemas.enums import Domain, EntityKind, Level, Tier
 from shared.schemas.registry import ProgressRead, TargetCreate, TargetRead, TargetUpdate
 from shared.tiers import tier_error
@@ -152,9 +152,10 @@ class ProgressService:
     async def progress(self, filters: ProgressFilters, today: dt.date) -> ProgressRead:
         """Readable by every role; only entities in the caller's region scope are counted."""
         as_of = filters.as_of or today
-        ranges = [code_range(filters.region)] if filters.region else []
-        if not self.principal.reads_all_regions:
-            ranges.append(code_range(self.principal.region))
+        # Every entity lies in Hunan (a check constraint): the province's range filters nothing, and
+        # as a predicate it only misleads the planner into an index scan over every row.
+        scopes = [filters.region, None if self.principal.reads_all_regions else self.principal.region]
+        ranges = [code_range(code) for code in scopes if code is not None and code != HUNAN]
         rows = await self.cube.standing_cube(
             CubeQuery(
                 as_of=as_of,
