@@ -13,7 +13,6 @@ Run: `uvicorn bench.baseline:create_app --factory` with `DATABASE_URL` set.
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from starlette.routing import Route
 
 from shared.regions import code_range
 from shared.schemas.enums import EntityKind, Level, Standing, Tier
+from shared.settings import BaseServiceSettings
 from shared.tiers import achieves, in_growth_band, tier_reached
 
 # The registry's read query for enterprises, written by hand: the entity and enterprise rows (today's
@@ -177,10 +177,10 @@ def _dsn(url: str) -> str:
 
 
 def create_app() -> Starlette:
-    """Pool sized like the registry's engine (DB_POOL_SIZE + DB_MAX_OVERFLOW, 10 + 10)."""
-    dsn = _dsn(os.environ["DATABASE_URL"])
-    size = int(os.environ.get("DB_POOL_SIZE", "10"))
-    overflow = int(os.environ.get("DB_MAX_OVERFLOW", "10"))
+    """At most as many connections as the registry's engine (its settings: DB_POOL_SIZE + DB_MAX_OVERFLOW)."""
+    settings = BaseServiceSettings()
+    dsn = _dsn(settings.sqlalchemy_url())
+    size, overflow = settings.db_pool_size, settings.db_max_overflow
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

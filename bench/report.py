@@ -67,19 +67,24 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     imported = results["import"]
+    if imported.get("job_id"):
+        outcome = f"{imported['seconds']} s, status {imported['status']}"
+        if imported.get("timed_out"):
+            outcome = f"not finished after {imported['seconds']} s (status {imported['status']})"
+    else:
+        outcome = _unavailable(imported)
     rows.append(
-        {
-            "target": "import of 100,000 enterprises (CSV): < 30 s",
-            "measured": f"{imported['seconds']} s ({imported['status']})"
-            if imported.get("job_id")
-            else _unavailable(imported),
-            "met": imported.get("met"),
-        }
+        {"target": "import of 100,000 enterprises (CSV): < 30 s", "measured": outcome, "met": imported.get("met")}
     )
     rss = results["registry_rss_peak_mb"]
     rows.append(
-        {"target": "registry RSS during the load < 250 MB", "measured": f"{rss} MB", "met": rss < RSS_TARGET_MB}
+        {"target": "registry RSS during the read load < 250 MB", "measured": f"{rss} MB", "met": rss < RSS_TARGET_MB}
     )
+    if imported.get("rss_peak_mb") is not None:
+        peak = imported["rss_peak_mb"]
+        rows.append(
+            {"target": "registry RSS during the import < 250 MB", "measured": f"{peak} MB", "met": peak < RSS_TARGET_MB}
+        )
     return rows
 
 
