@@ -186,7 +186,7 @@ def _current_cube(query: CubeQuery) -> Select[Any]:
     projects = (
         select(*columns, func.width_bucket(P.c.total_investment, ladder).label("bucket"))
         .select_from(P.join(E, E.c.id == P.c.entity_id))
-        .where(*listed)
+        .where(E.c.kind == EntityKind.project.value, *listed)  # implied by the join; it helps the planner
     )
     cells = sized.union_all(projects).subquery("cells")
     keys = (cells.c.kind, cells.c.level, cells.c.domain, cells.c.tier, cells.c.bucket)
