@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, Table, func, insert, select, update
+from sqlalchemy import RowMapping, Select, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -44,6 +44,3 @@ class VersionedRepository:
     async def fetch(self, stmt: Select[Any]) -> Sequence[RowMapping]:
         rows: Sequence[RowMapping] = (await self.session.execute(stmt)).mappings().all()
         return rows
-
-    async def exists(self, *where: ColumnElement[bool]) -> bool:
-        return bool(await self.session.scalar(select(select(self.table).where(*where).exists())))

@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import Request
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.registry.main import create_app as create_registry_app
@@ -188,3 +189,19 @@ def fixed_now(registry_app: Any) -> Iterator[Callable[[dt.datetime], None]]:
 
     yield pin
     registry_app.dependency_overrides.pop(request_context, None)
+
+
+@pytest.fixture
+async def committed_entities(engine: AsyncEngine) -> AsyncIterator[list[str]]:
+    """Ids of entities a `committing_client` test creates: deleted afterwards with everything hanging off
+    them (metrics and adjustments cascade) and their change-feed rows. Audit rows stay: append-only."""
+    ids: list[str] = []
+    yield ids
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "DELETE FROM registry.change_event WHERE resource_id = ANY(:ids) OR payload->>'entity_id' = ANY(:ids)"
+            ),
+            {"ids": ids},
+        )
+        await conn.execute(text("DELETE FROM registry.entity WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids})

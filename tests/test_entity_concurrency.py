@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,21 +12,12 @@ from tests import factories
 from tests.conftest import ADMIN
 
 
-@pytest.fixture
-async def cleanup(engine: AsyncEngine) -> AsyncIterator[list[str]]:
-    ids: list[str] = []
-    yield ids
-    async with engine.begin() as conn:
-        await conn.execute(text("DELETE FROM registry.entity WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids})
-        await conn.execute(text("DELETE FROM registry.change_event WHERE resource_id = ANY(:ids)"), {"ids": ids})
-
-
 async def test_concurrent_patches_with_one_etag_exactly_one_wins(
-    committing_client: httpx.AsyncClient, cleanup: list[str]
+    committing_client: httpx.AsyncClient, committed_entities: list[str]
 ) -> None:
     created = await committing_client.post("/api/v1/enterprises", json=factories.enterprise(910_001), headers=ADMIN)
     entity_id = created.json()["id"]
-    cleanup.append(entity_id)
+    committed_entities.append(entity_id)
 
     async def patch(i: int) -> httpx.Response:
         return await committing_client.patch(
@@ -45,7 +34,7 @@ async def test_concurrent_patches_with_one_etag_exactly_one_wins(
 
 
 async def test_concurrent_posts_with_one_idempotency_key_create_one_row(
-    committing_client: httpx.AsyncClient, engine: AsyncEngine, cleanup: list[str]
+    committing_client: httpx.AsyncClient, engine: AsyncEngine, committed_entities: list[str]
 ) -> None:
     body = factories.enterprise(910_002, name="幂等并发企业")
     headers = ADMIN | {"Idempotency-Key": "enterprise-race-910002"}
@@ -53,7 +42,7 @@ async def test_concurrent_posts_with_one_idempotency_key_create_one_row(
         *(committing_client.post("/api/v1/enterprises", json=body, headers=headers) for _ in range(6))
     )
     created_ids = {r.json()["id"] for r in responses if r.status_code == 201}
-    cleanup.extend(created_ids)
+    committed_entities.extend(created_ids)
     assert len(created_ids) == 1
     assert {r.status_code for r in responses} <= {201, 409}
     assert all(r.json()["code"] == "idempotency_in_flight" for r in responses if r.status_code == 409)

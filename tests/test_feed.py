@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import factories
 from tests.conftest import ADMIN, auth
@@ -42,15 +39,6 @@ async def test_feed_is_only_for_admin_and_services(client: httpx.AsyncClient, ro
     response = await client.get("/api/v1/events", headers=headers)
     assert response.status_code == 403
     assert (await client.get("/api/v1/events", headers=auth("service"))).status_code == 200
-
-
-@pytest.fixture
-async def committed_entities(engine: AsyncEngine) -> AsyncIterator[list[str]]:
-    created: list[str] = []
-    yield created
-    async with engine.begin() as conn:
-        await conn.execute(text("DELETE FROM registry.entity WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": created})
-        await conn.execute(text("DELETE FROM registry.change_event WHERE resource_id = ANY(:ids)"), {"ids": created})
 
 
 async def test_follower_sees_every_concurrent_write_once_in_commit_order(

@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import factories
 from tests.conftest import ADMIN, auth
@@ -452,21 +449,6 @@ async def test_as_of_lists_show_the_roster_state_on_each_date(client: httpx.Asyn
 
 
 # ---- races ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def committed_entities(engine: AsyncEngine) -> AsyncIterator[list[str]]:
-    ids: list[str] = []
-    yield ids
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "DELETE FROM registry.change_event WHERE resource_id = ANY(:ids)"
-                " OR (resource_type = 'roster_adjustment' AND payload->>'entity_id' = ANY(:ids))"
-            ),
-            {"ids": ids},
-        )
-        await conn.execute(text("DELETE FROM registry.entity WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids})
 
 
 async def test_concurrent_removals_of_one_entity_apply_exactly_once(

@@ -31,15 +31,6 @@ async def record_change(
     log.info("domain event", extra={"event": f"{resource_type}.{action}", "resource_id": str(resource_id)})
 
 
-async def record_changes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Many events at once (bulk import), under the same ordering guarantee."""
-    if not rows:
-        return
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
-    await session.execute(insert(ChangeEvent), rows)
-    log.info("domain events", extra={"event": "bulk", "count": len(rows)})
-
-
 async def read_changes(session: AsyncSession, after: int, limit: int) -> list[ChangeEvent]:
     stmt = select(ChangeEvent).where(ChangeEvent.id > after).order_by(ChangeEvent.id).limit(limit)
     return list((await session.scalars(stmt)).all())

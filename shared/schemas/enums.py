@@ -273,7 +273,3 @@ ENUM_TYPES: dict[str, type[StrEnum]] = {
     "standing": Standing,
     "import_status": ImportStatus,
 }
-
-
-def label(enum_name: str, value: str) -> str:
-    return LABELS[enum_name][value]
