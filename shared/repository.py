@@ -6,11 +6,13 @@ None and lets the service decide what a missing row means.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, Table, func, insert, select, update
+from sqlalchemy import Column, ColumnElement, RowMapping, Select, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import FieldError, Invalid
 
 
 class VersionedRepository:
@@ -44,3 +46,16 @@ class VersionedRepository:
     async def fetch(self, stmt: Select[Any]) -> Sequence[RowMapping]:
         rows: Sequence[RowMapping] = (await self.session.execute(stmt)).mappings().all()
         return rows
+
+
+def reject_nulls(values: Mapping[str, Any], columns: Iterable[ColumnElement[Any]], also: Iterable[str] = ()) -> None:
+    """Merge-patch `null` clears a field; on a required one (a NOT NULL column, or a name in `also`,
+    e.g. a list of links) it is a 422 naming every such field, before the database would refuse it."""
+    required = {c.key for c in columns if isinstance(c, Column) and not c.nullable} | set(also)
+    errors = [
+        FieldError(k, "该字段不能为空（null）", "null_not_allowed")
+        for k, v in values.items()
+        if v is None and k in required
+    ]
+    if errors:
+        raise Invalid("；".join(f"{e.field}: {e.message}" for e in errors), code="null_not_allowed", errors=errors)

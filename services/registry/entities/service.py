@@ -26,6 +26,7 @@ from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
+from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 from shared.tiers import LEVEL_ORDER
 
@@ -189,7 +190,11 @@ class EntityService:
         current: dict[str, Any] = before.model_dump()
         self.access.require_entity_write(current["region_code"], str(current["domain"]))
         values = body.model_dump(exclude_unset=True)
-        self._reject_nulls(values)
+        reject_nulls(
+            values,
+            (*table(Entity).c, *self.spec.table.c),
+            also=(*LINK_FIELDS, "industry_ids", "annual_plans", "approvals"),
+        )
         merged = current | values
         if "domain" in values:
             self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
@@ -216,19 +221,6 @@ class EntityService:
         )
         await record_change(self.session, self.spec.kind.value, entity_id, "updated", payload)
         return after
-
-    def _reject_nulls(self, values: dict[str, Any]) -> None:
-        """Merge-patch `null` clears a field; a required one cannot be cleared."""
-        columns = {c.key: c for c in (*table(Entity).c, *self.spec.table.c)}
-        required = [k for k, v in values.items() if v is None and k in columns and not columns[k].nullable]
-        required += [
-            k
-            for k, v in values.items()
-            if v is None and k in (*LINK_FIELDS, "industry_ids", "annual_plans", "approvals")
-        ]
-        if required:
-            errors = [FieldError(k, "该字段不能为空（null）", "null_not_allowed") for k in required]
-            raise Invalid("；".join(f"{e.field}: {e.message}" for e in errors), code="null_not_allowed", errors=errors)
 
     @staticmethod
     def _check_dates(merged: dict[str, Any]) -> None:

@@ -29,9 +29,10 @@ from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, FieldError, Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.regions import HUNAN, code_range
+from shared.repository import reject_nulls
 from shared.schemas.enums import Domain, EntityKind, Level, Tier
 from shared.schemas.registry import ProgressRead, TargetCreate, TargetRead, TargetUpdate
 from shared.tiers import tier_error
@@ -104,13 +105,7 @@ class TargetService:
         self.principal.require_admin()
         before = await self.get(target_id)
         values = body.model_dump(exclude_unset=True)
-        nulls = [
-            FieldError(k, "该字段不能为空（null）", "null_not_allowed")
-            for k in ("min_count", "note")
-            if k in values and values[k] is None
-        ]
-        if nulls:
-            raise Invalid("；".join(f"{e.field}: {e.message}" for e in nulls), code="null_not_allowed", errors=nulls)
+        reject_nulls(values, (), also=("min_count", "note"))
         low = values.get("min_count", before.min_count)
         high = values.get("max_count", before.max_count)
         if high is not None and high < low:

@@ -17,10 +17,10 @@ from services.registry.reference.resources import ReferenceResource, _Filters
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
+from shared.errors import AppError, Conflict, NotFound
 from shared.pagination import PageRequest, Sorting, cut_page
 from shared.regions import code_range
-from shared.repository import VersionedRepository
+from shared.repository import VersionedRepository, reject_nulls
 
 
 def _jsonable(row: RowMapping) -> dict[str, Any]:
@@ -127,24 +127,13 @@ class ReferenceService:
         await record_change(self.session, self.resource.resource_type, row["id"], "created", after)
         return row
 
-    def _reject_nulls(self, values: Mapping[str, Any]) -> None:
-        """Merge-patch `null` clears a field; a required one cannot be cleared (the database would refuse)."""
-        t = self.resource.table
-        errors = [
-            FieldError(name, "该字段不能为空（null）", "null_not_allowed")
-            for name, value in values.items()
-            if value is None and not t.c[name].nullable
-        ]
-        if errors:
-            raise Invalid("；".join(f"{e.field}: {e.message}" for e in errors), code="null_not_allowed", errors=errors)
-
     async def update(self, ctx: RequestContext, id_: Any, expected_version: int, body: BaseModel) -> RowMapping:
         current = await self.get(id_)
         self._require_write(current.get("region_code"))
         if current["version"] != expected_version:
             raise stale(current["version"])
         values = body.model_dump(exclude_unset=True)
-        self._reject_nulls(values)
+        reject_nulls(values, self.resource.table.c)
         for check in self.resource.checks:
             await check(self.session, values)
         if (existing := await self._existing_clash({**dict(current), **values}, exclude_id=id_)) is not None:
