@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     cast,
     func,
     literal_column,
@@ -299,5 +300,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def by_id(stmt: Select[Any], entity_id: Any) -> Select[Any]:
-    return stmt.where(E.c.id == entity_id)
+@functools.lru_cache(maxsize=8)
+def read_by_id(spec: KindSpec) -> Select[Any]:
+    """One record's read, with the id bound at execution (`{"entity_id": …}`).
+
+    One statement object per kind: SQLAlchemy then reuses its cache key and compiled form, where a
+    fresh `.where(id == value)` per request made it rebuild the key of the whole statement.
+    """
+    return build_read_query(spec).stmt.where(E.c.id == bindparam("entity_id"))

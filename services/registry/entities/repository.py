@@ -13,7 +13,7 @@ from sqlalchemy import RowMapping, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.entities.kinds import KindSpec
-from services.registry.entities.queries import build_read_query, by_id
+from services.registry.entities.queries import read_by_id
 from services.registry.models import (
     Chain,
     Department,
@@ -51,8 +51,8 @@ class EntityRepository:
         self.session = session
 
     async def read(self, spec: KindSpec, entity_id: uuid.UUID) -> RowMapping | None:
-        stmt = by_id(build_read_query(spec).stmt, entity_id)
-        row: RowMapping | None = (await self.session.execute(stmt)).mappings().first()
+        result = await self.session.execute(read_by_id(spec), {"entity_id": entity_id})
+        row: RowMapping | None = result.mappings().first()
         return row
 
     async def fetch(self, stmt: Any) -> Sequence[RowMapping]:
