@@ -3,7 +3,8 @@
 Ids are `md5(kind || n)::uuid`, so every link is computed rather than looked up. Levels, regions and
 tiers respect the schema's checks and the programme's rules (province → 430000, city → a city code,
 county → a county code; the tier the level allows), every entity has its `include` adjustment and
-industries and enterprises one or two annual metrics, so the read query does its real work.
+industries and enterprises one or two annual metrics, so the read query does its real work. Every entity
+row carries its size as the registry keeps it: the latest annual metric, or a project's total investment.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bench.settings import BenchSettings
+from services.registry.models import PROJECT_SIZE_METRIC
 from shared import migrate
 
 PERSONS = 3000
@@ -115,9 +117,7 @@ INSERT INTO registry.entity (id, kind, name, level, region_code, domain, pathway
                              lead_department_id, listed_on, created_at, updated_at,
                              size_metric, size_year, size_value)
 SELECT b.id, '{kind}', r.name || '{noun}' || b.n || '号', b.level, b.region_code, b.domain, b.pathway,
-       b.target_tier, b.lead_department_id, b.listed_on, b.created_at, b.updated_at,
-       b.size_metric, CASE WHEN b.size_metric IS NOT NULL THEN y END,
-       CASE WHEN b.size_metric IS NOT NULL THEN {metric_value} END
+       b.target_tier, b.lead_department_id, b.listed_on, b.created_at, b.updated_at, {size}
 FROM bench_{kind} AS b JOIN registry.region AS r ON r.code = b.region_code, (SELECT {size_year} AS y) AS latest
 """
 
@@ -130,14 +130,33 @@ round((CASE b.target_tier WHEN 'trillion' THEN 10000 WHEN 'hundred_billion' THEN
 
 SIZE_YEAR = 2024  # every industry and enterprise has this year's metric; even-numbered ones 2023 too
 
-# Entities whose size on the row (migration 0004: a copy of the latest annual metric, kept by the
-# metric service) is not their latest metric; the load writes both, and this checks it did.
-SIZE_MISMATCHES = """
+# A project's total investment, around its target tier's threshold (both the project row and the size
+# on its entity row are written from it).
+INVESTMENT = """
+round((CASE b.target_tier WHEN 'ten_billion' THEN 100 WHEN 'billion' THEN 10 ELSE 1 END)
+      * (0.5 + (b.n % 300) / 100.0), 4)
+"""
+
+
+def size_sql(plan: KindPlan) -> str:
+    """`size_metric, size_year, size_value` of the plan's entity rows, as the registry keeps them."""
+    if plan.kind == "project":
+        return f"'{PROJECT_SIZE_METRIC}', NULL, {INVESTMENT.strip()}"
+    return f"b.size_metric, y, {METRIC_VALUE.strip()}"
+
+
+# Entities whose size on the row is not the one the registry would keep (migration 0004: a copy of the
+# latest annual metric, kept by the metric service; 0006: a project's total investment, kept by a
+# trigger on `project`); the load writes both sides, and this checks it did.
+SIZE_MISMATCHES = f"""
 SELECT count(*) FROM registry.entity AS e
-LEFT JOIN (SELECT DISTINCT ON (entity_id) entity_id, metric, year, value
-             FROM registry.metric_value
-            WHERE month = 0 AND metric IN ('revenue', 'output')
-            ORDER BY entity_id, year DESC, metric DESC, revision DESC) AS m ON m.entity_id = e.id
+LEFT JOIN ((SELECT DISTINCT ON (entity_id) entity_id, metric, year, value
+              FROM registry.metric_value
+             WHERE month = 0 AND metric IN ('revenue', 'output')
+             ORDER BY entity_id, year DESC, metric DESC, revision DESC)
+           UNION ALL
+           SELECT entity_id, '{PROJECT_SIZE_METRIC}', NULL, total_investment FROM registry.project) AS m
+       ON m.entity_id = e.id
 WHERE (e.size_metric, e.size_year, e.size_value) IS DISTINCT FROM (m.metric, m.year, m.value)
 """
 
@@ -175,13 +194,12 @@ STEPS: tuple[tuple[str, str], ...] = (
         FROM bench_enterprise;
         INSERT INTO registry.project (entity_id, project_code, owner_enterprise_id, total_investment, stage,
                                       planned_start_on, planned_completion_on)
-        SELECT id, '2024-' || region_code || '-39-03-' || lpad(n::text, 6, '0'),
-               CASE WHEN n % 2 = 0 THEN md5('enterprise' || (1 + (n * 3) % :enterprises))::uuid END,
-               (CASE target_tier WHEN 'ten_billion' THEN 100 WHEN 'billion' THEN 10 ELSE 1 END)
-                 * (0.5 + (n % 300) / 100.0),
-               (ARRAY['planning', 'signed', 'started', 'under_construction', 'completed'])[1 + n % 5],
-               DATE '2024-03-01' + (n % 200), DATE '2026-03-01' + (n % 400)
-        FROM bench_project;
+        SELECT b.id, '2024-' || b.region_code || '-39-03-' || lpad(b.n::text, 6, '0'),
+               CASE WHEN b.n % 2 = 0 THEN md5('enterprise' || (1 + (b.n * 3) % :enterprises))::uuid END,
+               :investment,
+               (ARRAY['planning', 'signed', 'started', 'under_construction', 'completed'])[1 + b.n % 5],
+               DATE '2024-03-01' + (b.n % 200), DATE '2026-03-01' + (b.n % 400)
+        FROM bench_project AS b;
         INSERT INTO registry.project_annual_plan (project_id, year, planned_investment)
         SELECT id, y, 0.5 + (n % 50) / 10.0 FROM bench_project, generate_series(2024, 2025) AS y;
         """,
@@ -260,9 +278,7 @@ async def load(url: str, settings: BenchSettings) -> SeedReport:
                     plan.size_metric,
                 )
                 await conn.execute(
-                    ENTITY_SQL.format(
-                        kind=plan.kind, noun=NOUNS[plan.kind], metric_value=METRIC_VALUE.strip(), size_year=SIZE_YEAR
-                    )
+                    ENTITY_SQL.format(kind=plan.kind, noun=NOUNS[plan.kind], size=size_sql(plan), size_year=SIZE_YEAR)
                 )
             report.steps["entities"] = time.perf_counter() - step
             for name, sql in STEPS:
@@ -271,7 +287,7 @@ async def load(url: str, settings: BenchSettings) -> SeedReport:
                 report.steps[name] = time.perf_counter() - step
             mismatches = await conn.fetchval(SIZE_MISMATCHES)
             if mismatches:
-                raise RuntimeError(f"{mismatches} entities whose size is not their latest annual metric")
+                raise RuntimeError(f"{mismatches} entities whose size on the row is not their latest size")
             step = time.perf_counter()
             for definition in deferred:
                 await conn.execute(definition)
@@ -328,6 +344,7 @@ async def _execute_script(conn: asyncpg.Connection, script: str, settings: Bench
     for name, value in counts.items():
         script = script.replace(name, str(int(value)))
     script = script.replace(":metric_value", METRIC_VALUE.strip()).replace(":size_year", str(SIZE_YEAR))
+    script = script.replace(":investment", INVESTMENT.strip())
     await conn.execute(script)
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -484,6 +485,45 @@ async def test_xlsx_with_numeric_and_date_cells_imports_projects(
             "lead_department_id": departments["industry-it"],
         },
     ]
+
+
+async def test_imported_and_upserted_projects_carry_their_investment_as_their_size(
+    client: httpx.AsyncClient, inline: ImportRunner, db_session: async_sessionmaker[AsyncSession]
+) -> None:
+    """Today's progress reads a project's size from its entity row: a re-import must move it too."""
+    header = ["项目名称", "项目代码", "级别", "行政区划代码", "领域", "培育路径", "目标层级", "总投资（亿元）"]
+    code = "2024-430104-39-03-000009"
+
+    def project_file(investment: str) -> bytes:
+        row = ["长沙导入项目", code, "县级", "430104", "工业和信息化", "招商引资引进", "亿元级", investment]
+        return csv_bytes([header, row])
+
+    async def size_and_progress() -> tuple[Any, ...]:
+        async with db_session() as session:
+            size = (
+                await session.execute(
+                    text(
+                        "SELECT e.size_metric, e.size_year, e.size_value FROM registry.entity AS e"
+                        " JOIN registry.project AS p ON p.entity_id = e.id WHERE p.project_code = :code"
+                    ),
+                    {"code": code},
+                )
+            ).one()
+        response = await client.get("/api/v1/progress", headers=ADMIN)
+        assert response.status_code == 200, response.text
+        (tier,) = [
+            (t["listed"], t["achieved"])
+            for t in response.json()["tiers"]
+            if (t["kind"], t["level"], t["tier"]) == ("project", "county", "hundred_million")
+        ]
+        return (*size, tier)
+
+    created = await run_import(client, project_file("0.5"), kind="project")
+    assert (created["created"], created["errors"]) == (1, [])
+    assert await size_and_progress() == ("total_investment", None, Decimal("0.5"), (1, 0))
+    updated = await run_import(client, project_file("2"), kind="project")
+    assert (updated["created"], updated["updated"], updated["errors"]) == (0, 1, [])
+    assert await size_and_progress() == ("total_investment", None, Decimal("2"), (1, 1))
 
 
 async def test_gb18030_csv_imports_industries_and_upserts_by_name_level_and_region(

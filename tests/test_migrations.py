@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -115,6 +116,55 @@ def test_upgrade_after_downgrade_to_base_restores_schema_and_reference_data(fres
     assert run(registry_tables(fresh_database)) == MODEL_TABLES | {"alembic_version"}
     assert run(reference_counts(fresh_database)) == (137, 10, 17, 30)
     assert run(version(fresh_database)) == [migrate.head_revision("registry")]
+
+
+async def execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def sizes(url: str) -> dict[str, tuple[Any, ...]]:
+    rows = await fetch(url, "SELECT kind, size_metric, size_year, size_value FROM registry.entity")
+    return {r["kind"]: (r["size_metric"], r["size_year"], r["size_value"]) for r in rows}
+
+
+def test_0006_copies_projects_investment_onto_their_entity_rows_and_its_downgrade_clears_it(
+    fresh_database: str,
+) -> None:
+    migrate.upgrade("registry", fresh_database, "0005")
+    run(
+        execute(
+            fresh_database,
+            """
+            INSERT INTO registry.entity (id, kind, name, level, region_code, domain, target_tier, listed_on,
+                                         size_metric, size_year, size_value)
+            VALUES ('00000000-0000-4000-8000-000000000001', 'project', '迁移前的项目', 'county', '430104',
+                    'industry_it', 'hundred_million', '2024-01-01', NULL, NULL, NULL),
+                   ('00000000-0000-4000-8000-000000000002', 'enterprise', '迁移前的企业', 'city', '430100',
+                    'industry_it', 'ten_billion', '2024-01-01', 'revenue', 2024, 120);
+            INSERT INTO registry.project (entity_id, total_investment)
+            VALUES ('00000000-0000-4000-8000-000000000001', 12.5);
+            """,
+        )
+    )
+    enterprise = ("revenue", 2024, Decimal("120"))
+    migrate.upgrade("registry", fresh_database, "0006")
+    assert run(sizes(fresh_database)) == {
+        "project": ("total_investment", None, Decimal("12.5")),
+        "enterprise": enterprise,
+    }
+    run(execute(fresh_database, "UPDATE registry.project SET total_investment = 3"))
+    assert run(sizes(fresh_database))["project"] == ("total_investment", None, Decimal("3"))
+
+    migrate.downgrade("registry", fresh_database, "0005")
+    assert run(sizes(fresh_database)) == {"project": (None, None, None), "enterprise": enterprise}
+    run(execute(fresh_database, "UPDATE registry.project SET total_investment = 4"))  # no trigger left
+    assert run(sizes(fresh_database))["project"] == (None, None, None)
+    migrate.upgrade("registry", fresh_database)
+    assert run(sizes(fresh_database))["project"] == ("total_investment", None, Decimal("4"))
 
 
 async def readyz(database_url: str) -> httpx.Response:

@@ -40,6 +40,8 @@ from shared.tables import platform_tables
 
 SCHEMA = "registry"
 MONEY = Numeric(16, 4)  # 亿元 with 4 decimals
+# `entity.size_metric` of a project, whose size is its total investment (see `Entity`).
+PROJECT_SIZE_METRIC = "total_investment"
 
 
 class Base(DeclarativeBase):
@@ -150,10 +152,12 @@ class Entity(Base):
     lead_department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("department.id"))
     roster_status: Mapped[str] = mapped_column(String(10), server_default="listed")
     listed_on: Mapped[dt.date] = mapped_column(Date)
-    # The latest annual size (revenue, else output) of an industry or enterprise: a copy of the newest
-    # annual metric_value, rewritten in the same transaction as every annual metric write, so current
-    # standing and progress need no pass over the metric history. Null for projects (sized by their
-    # total investment) and for entities with no annual metric yet.
+    # The size current standing and progress go by, copied here so they read entity rows alone:
+    # - an industry or enterprise: its latest annual size (revenue, else output), a copy of the newest
+    #   annual metric_value rewritten in the same transaction as every annual metric write; all three
+    #   null until it has an annual metric;
+    # - a project: its total investment (`size_metric` = PROJECT_SIZE_METRIC, `size_year` null), kept
+    #   by the statement triggers of migration 0006 on every INSERT and UPDATE of `project`.
     size_metric: Mapped[str | None] = mapped_column(String(30))
     size_year: Mapped[int | None] = mapped_column(SmallInteger)
     size_value: Mapped[Decimal | None] = mapped_column(MONEY)

@@ -32,7 +32,7 @@ from services.registry.entities.queries import E, build_read_query
 from services.registry.entities.views import feed_payload, render
 from services.registry.feed import FEED_LOCK
 from services.registry.imports.validate import Candidate
-from services.registry.models import SCHEMA
+from services.registry.models import PROJECT_SIZE_METRIC, SCHEMA
 from shared.auth import Principal
 from shared.schemas.enums import EntityKind, RosterAction, RosterStatus
 
@@ -130,12 +130,20 @@ class BulkWriter:
             if candidate.payload is None:  # depended on the database (a project's owner)
                 prepare_creation(self.spec, candidate, now, self.access)
         rows = [{**c.values, "id": c.id, "created_at": c.created_at} for c in candidates]
-        entity_columns = ("id", *ENTITY_COLUMNS, "listed_on", "created_at")
+        entity_columns: tuple[str, ...] = ("id", *ENTITY_COLUMNS, "listed_on", "created_at")
+        # A project's size (`Entity.size_value`: its total investment) goes in with its entity row, so the
+        # trigger that keeps it has nothing to rewrite: a second version of every new row would cost as
+        # much index maintenance again as the insert itself.
+        size_columns = size_values = ""
+        if self.spec.kind is EntityKind.project:
+            entity_columns += ("total_investment",)
+            size_columns, size_values = ", size_metric, size_value", f", '{PROJECT_SIZE_METRIC}', u.total_investment"
         await self.session.execute(
             text(
                 f"INSERT INTO {SCHEMA}.entity (id, kind, {', '.join(ENTITY_COLUMNS)}, roster_status, listed_on,"  # noqa: S608
-                f" created_at, updated_at) SELECT u.id, :kind, {', '.join(f'u.{c}' for c in ENTITY_COLUMNS)},"
-                f" :status, u.listed_on, u.created_at, u.created_at FROM {_unnest(entity_columns)}"
+                f" created_at, updated_at{size_columns}) SELECT u.id, :kind,"
+                f" {', '.join(f'u.{c}' for c in ENTITY_COLUMNS)}, :status, u.listed_on, u.created_at, u.created_at"
+                f"{size_values} FROM {_unnest(entity_columns)}"
             ),
             {"kind": self.spec.kind.value, "status": RosterStatus.listed.value} | self._arrays(entity_columns, rows),
         )

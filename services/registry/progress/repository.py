@@ -171,26 +171,19 @@ def _conditions(query: CubeQuery, level: Any, region: Any) -> list[ColumnElement
 
 
 def _current_cube(query: CubeQuery) -> Select[Any]:
-    """The same cube from the entity rows alone, no history passes.
+    """The same cube from the entity rows alone, in one scan of `entity`, no history passes.
 
-    Industries and enterprises carry their size on the entity row; projects are sized by their total
-    investment. Two branches (UNION ALL) rather than one outer join to `project`, so the 100,000-odd
-    non-project rows are aggregated straight from one scan of `entity`.
+    Every entity carries its current size on its row (`Entity.size_value`): industries and enterprises
+    their latest annual size, projects their total investment.
     """
     ladder = bindparam("ladder", list(LADDER), type_=ARRAY(Numeric()))
-    listed = (E.c.roster_status == RosterStatus.listed.value, *_conditions(query, E.c.level, E.c.region_code))
-    columns = (E.c.kind, E.c.level, E.c.domain, E.c.target_tier.label("tier"))
-    sized = select(*columns, func.width_bucket(E.c.size_value, ladder).label("bucket")).where(
-        E.c.kind != EntityKind.project.value, *listed
+    bucket = func.width_bucket(E.c.size_value, ladder)
+    keys = (E.c.kind, E.c.level, E.c.domain, E.c.target_tier, bucket)
+    return (
+        select(*keys[:3], E.c.target_tier.label("tier"), bucket.label("bucket"), func.count().label("listed"))
+        .where(E.c.roster_status == RosterStatus.listed.value, *_conditions(query, E.c.level, E.c.region_code))
+        .group_by(*keys)
     )
-    projects = (
-        select(*columns, func.width_bucket(P.c.total_investment, ladder).label("bucket"))
-        .select_from(P.join(E, E.c.id == P.c.entity_id))
-        .where(E.c.kind == EntityKind.project.value, *listed)  # implied by the join; it helps the planner
-    )
-    cells = sized.union_all(projects).subquery("cells")
-    keys = (cells.c.kind, cells.c.level, cells.c.domain, cells.c.tier, cells.c.bucket)
-    return select(*keys, func.count().label("listed")).group_by(*keys)
 
 
 class ProgressRepository:
