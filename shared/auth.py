@@ -22,6 +22,9 @@ from shared.settings import BaseServiceSettings
 
 # The audit log and idempotency records keep `sub` and `name` in 200 characters.
 MAX_SUB_LENGTH = 200
+# A verified token is trusted again without its signature check for at most this long, and never
+# past its own expiry; a key withdrawn from the JWKS stops being honoured within this time.
+VERIFIED_TTL_S = 300.0
 
 
 class Role(StrEnum):
@@ -108,6 +111,9 @@ class TokenVerifier:
             self._only_key = self._secret
         elif not any(a.startswith("HS") for a in self._algorithms) and self._jwks is None:
             self._only_key = self._public_key
+        # token -> (principal, trusted until): a client sends the same token on every request.
+        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._cache_size = settings.jwt_cache_size
 
     async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
         alg = header.get("alg")
@@ -124,6 +130,21 @@ class TokenVerifier:
         return self._public_key
 
     async def verify(self, token: str) -> Principal:
+        """The caller a token names; a token verified before is only checked against its expiry again."""
+        now = time.time()
+        cached = self._verified.get(token)
+        if cached is not None:
+            if now < cached[1]:
+                return cached[0]
+            self._verified.pop(token, None)
+        principal = await self._verify(token)
+        if self._cache_size > 0:
+            if len(self._verified) >= self._cache_size:
+                self._verified.pop(next(iter(self._verified)))  # the oldest entry
+            self._verified[token] = (principal, min(float(principal.claims["exp"]), now + VERIFIED_TTL_S))
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             key = self._only_key
             if key is None:

@@ -10,6 +10,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+from shared.db import PoolReader
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -30,6 +32,19 @@ class PoolCollector(Collector):
         yield from (size, out, overflow)
 
 
+class ReadPoolCollector(Collector):
+    def __init__(self, reader: PoolReader) -> None:
+        self.reader = reader
+
+    def collect(self) -> Iterable[Metric]:
+        pool = self.reader.pool
+        size = GaugeMetricFamily("db_read_pool_size", "Connections the read pool holds open")
+        size.add_metric([], pool.get_size())
+        out = GaugeMetricFamily("db_read_pool_checked_out", "Read-pool connections in use")
+        out.add_metric([], pool.get_size() - pool.get_idle_size())
+        yield from (size, out)
+
+
 class Metrics:
     """One registry per app, so several apps (tests) never collide on global state."""
 
@@ -47,8 +62,24 @@ class Metrics:
             registry=self.registry,
         )
 
+        # The labelled children by (method, route, status): `labels()` takes a lock and builds the key
+        # on every call, and a service has a few dozen such combinations.
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        series = self._request_series.get(key)
+        if series is None:
+            labels = (method, route, str(status))
+            series = self._request_series[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
+        series[0].inc()
+        series[1].observe(seconds)
+
     def watch_pool(self, engine: AsyncEngine) -> None:
         self.registry.register(PoolCollector(engine))
+
+    def watch_reads(self, reader: PoolReader) -> None:
+        self.registry.register(ReadPoolCollector(reader))
 
     def counter(self, name: str, doc: str, labels: Iterable[str] = ()) -> Counter:
         return Counter(name, doc, list(labels), registry=self.registry)

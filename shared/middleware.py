@@ -9,7 +9,6 @@ import logging
 import re
 import secrets
 import time
-import uuid
 from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
@@ -29,8 +28,19 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def new_traceparent() -> str:
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+def _request_ids(incoming_id: str, incoming_trace: str) -> tuple[str, str]:
+    """The request id and traceparent a request runs under: the caller's when well formed, else new ones.
+
+    New ones come from one read of the system's random source for both.
+    """
+    valid_id = _REQUEST_ID_RE.match(incoming_id) is not None
+    valid_trace = _TRACEPARENT_RE.match(incoming_trace) is not None
+    if valid_id and valid_trace:
+        return incoming_id, incoming_trace
+    fresh = secrets.token_hex(40)  # 16 bytes of request id, then 16 + 8 of trace and span id
+    request_id = incoming_id if valid_id else fresh[:32]
+    traceparent = incoming_trace if valid_trace else f"00-{fresh[32:64]}-{fresh[64:]}-01"
+    return request_id, traceparent
 
 
 class _BodyTooLarge(HTTPException):
@@ -64,10 +74,9 @@ class PlatformMiddleware:
             return
         started = time.perf_counter()
         headers = dict(scope["headers"])
-        incoming_id = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming_id if _REQUEST_ID_RE.match(incoming_id) else uuid.uuid4().hex
-        incoming_trace = headers.get(b"traceparent", b"").decode("latin-1")
-        traceparent = incoming_trace if _TRACEPARENT_RE.match(incoming_trace) else new_traceparent()
+        request_id, traceparent = _request_ids(
+            headers.get(b"x-request-id", b"").decode("latin-1"), headers.get(b"traceparent", b"").decode("latin-1")
+        )
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id
         scope["state"]["traceparent"] = traceparent
@@ -109,8 +118,7 @@ class PlatformMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template, str(status)).observe(elapsed)
+            self.metrics.observe_request(method, template, status, elapsed)
             if self.access_log_enabled:
                 principal = scope["state"].get("principal")
                 access_log.info(

@@ -23,6 +23,9 @@ class BaseServiceSettings(BaseSettings):
     db_pool_pre_ping: bool = False
     db_pool_recycle_s: int = 1800
     db_statement_timeout_ms: int = 30_000
+    # A second, small pool on asyncpg alone for the hot single-statement reads (GET by id): no ORM
+    # session and no transaction around one statement.
+    db_read_pool_size: int = Field(default=20, ge=1)
 
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_secret: SecretStr | None = None
@@ -30,6 +33,9 @@ class BaseServiceSettings(BaseSettings):
     jwks_url: str | None = None
     jwt_issuer: str = "wanqianbai"
     jwt_audience: str = "wanqianbai"
+    # Tokens already verified, kept until they expire (at most 5 minutes) so a client's every request
+    # does not pay for the signature check again. 0 turns the cache off.
+    jwt_cache_size: int = 1024
     service_token: SecretStr | None = Field(
         default=None, description="Bearer token this service presents to its peers."
     )
@@ -47,6 +53,11 @@ class BaseServiceSettings(BaseSettings):
         if self.database_url is None:
             raise RuntimeError("DATABASE_URL is not set")
         return to_asyncpg_url(self.database_url)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The URL as asyncpg itself takes it (`postgresql://…`, query string such as `?host=` kept)."""
+    return "postgresql://" + to_asyncpg_url(url).removeprefix("postgresql+asyncpg://")
 
 
 def to_asyncpg_url(url: str) -> str:

@@ -19,13 +19,14 @@ import httpx
 import pytest
 from fastapi import Request
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.registry.main import create_app as create_registry_app
 from services.registry.settings import Settings as RegistrySettings
 from shared import migrate
 from shared.auth import mint_token
 from shared.context import PrincipalDep, RequestContext, request_context
+from shared.db import ConnectionReader
 from shared.settings import to_asyncpg_url
 
 SECRET = "test-secret-not-for-production-use-0123456789"
@@ -92,22 +93,37 @@ def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
 async def registry_app(database_url: str, engine: AsyncEngine) -> AsyncIterator[Any]:
     app = create_registry_app(registry_settings(database_url), engine=engine)
     async with app.router.lifespan_context(app):
+        app.state.pool_reader = app.state.platform.reader  # what `committing_client` puts back
         yield app
 
 
 @pytest.fixture
-async def db_session(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A sessionmaker whose every transaction is a savepoint inside one outer transaction, rolled back."""
+async def db_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection holding one outer transaction, rolled back after the test."""
     async with engine.connect() as conn:
         outer = await conn.begin()
-        yield async_sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        yield conn
         await outer.rollback()
 
 
 @pytest.fixture
-async def client(registry_app: Any, db_session: async_sessionmaker[AsyncSession]) -> AsyncIterator[httpx.AsyncClient]:
+async def db_session(db_connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """A sessionmaker whose every transaction is a savepoint inside the test's outer transaction."""
+    return async_sessionmaker(bind=db_connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+
+
+def _inside_test_transaction(app: Any, connection: AsyncConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Point the app's units of work and its read lane at the test's rolled-back transaction."""
+    app.state.platform.sessionmaker = sessions
+    app.state.platform.reader = ConnectionReader(connection)
+
+
+@pytest.fixture
+async def client(
+    registry_app: Any, db_connection: AsyncConnection, db_session: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
     """The registry over ASGI, every request inside the test's rolled-back transaction."""
-    registry_app.state.platform.sessionmaker = db_session
+    _inside_test_transaction(registry_app, db_connection, db_session)
     transport = httpx.ASGITransport(app=registry_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
         yield http
@@ -117,6 +133,7 @@ async def client(registry_app: Any, db_session: async_sessionmaker[AsyncSession]
 async def committing_client(registry_app: Any, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """For concurrency tests: each request commits for real. Tests clean up what they create."""
     registry_app.state.platform.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    registry_app.state.platform.reader = registry_app.state.pool_reader
     transport = httpx.ASGITransport(app=registry_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
         yield http
@@ -166,11 +183,13 @@ async def committed_prefix(engine: AsyncEngine) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def registry_client(registry_app: Any, db_session: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+async def registry_client(
+    registry_app: Any, db_connection: AsyncConnection, db_session: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Any]:
     """A RegistryClient (admin token) on the real registry over ASGI, inside the test's rolled-back transaction."""
     from shared.clients import RegistryClient, RetryPolicy
 
-    registry_app.state.platform.sessionmaker = db_session
+    _inside_test_transaction(registry_app, db_connection, db_session)
     transport = httpx.ASGITransport(app=registry_app)
     retry = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
     async with RegistryClient("http://registry", token=token(), transport=transport, retry=retry) as registry:

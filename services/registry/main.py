@@ -39,9 +39,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         description=DESCRIPTION,
         settings=settings,
         tables=tables,
+        # In the order routes are tried: the programme's lists, the most requested, first.
         routers=[
-            reference_router,
             entities_router,
+            reference_router,
             roster_router,
             metrics_router,
             progress_router,

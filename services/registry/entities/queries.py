@@ -42,6 +42,7 @@ from services.registry.models import (
     table,
 )
 from shared.auth import Principal
+from shared.db import PreparedRead
 from shared.pagination import Sorting
 from shared.regions import code_range
 from shared.schemas.enums import EntityKind
@@ -308,3 +309,9 @@ def read_by_id(spec: KindSpec) -> Select[Any]:
     fresh `.where(id == value)` per request made it rebuild the key of the whole statement.
     """
     return build_read_query(spec).stmt.where(E.c.id == bindparam("entity_id"))
+
+
+@functools.lru_cache(maxsize=8)
+def prepared_read_by_id(spec: KindSpec) -> PreparedRead:
+    """`read_by_id` compiled for the read lane (`shared.db.Reader`), once per kind."""
+    return PreparedRead.of(read_by_id(spec))

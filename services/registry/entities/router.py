@@ -12,12 +12,12 @@ from fastapi import Depends, Query, Response
 
 from services.registry.access import AccessDep
 from services.registry.entities.kinds import KINDS, KindSpec
-from services.registry.entities.service import EntityService
+from services.registry.entities.service import EntityService, read_one
 from shared.app import api_router
 from shared.audit import AuditDep
-from shared.concurrency import IfMatchDep, etag_for, set_etag
-from shared.context import ContextDep
-from shared.db import SessionDep
+from shared.concurrency import IfMatchDep, etag_for, set_etag, versioned_json
+from shared.context import ContextDep, PrincipalDep
+from shared.db import ReaderDep, SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
 
@@ -46,10 +46,9 @@ def _mount(spec: KindSpec) -> None:
         return {"items": items, "next_cursor": cursor}
 
     @router.get(path + "/{id}", response_model=spec.read, tags=tags, name=f"get_{singular}", summary=f"一个{label}")
-    async def get_item(id: uuid.UUID, svc: ServiceDep, response: Response) -> Any:
-        item = await svc.get(id)
-        set_etag(response, item.version)  # type: ignore[attr-defined]
-        return item
+    async def get_item(id: uuid.UUID, principal: PrincipalDep, reader: ReaderDep) -> Response:
+        item = await read_one(reader, spec, principal, id)
+        return versioned_json(item, item.version)  # type: ignore[attr-defined]
 
     @router.post(
         path,

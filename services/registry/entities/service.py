@@ -7,6 +7,7 @@ automatic roster inclusion, the audit event and the change-feed event commit tog
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,19 +17,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
-from services.registry.entities.queries import apply_filters, build_read_query
+from services.registry.entities.queries import apply_filters, build_read_query, prepared_read_by_id
 from services.registry.entities.repository import EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.feed import record_change
 from services.registry.models import Entity, table
 from shared.audit import AuditLog
+from shared.auth import Principal
 from shared.concurrency import stale
 from shared.context import RequestContext
+from shared.db import Reader
 from shared.errors import Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 from shared.tiers import LEVEL_ORDER
+
+
+async def read_one(reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID) -> BaseModel:
+    """GET by id: one statement on the read lane, outside any unit of work."""
+    row = await reader.fetchrow(prepared_read_by_id(spec), {"entity_id": entity_id})
+    return _visible(spec, row, Access.reading(principal))
+
+
+def _visible(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access) -> BaseModel:
+    """The row in its API shape; a record outside the caller's scope does not exist for them."""
+    if row is None or not access.can_read(row["region_code"]):
+        raise NotFound(f"{spec.label}不存在", code=f"{spec.kind.value}_not_found")
+    return render(spec, row, access)
 
 
 class EntityService:
@@ -51,10 +67,8 @@ class EntityService:
         return [render(self.spec, r, self.access) for r in items], cursor
 
     async def get(self, entity_id: uuid.UUID) -> BaseModel:
-        row = await self.repo.read(self.spec, entity_id)
-        if row is None or not self.access.can_read(row["region_code"]):
-            raise NotFound(f"{self.spec.label}不存在", code=f"{self.spec.kind.value}_not_found")
-        return render(self.spec, row, self.access)
+        """The record as this transaction sees it (after a write, say); `read_one` serves plain GETs."""
+        return _visible(self.spec, await self.repo.read(self.spec, entity_id), self.access)
 
     # ---- validation shared by create and update ----------------------------------------------------
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import RowMapping
 
 from services.registry.access import Access
 from services.registry.entities.kinds import KindSpec
@@ -16,7 +16,7 @@ from shared.schemas.registry import StandingRead
 from shared.tiers import achieves, in_growth_band, tier_reached
 
 
-def standing(kind: EntityKind, level: str, target_tier: str, row: RowMapping) -> StandingRead:
+def standing(kind: EntityKind, level: str, target_tier: str, row: Mapping[Any, Any]) -> StandingRead:
     """The actual tier reached, against the target (projects by total investment, others by metric)."""
     lvl, target = Level(level), Tier(target_tier)
     if kind is EntityKind.project:
@@ -39,7 +39,7 @@ def standing(kind: EntityKind, level: str, target_tier: str, row: RowMapping) ->
     )
 
 
-def render(spec: KindSpec, row: RowMapping, access: Access) -> BaseModel:
+def render(spec: KindSpec, row: Mapping[Any, Any], access: Access) -> BaseModel:
     data: dict[str, Any] = dict(row)
     data["persons"] = [person_read(p, access) for p in (row["persons"] or [])]
     data["standing"] = standing(spec.kind, row["level"], row["target_tier"], row)

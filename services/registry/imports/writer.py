@@ -106,7 +106,7 @@ def prepare_creation(spec: KindSpec, candidate: Candidate, stamp: dt.datetime, a
         "standing_value": None,
         **_EMPTY_LINKS[spec.kind],
     }
-    candidate.payload = orjson.dumps(feed_payload(render(spec, row, access))).decode()  # type: ignore[arg-type]
+    candidate.payload = orjson.dumps(feed_payload(render(spec, row, access))).decode()
 
 
 class BulkWriter:
