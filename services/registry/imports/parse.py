@@ -4,15 +4,23 @@ CSV is read as UTF-8 (with or without BOM) and, when that fails, as GB18030 (wha
 Chinese Windows saves). XLSX is read with openpyxl in read-only mode, first worksheet, cached
 formula values. Row numbers are those a spreadsheet shows: the header is row 1; blank rows are
 skipped but keep their numbers.
+
+The file is read once, as a stream (CSV decoded incrementally, XLSX row by row): its data rows are
+counted and spooled, a batch at a time, to an anonymous temporary file, from which `Sheet.batches`
+streams them back. A job so knows its total before it writes anything, and memory holds one batch
+of rows at a time however long the file is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import pickle
+import tempfile
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, TextIO
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
@@ -24,15 +32,45 @@ from shared.schemas.enums import EntityKind
 CSV, XLSX = "csv", "xlsx"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+_ENCODINGS = ("utf-8-sig", "gb18030")
+# Characters read to find the first line of a CSV (which tells its delimiter) before giving up on a newline.
+_SNIFF_CHARS = 1 << 16
 
 Cells = Sequence[object]
+Row = tuple[int, Cells]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Sheet:
+    """A file's header and its data rows, spooled: `total` of them, in batches of `batch_size`.
+
+    Close it (or use it as a context manager) to drop the spool.
+    """
+
     header: list[str]
     header_row: int
-    rows: list[tuple[int, Cells]]
+    total: int
+    batch_size: int
+    _spool: IO[bytes] = field(repr=False)
+
+    def batches(self) -> Iterator[list[Row]]:
+        """The data rows in file order, `batch_size` at a time (the last batch may be shorter)."""
+        self._spool.seek(0)
+        while True:
+            try:
+                batch: list[Row] = pickle.load(self._spool)  # noqa: S301 - our own spool, written just before
+            except EOFError:
+                return
+            yield batch
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def __enter__(self) -> Sheet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -58,41 +96,68 @@ def detect_format(content: bytes) -> str | None:
     return CSV
 
 
-def decode_csv(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise FileRejected.one("文件既不是 UTF-8 也不是 GB18030 编码的 CSV", "import_encoding_invalid") from exc
-
-
 def _blank(cells: Cells) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _split(numbered: list[tuple[int, Cells]]) -> Sheet:
-    rows = [(n, cells) for n, cells in numbered if not _blank(cells)]
-    if not rows:
-        raise FileRejected.one("文件为空：没有表头行", "import_header_missing", row=HEADER_ROW)
-    header_row, header = rows[0]
-    return Sheet([("" if h is None else str(h)) for h in header], header_row, rows[1:])
-
-
-def read_csv(content: bytes) -> Sheet:
-    text = decode_csv(content)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+def _spool(numbered: Iterable[Row], batch_size: int) -> Sheet:
+    """Find the header (the first row that is not blank) and spool every non-blank row after it."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the Sheet, closed by its close()
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return _split([(n, row) for n, row in enumerate(reader, start=1)])
-    except csv.Error as exc:
-        raise FileRejected.one(f"CSV 格式错误：{exc}", "import_file_unreadable") from exc
+        # Tuples of text: the garbage collector stops tracking them, so a batch in memory costs it nothing.
+        rows = ((n, tuple(cells)) for n, cells in numbered if not _blank(cells))
+        first = next(rows, None)
+        if first is None:
+            raise FileRejected.one("文件为空：没有表头行", "import_header_missing", row=HEADER_ROW)
+        header_row, header = first
+        total = 0
+        batch: list[Row] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == batch_size:
+                pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+                total += len(batch)
+                batch = []
+        if batch:
+            pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+            total += len(batch)
+    except BaseException:
+        spool.close()
+        raise
+    return Sheet([("" if h is None else str(h)) for h in header], header_row, total, batch_size, spool)
 
 
-def read_xlsx(content: bytes) -> Sheet:
+def _first_line(stream: TextIO) -> str:
+    text = ""
+    while "\n" not in text and len(text) < _SNIFF_CHARS:
+        chunk = stream.read(4096)
+        if not chunk:
+            break
+        text += chunk
+    return text.split("\n", 1)[0]
+
+
+def _csv_rows(content: bytes, encoding: str) -> Iterator[Row]:
+    """Decoded as it is read: a bad byte deep in the file raises UnicodeDecodeError when reached."""
+    with io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline="") as stream:
+        first_line = _first_line(stream)
+        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+        stream.seek(0)
+        yield from enumerate(csv.reader(stream, delimiter=delimiter), start=1)
+
+
+def read_csv(content: bytes, batch_size: int) -> Sheet:
+    for encoding in _ENCODINGS:
+        try:
+            return _spool(_csv_rows(content, encoding), batch_size)
+        except UnicodeDecodeError:
+            continue
+        except csv.Error as exc:
+            raise FileRejected.one(f"CSV 格式错误：{exc}", "import_file_unreadable") from exc
+    raise FileRejected.one("文件既不是 UTF-8 也不是 GB18030 编码的 CSV", "import_encoding_invalid")
+
+
+def read_xlsx(content: bytes, batch_size: int) -> Sheet:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -101,13 +166,14 @@ def read_xlsx(content: bytes) -> Sheet:
         if not workbook.worksheets:
             raise FileRejected.one("XLSX 文件中没有工作表", "import_header_missing", row=HEADER_ROW)
         sheet = workbook.worksheets[0]
-        return _split([(n, row) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)])
+        return _spool(enumerate(sheet.iter_rows(values_only=True), start=1), batch_size)
     finally:
         workbook.close()
 
 
-def read_sheet(content: bytes, file_format: str) -> Sheet:
-    return read_xlsx(content) if file_format == XLSX else read_csv(content)
+def read_sheet(content: bytes, file_format: str, batch_size: int) -> Sheet:
+    """Read the whole file once (call it in a worker thread); the rows wait in the returned Sheet."""
+    return read_xlsx(content, batch_size) if file_format == XLSX else read_csv(content, batch_size)
 
 
 def map_header(sheet: Sheet, kind: EntityKind) -> Layout:

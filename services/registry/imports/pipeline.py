@@ -18,7 +18,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.access import Access
 from services.registry.entities.kinds import KINDS, KindSpec
-from services.registry.imports.parse import Cells, Layout, map_header, read_sheet
+from services.registry.imports.parse import Layout, Row, Sheet, map_header, read_sheet
 from services.registry.imports.problems import FILE_ROW, MAX_STORED_ERRORS, FileRejected, RowIssue
 from services.registry.imports.repository import ImportRepository
 from services.registry.imports.validate import Candidate, Departments, RowReader, changeable, resolve_batch
-from services.registry.imports.writer import BulkWriter, prepare_creation
+from services.registry.imports.writer import BulkWriter, prepare_creations
 from shared.audit import AuditLog
 from shared.auth import Principal, Role
 from shared.context import RequestContext, local_date
@@ -42,7 +42,7 @@ from shared.schemas.enums import EntityKind, ImportStatus
 
 log = logging.getLogger("wanqianbai.registry.imports")
 
-Batch = Sequence[tuple[int, Cells]]
+Batch = Sequence[Row]
 
 
 class ImportMode(StrEnum):
@@ -127,24 +127,40 @@ class ImportPipeline:
         started = {"status": ImportStatus.running.value, "started_at": job["started_at"] or self.clock()}
         await self._save(job_id, started if resuming else started | progress.values())
         try:
-            sheet = await asyncio.to_thread(read_sheet, job["content"], job["file_format"])
-            layout = map_header(sheet, spec.kind)
-            if len(sheet.rows) > self.max_rows:
-                message = f"文件有 {len(sheet.rows)} 个数据行，超过上限 {self.max_rows} 行，请拆分后导入"
-                raise FileRejected.one(message, "import_too_many_rows")
+            sheet = await self._read_file(job)
         except FileRejected as rejected:
-            progress = Progress()
-            progress.add_issues(rejected.issues)
-            await self._finish(job, progress, ImportStatus.failed)
+            await self._reject(job, rejected)
             return
-        progress.total = len(sheet.rows)
-        reader = await self._reader(spec, layout, actor)
-        await self._save(job_id, progress.values())
-        log.info("import started", extra={"job_id": str(job_id), "kind": spec.kind.value, "rows": progress.total})
-        if job["mode"] == ImportMode.valid_rows:
-            await self._valid_rows(job, reader, sheet.rows, progress)
-        else:
-            await self._all_or_nothing(job, reader, sheet.rows, progress)
+        with sheet:
+            try:
+                layout = map_header(sheet, spec.kind)
+                if sheet.total > self.max_rows:
+                    message = f"文件有 {sheet.total} 个数据行，超过上限 {self.max_rows} 行，请拆分后导入"
+                    raise FileRejected.one(message, "import_too_many_rows")
+            except FileRejected as rejected:
+                await self._reject(job, rejected)
+                return
+            progress.total = sheet.total
+            reader = await self._reader(spec, layout, actor)
+            await self._save(job_id, progress.values())
+            log.info("import started", extra={"job_id": str(job_id), "kind": spec.kind.value, "rows": progress.total})
+            if job["mode"] == ImportMode.valid_rows:
+                await self._valid_rows(job, reader, sheet, progress)
+            else:
+                await self._all_or_nothing(job, reader, sheet, progress)
+
+    async def _read_file(self, job: RowMapping) -> Sheet:
+        """The stored file, read once into a spooled Sheet; its bytes are let go on return."""
+        async with self.sessionmaker.begin() as session:
+            content = await ImportRepository(session).job_content(job["id"])
+        assert content is not None, "the runner starts only jobs whose file is stored"
+        return await asyncio.to_thread(read_sheet, content, job["file_format"], self.batch_size)
+
+    async def _reject(self, job: RowMapping, rejected: FileRejected) -> None:
+        """The file as a whole cannot be imported: only its problems are reported, whatever went before."""
+        progress = Progress()
+        progress.add_issues(rejected.issues)
+        await self._finish(job, progress, ImportStatus.failed)
 
     async def _reader(self, spec: KindSpec, layout: Layout, actor: Principal) -> RowReader:
         async with self.sessionmaker.begin() as session:
@@ -157,31 +173,47 @@ class ImportPipeline:
         return RowReader(spec, layout, Access(actor, led), departments, regions, local_date(self.clock(), self.zone))
 
     async def _batches(
-        self, reader: RowReader, rows: Batch, start: int
+        self, reader: RowReader, sheet: Sheet, start: int
     ) -> AsyncIterator[tuple[Batch, list[Candidate], list[RowIssue]]]:
-        """Batches with their row-level validation done, each prepared in a thread while the last is written."""
-        if start:  # resuming: earlier rows are committed; read them again only to know the file's keys
-            await asyncio.to_thread(reader.read_batch, rows[:start])
-        chunks = [rows[i : i + self.batch_size] for i in range(start, len(rows), self.batch_size)]
-        if not chunks:
-            return
-        pending = asyncio.ensure_future(asyncio.to_thread(self._read, reader, chunks[0]))
+        """The sheet's batches from row `start` on, each validated and prepared in a worker thread
+        (rows read from the spool there too) while the previous one is written."""
+        source = sheet.batches()
+        rest = await asyncio.to_thread(self._skip, reader, source, start) if start else []
+
+        def next_batch() -> tuple[Batch, list[Candidate], list[RowIssue]] | None:
+            nonlocal rest
+            chunk, rest = (rest, []) if rest else (next(source, None), [])
+            if chunk is None:
+                return None
+            return (chunk, *self._read(reader, chunk))
+
+        pending = asyncio.ensure_future(asyncio.to_thread(next_batch))
         try:
-            for index, chunk in enumerate(chunks):
-                candidates, issues = await pending
-                if index + 1 < len(chunks):
-                    pending = asyncio.ensure_future(asyncio.to_thread(self._read, reader, chunks[index + 1]))
-                yield chunk, candidates, issues
+            while (prepared := await pending) is not None:
+                pending = asyncio.ensure_future(asyncio.to_thread(next_batch))
+                yield prepared
         finally:
             pending.cancel()
+
+    @staticmethod
+    def _skip(reader: RowReader, source: Iterator[list[Row]], start: int) -> list[Row]:
+        """Resuming: the first `start` rows are committed; read them again only to know the file's keys.
+        Returns the rows of the batch that straddles `start` after it (none if batches align with it)."""
+        done = 0
+        for chunk in source:
+            if done + len(chunk) > start:
+                reader.read_batch(chunk[: start - done])
+                return chunk[start - done :]
+            reader.read_batch(chunk)
+            done += len(chunk)
+            if done == start:
+                break
+        return []
 
     def _read(self, reader: RowReader, chunk: Batch) -> tuple[list[Candidate], list[RowIssue]]:
         """Validate a batch and prepare each good row as a new record (runs in a worker thread)."""
         candidates, issues = reader.read_batch(chunk)
-        stamp = self.clock()
-        for candidate in candidates:
-            if candidate.owner_uscc is None:  # else it depends on a lookup: prepared when written
-                prepare_creation(reader.spec, candidate, stamp, reader.access)
+        prepare_creations(reader.spec, [c for c in candidates if c.owner_uscc is None], self.clock(), reader.access)
         return candidates, issues
 
     async def _apply(
@@ -214,8 +246,8 @@ class ImportPipeline:
     def _writer(self, session: AsyncSession, reader: RowReader) -> BulkWriter:
         return BulkWriter(session, reader.spec, reader.access.principal, reader.access)
 
-    async def _valid_rows(self, job: RowMapping, reader: RowReader, rows: Batch, progress: Progress) -> None:
-        async for chunk, candidates, issues in self._batches(reader, rows, progress.processed):
+    async def _valid_rows(self, job: RowMapping, reader: RowReader, sheet: Sheet, progress: Progress) -> None:
+        async for chunk, candidates, issues in self._batches(reader, sheet, progress.processed):
             async with self.sessionmaker.begin() as session:
                 writer = self._writer(session, reader)
                 more, created, updated = await self._apply_retrying(writer, reader, candidates, write=True)
@@ -228,12 +260,12 @@ class ImportPipeline:
             progress = after
         await self._finish(job, progress, ImportStatus.succeeded)
 
-    async def _all_or_nothing(self, job: RowMapping, reader: RowReader, rows: Batch, progress: Progress) -> None:
+    async def _all_or_nothing(self, job: RowMapping, reader: RowReader, sheet: Sheet, progress: Progress) -> None:
         try:
             async with self.sessionmaker.begin() as session:
                 writer = self._writer(session, reader)
                 await writer.stage_feed()
-                async for chunk, candidates, issues in self._batches(reader, rows, 0):
+                async for chunk, candidates, issues in self._batches(reader, sheet, 0):
                     write = progress.error_count == 0 and not issues
                     more, created, updated = await self._apply_retrying(writer, reader, candidates, write)
                     progress.processed += len(chunk)

@@ -44,8 +44,14 @@ class ImportRepository:
     async def get_job(self, job_id: uuid.UUID) -> RowMapping | None:
         return (await self.session.execute(select(*JOB_COLUMNS).where(J.c.id == job_id))).mappings().first()
 
-    async def job_with_content(self, job_id: uuid.UUID) -> RowMapping | None:
-        return (await self.session.execute(select(J).where(J.c.id == job_id))).mappings().first()
+    async def job_to_run(self, job_id: uuid.UUID) -> RowMapping | None:
+        """The job without its file, and `has_file`: whether the file is still stored."""
+        stmt = select(*JOB_COLUMNS, J.c.content.is_not(None).label("has_file")).where(J.c.id == job_id)
+        return (await self.session.execute(stmt)).mappings().first()
+
+    async def job_content(self, job_id: uuid.UUID) -> bytes | None:
+        content: bytes | None = await self.session.scalar(select(J.c.content).where(J.c.id == job_id))
+        return content
 
     async def list_jobs(
         self, page: PageRequest, *, created_by: str | None, kind: str | None, status: str | None

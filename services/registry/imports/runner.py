@@ -105,8 +105,8 @@ class ImportRunner:
             if not held:
                 return
             async with pipeline.sessionmaker.begin() as session:
-                job = await ImportRepository(session).job_with_content(job_id)
-            if job is None or job["status"] not in UNFINISHED or job["content"] is None:
+                job = await ImportRepository(session).job_to_run(job_id)
+            if job is None or job["status"] not in UNFINISHED or not job["has_file"]:
                 return
             try:
                 await pipeline.run(job)

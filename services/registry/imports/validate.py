@@ -9,8 +9,9 @@ up in the database and sorts it into records to create, records to update and ro
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping
 
 from services.registry.access import Access
-from services.registry.entities.kinds import KindSpec
+from services.registry.entities.kinds import LINK_FIELDS, KindSpec
 from services.registry.imports.cells import CellError
 from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC
 from services.registry.imports.parse import Cells, Layout
@@ -46,20 +47,39 @@ UPDATABLE: dict[EntityKind, tuple[str, ...]] = {
     ),
 }
 _FIELD_OF_COLUMN = {LEAD_DEPARTMENT: "lead_department_id", OWNER_USCC: "owner_enterprise_id"}
+# Create-schema fields no import column feeds (always their empty default): left out of a row's values.
+_NOT_IMPORTED = frozenset({*LINK_FIELDS, "industry_ids", "annual_plans", "approvals"})
+# New ids drawn per os.urandom call: one system call per this many new records, not one each.
+_ID_POOL = 1024
+_VARIANT = "89ab"  # the RFC 4122 variant leaves a random UUID's 17th hex digit one of these
+
+
+def random_uuids() -> Iterator[str]:
+    """Endless random (version 4) UUIDs as text, as `str(uuid.uuid4())` makes them, drawn in bulk.
+
+    Text rather than `uuid.UUID`: a new record's id goes to PostgreSQL and into its feed payload as
+    text anyway, and a string costs the garbage collector nothing while a batch waits to be written.
+    """
+    while True:
+        digits = os.urandom(16 * _ID_POOL).hex()
+        for start in range(0, len(digits), 32):
+            h = digits[start : start + 32]
+            yield f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 @dataclass(slots=True)
 class Candidate:
     """A row that passed every check a row can pass alone: the create schema's values, by field.
 
-    `id`, `created_at` and `payload` (its change-feed payload) are what the record gets if it is new.
+    `id` (UUID text), `created_at` and `payload` (its change-feed payload) are what the record gets if
+    it is new.
     """
 
     row: int
     values: dict[str, Any]
     key: Hashable | None
-    owner_uscc: str | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    owner_uscc: str | None
+    id: str
     created_at: dt.datetime | None = None
     payload: str | None = None
 
@@ -112,6 +132,8 @@ class RowReader:
         key_field = "name" if spec.kind is EntityKind.industry else next(iter(KEY_FIELDS[spec.kind]))
         self.key_header = self.headers[key_field]
         self.key_label = {"uscc": "统一社会信用代码", "project_code": "项目代码"}.get(key_field, "名称、级别与地区")
+        self.not_imported = set(_NOT_IMPORTED & spec.create.model_fields.keys())
+        self.ids = random_uuids()
 
     def header(self, field_path: str) -> str:
         name = field_path.split(".", 1)[0]
@@ -167,7 +189,7 @@ class RowReader:
             issues.append(RowIssue(number, region_header, message, "region_unknown"))
         if model is None or issues:
             return issues
-        values = model.model_dump()
+        values = model.model_dump(exclude=self.not_imported)
         listed_on = values["listed_on"] = values["listed_on"] or self.today
         if listed_on > self.today:  # the roster is history: a listing never takes effect ahead of time
             return [RowIssue(number, self.headers["listed_on"], "纳入名单日期不能晚于今天", "listed_on_future")]
@@ -179,7 +201,7 @@ class RowReader:
             if first != number:
                 message = f"与第 {first} 行的{self.key_label}重复"
                 return [RowIssue(number, self.key_header, message, "import_duplicate_in_file")]
-        return Candidate(number, values, key, owner_uscc)
+        return Candidate(number, values, key, owner_uscc, next(self.ids))
 
     def denied(self, number: int, region_code: str, domain: str, prefix: str = "") -> RowIssue | None:
         try:

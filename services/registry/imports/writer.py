@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from enum import Enum
 from typing import Any
 
 import orjson
@@ -56,6 +55,7 @@ KIND_COLUMNS: dict[EntityKind, tuple[str, ...]] = {
     kind: tuple(c for c in spec.own_columns if c != "parent_industry_id") for kind, spec in KINDS.items()
 }
 # A list of codes travels as one comma-joined text per row: unnest cannot take ragged arrays.
+_LIST_COLUMNS = frozenset({"labels"})
 _LABELS_EXPR = "coalesce(string_to_array(nullif(u.labels, ''), ','), '{}')"
 _EMPTY_LINKS: dict[EntityKind, dict[str, Any]] = {
     EntityKind.industry: {"parent_industry_id": None},
@@ -66,12 +66,25 @@ _FEED_COLUMNS = ("resource_type", "resource_id", "action", "payload")
 domain_log = logging.getLogger("wanqianbai.registry.domain")  # the feed's own domain-event log
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return ",".join(str(_plain(v)) for v in value)
-    return value
+def _arrays(
+    columns: Iterable[str], candidates: Sequence[Candidate], ids: Sequence[uuid.UUID | str]
+) -> dict[str, list[Any]]:
+    """The batch column by column, one array each, in the candidates' order (`ids` fills `id`).
+
+    Values go as the schema made them: enum members are `StrEnum`s, text to asyncpg; a list of codes
+    (labels) travels as one comma-joined text.
+    """
+    arrays: dict[str, list[Any]] = {}
+    for column in columns:
+        if column == "id":
+            arrays[column] = list(ids)
+        elif column == "created_at":
+            arrays[column] = [c.created_at for c in candidates]
+        elif column in _LIST_COLUMNS:
+            arrays[column] = [",".join(c.values[column]) for c in candidates]
+        else:
+            arrays[column] = [c.values[column] for c in candidates]
+    return arrays
 
 
 def _unnest(columns: Sequence[str]) -> str:
@@ -84,14 +97,13 @@ def _select(column: str) -> str:
 
 
 def prepare_creation(spec: KindSpec, candidate: Candidate, stamp: dt.datetime, access: Access) -> None:
-    """Fix a new record's id and timestamps now and render its feed payload, as `GET` will show it.
+    """Fix a new record's timestamps now and render its feed payload, as `GET` will show it.
 
     Pure Python, run in the validation thread; the record is inserted with exactly these values.
     """
-    values = candidate.values
     candidate.created_at = stamp
     row = {
-        **values,
+        **candidate.values,
         "id": candidate.id,
         "kind": spec.kind.value,
         "roster_status": RosterStatus.listed.value,
@@ -109,6 +121,11 @@ def prepare_creation(spec: KindSpec, candidate: Candidate, stamp: dt.datetime, a
     candidate.payload = orjson.dumps(feed_payload(render(spec, row, access))).decode()
 
 
+def prepare_creations(spec: KindSpec, candidates: Iterable[Candidate], stamp: dt.datetime, access: Access) -> None:
+    for candidate in candidates:
+        prepare_creation(spec, candidate, stamp, access)
+
+
 class BulkWriter:
     def __init__(self, session: AsyncSession, spec: KindSpec, actor: Principal, access: Access) -> None:
         self.session = session
@@ -119,9 +136,6 @@ class BulkWriter:
         self.staging: str | None = None
         self.events: list[tuple[str, str, str | None]] = []
 
-    def _arrays(self, columns: Iterable[str], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-        return {c: [_plain(r[c]) for r in rows] for c in columns}
-
     async def create(self, candidates: Sequence[Candidate], now: dt.datetime) -> None:
         """Insert new records with their roster inclusion and their feed events."""
         if not candidates:
@@ -129,7 +143,7 @@ class BulkWriter:
         for candidate in candidates:
             if candidate.payload is None:  # depended on the database (a project's owner)
                 prepare_creation(self.spec, candidate, now, self.access)
-        rows = [{**c.values, "id": c.id, "created_at": c.created_at} for c in candidates]
+        ids = [c.id for c in candidates]
         entity_columns: tuple[str, ...] = ("id", *ENTITY_COLUMNS, "listed_on", "created_at")
         # A project's size (`Entity.size_value`: its total investment) goes in with its entity row, so the
         # trigger that keeps it has nothing to rewrite: a second version of every new row would cost as
@@ -145,7 +159,8 @@ class BulkWriter:
                 f" {', '.join(f'u.{c}' for c in ENTITY_COLUMNS)}, :status, u.listed_on, u.created_at, u.created_at"
                 f"{size_values} FROM {_unnest(entity_columns)}"
             ),
-            {"kind": self.spec.kind.value, "status": RosterStatus.listed.value} | self._arrays(entity_columns, rows),
+            {"kind": self.spec.kind.value, "status": RosterStatus.listed.value}
+            | _arrays(entity_columns, candidates, ids),
         )
         own = KIND_COLUMNS[self.spec.kind]
         await self.session.execute(
@@ -153,7 +168,7 @@ class BulkWriter:
                 f"INSERT INTO {self.table} (entity_id, {', '.join(own)})"  # noqa: S608
                 f" SELECT u.id, {', '.join(_select(c) for c in own)} FROM {_unnest(('id', *own))}"
             ),
-            self._arrays(("id", *own), rows),
+            _arrays(("id", *own), candidates, ids),
         )
         roster_columns = ("id", "listing_reason", "listed_on", "document_ref", "level", "region_code", "target_tier")
         await self.session.execute(
@@ -169,15 +184,16 @@ class BulkWriter:
                 "actor_sub": self.actor.sub,
                 "actor_name": self.actor.name,
             }
-            | self._arrays(roster_columns, rows),
+            | _arrays(roster_columns, candidates, ids),
         )
-        self.events += [(str(c.id), "created", c.payload) for c in candidates]
+        self.events += [(c.id, "created", c.payload) for c in candidates]
 
     async def update(self, updates: Sequence[tuple[Candidate, uuid.UUID]], columns: Sequence[str]) -> None:
         """Overwrite `columns` of existing records and bump their version, as a PATCH would."""
         if not updates:
             return
-        rows = [{**c.values, "id": entity_id} for c, entity_id in updates]
+        candidates = [c for c, _ in updates]
+        ids = [entity_id for _, entity_id in updates]
         entity_columns = [c for c in columns if c in ENTITY_COLUMNS]
         own = [c for c in columns if c in KIND_COLUMNS[self.spec.kind]]
         assignments = [f"{c} = {_select(c)}" for c in entity_columns]
@@ -186,7 +202,7 @@ class BulkWriter:
                 f"UPDATE {SCHEMA}.entity AS e SET {', '.join([*assignments, 'version = e.version + 1'])},"  # noqa: S608
                 f" updated_at = now() FROM {_unnest(('id', *entity_columns))} WHERE e.id = u.id"
             ),
-            self._arrays(("id", *entity_columns), rows),
+            _arrays(("id", *entity_columns), candidates, ids),
         )
         if own:
             await self.session.execute(
@@ -194,10 +210,9 @@ class BulkWriter:
                     f"UPDATE {self.table} AS k SET {', '.join(f'{c} = {_select(c)}' for c in own)}"  # noqa: S608
                     f" FROM {_unnest(('id', *own))} WHERE k.entity_id = u.id"
                 ),
-                self._arrays(("id", *own), rows),
+                _arrays(("id", *own), candidates, ids),
             )
         # An updated record keeps its links, metrics and history: read it back as GET shows it.
-        ids = [entity_id for _, entity_id in updates]
         stmt = build_read_query(self.spec).stmt.where(E.c.id == any_(bindparam("ids", ids, type_=ARRAY(UUID))))
         by_id = {row["id"]: row for row in (await self.session.execute(stmt)).mappings().all()}
         self.events += [
@@ -208,10 +223,11 @@ class BulkWriter:
     async def stage_feed(self) -> None:
         """From now on, hold feed events back until `flush_feed` (call outside any savepoint)."""
         self.staging = f"import_feed_{uuid.uuid4().hex}"
+        # Keyed by `seq`, so `flush_feed` reads the events back in order without sorting them all.
         await self.session.execute(
             text(
-                f"CREATE TEMPORARY TABLE {self.staging} (seq bigserial, resource_type text, resource_id text,"
-                " action text, payload jsonb) ON COMMIT DROP"
+                f"CREATE TEMPORARY TABLE {self.staging} (seq bigserial PRIMARY KEY, resource_type text,"
+                " resource_id text, action text, payload jsonb) ON COMMIT DROP"
             )
         )
 
