@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -55,7 +56,7 @@ class Platform:
     zone: ZoneInfo
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
-    reader: Reader | None = None  # the read lane (`shared.db.ReaderDep`)
+    reader: Reader | None = None  # the read lane (`shared.db.request_reader`)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -102,8 +103,10 @@ def create_service_app(
         try:
             if startup is not None:
                 async with startup(app, platform):
+                    freeze_startup_heap()
                     yield
             else:
+                freeze_startup_heap()
                 yield
         finally:
             await reads.close()
@@ -116,6 +119,9 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=[{"name": "operations", "description": "健康检查与监控"}],
+        # FastAPI's native OpenTelemetry consults the global providers on every request; the platform
+        # reports through Prometheus and its JSON logs unless OTEL_ENABLED turns it on.
+        telemetry=None if settings.otel_enabled else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.platform = platform
     install_error_handlers(app)
@@ -147,6 +153,19 @@ def create_service_app(
     for router in (*routers, operations_router(platform), enums_router(), audit_router()):
         mount(app, router)
     return app
+
+
+def freeze_startup_heap() -> None:
+    """Take what startup built out of the cyclic garbage collector's sight (`gc.freeze`).
+
+    A service holds a few hundred thousand long-lived objects (SQLAlchemy, pydantic and FastAPI
+    models, routes); every request allocates enough to trigger collections, and each older-generation
+    collection walked all of them again: about a quarter of the CPU of a GET by id under load. Frozen
+    objects are still freed as usual when their last reference goes; only cycles among them are no
+    longer collected, and startup objects live as long as the process.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def mount(app: FastAPI, router: APIRouter) -> None:

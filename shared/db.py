@@ -163,8 +163,6 @@ class ConnectionReader:
 
 
 async def request_reader(request: Request) -> Reader:
+    """The app's read lane (usable as a dependency too)."""
     reader: Reader = request.app.state.platform.reader
     return reader
-
-
-ReaderDep = Annotated[Reader, Depends(request_reader)]

@@ -47,6 +47,7 @@ class BaseServiceSettings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     access_log: bool = True
+    otel_enabled: bool = False
 
     def sqlalchemy_url(self) -> str:
         """The configured URL with the asyncpg driver named, as SQLAlchemy wants it."""

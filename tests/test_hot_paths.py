@@ -8,6 +8,7 @@ origins are configured.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from typing import Any
@@ -221,3 +222,7 @@ async def test_without_configured_origins_there_are_no_cors_headers() -> None:
         response = await http.get("/healthz", headers={"Origin": "https://portal.hunan.gov.cn"})
         assert response.status_code == 200
         assert not [h for h in response.headers if h.startswith("access-control-")]
+
+
+async def test_startup_objects_are_frozen_out_of_the_cyclic_collector(registry_app: Any) -> None:
+    assert gc.get_freeze_count() > 100_000

@@ -8,16 +8,17 @@ import uuid
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Response
+from fastapi import Depends, Query, Request, Response
 
 from services.registry.access import AccessDep
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.service import EntityService, read_one
 from shared.app import api_router
 from shared.audit import AuditDep
+from shared.auth import authenticate
 from shared.concurrency import IfMatchDep, etag_for, set_etag, versioned_json
-from shared.context import ContextDep, PrincipalDep
-from shared.db import ReaderDep, SessionDep
+from shared.context import ContextDep
+from shared.db import SessionDep, request_reader
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
 
@@ -46,8 +47,11 @@ def _mount(spec: KindSpec) -> None:
         return {"items": items, "next_cursor": cursor}
 
     @router.get(path + "/{id}", response_model=spec.read, tags=tags, name=f"get_{singular}", summary=f"一个{label}")
-    async def get_item(id: uuid.UUID, principal: PrincipalDep, reader: ReaderDep) -> Response:
-        item = await read_one(reader, spec, principal, id)
+    async def get_item(id: uuid.UUID, request: Request) -> Response:
+        # The most requested call: the caller and the read lane are resolved here rather than as
+        # dependencies, which FastAPI solves at ~10 µs each per request. Same checks, same errors.
+        principal = await authenticate(request)
+        item = await read_one(await request_reader(request), spec, principal, id)
         return versioned_json(item, item.version)  # type: ignore[attr-defined]
 
     @router.post(
