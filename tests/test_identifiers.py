@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import string
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -95,6 +98,34 @@ def test_validator_never_fails_with_anything_but_a_uscc_error(raw: str) -> None:
         validate_uscc(raw)
     except USCCError as error:
         assert error.code.startswith("enterprise_uscc_")
+
+
+def gb_32100_check(first17: str) -> str:
+    """The standard's formula, spelled out: weights 3^i mod 31, check = 31 - (sum mod 31)."""
+    total = sum(USCC_CHARSET.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def gb_11714_check(body8: str) -> str:
+    """Digits are their value, letters A-Z 10-35; check = 11 - (sum mod 11), 10 as X, 11 as 0."""
+    total = sum(int(c, 36) * w for c, w in zip(body8, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    return {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
+
+
+@given(st.text(alphabet=USCC_CHARSET, min_size=17, max_size=17))
+def test_the_uscc_check_character_is_the_gb_32100_one(first17: str) -> None:
+    assert uscc_check_char(first17) == gb_32100_check(first17)
+
+
+@given(st.text(alphabet=string.digits + string.ascii_uppercase, min_size=8, max_size=8))
+def test_the_organisation_code_check_character_is_the_gb_11714_one(body8: str) -> None:
+    assert org_code_check_char(body8) == gb_11714_check(body8)
+
+
+@pytest.mark.parametrize(("check", "text"), [(uscc_check_char, "9143010"), (org_code_check_char, "MA4L7K3PX")])
+def test_check_characters_need_exactly_their_positions(check: Callable[[str], str], text: str) -> None:
+    with pytest.raises(ValueError, match="expected"):
+        check(text)
 
 
 @pytest.mark.parametrize("code", ["2020-430100-39-03-012345", "2411-130202-89-01-637015", " 2603-141124-89-05-346948 "])

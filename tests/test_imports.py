@@ -581,6 +581,80 @@ async def test_progress_is_saved_after_every_batch(
     assert saved == [(0, 0, 0, 0), (5, 0, 0, 0), (5, 2, 1, 1), (5, 4, 3, 1), (5, 5, 4, 1), (5, 5, 4, 1)]
 
 
+@pytest.mark.parametrize("mode", ["all_or_nothing", "valid_rows"])
+async def test_a_bad_row_deep_in_a_file_read_in_many_batches_is_reported_by_its_row_number(
+    client: httpx.AsyncClient, inline: ImportRunner, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setattr(inline, "batch_size", 7)
+    rows: list[list[str]] = []
+    for n in range(1, 61):
+        rows.append(enterprise_row(n, 领域="制造业") if n == 53 else enterprise_row(n))
+        if n % 10 == 0:
+            rows.append([""] * len(ENTERPRISE_HEADER))  # blank: skipped, but keeps its row number
+    job = await run_import(client, csv_bytes([ENTERPRISE_HEADER, *rows]), mode=mode)
+    good = mode == "valid_rows"
+    assert outcome(job) == {
+        "status": "succeeded" if good else "failed",
+        "total": 60,
+        "processed": 60,
+        "created": 59 if good else 0,
+        "updated": 0,
+        "error_count": 1,
+        "errors": [
+            {
+                "row": 59,  # the header, 52 rows and the 5 blank rows before it
+                "column": "领域",
+                "message": "“制造业”不是有效的领域，可选：农林牧渔、工业和信息化、建筑业、服务业",
+                "code": "enum",
+            }
+        ],
+    }
+    page = (await client.get("/api/v1/enterprises?limit=200", headers=ADMIN)).json()["items"]
+    assert len(page) == (59 if good else 0)
+
+
+async def test_a_resumed_job_whose_committed_rows_end_a_batch_goes_on_with_the_next(
+    client: httpx.AsyncClient,
+    inline: ImportRunner,
+    db_session: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inline, "batch_size", 2)
+    for n in (1, 2):  # what the job's first batch committed before the process stopped
+        body = factories.enterprise(n, name=f"湖南导入企业{n}号有限公司", labels=["little_giant", "leading"])
+        assert (await client.post("/api/v1/enterprises", json=body, headers=ADMIN)).status_code == 201
+    rows = [*(enterprise_row(n) for n in (1, 2, 3, 4)), enterprise_row(5, 统一社会信用代码=factories.make_uscc(2))]
+    actor = '{"sub": "admin-430000-x", "role": "admin", "region": "430000", "name": "admin"}'
+    async with db_session.begin() as session:
+        job_id = await session.scalar(
+            text(
+                "INSERT INTO registry.import_job (kind, file_format, mode, status, total, processed, created,"
+                " content, created_by, actor, created_at) VALUES ('enterprise', 'csv', 'valid_rows', 'running',"
+                " 5, 2, 2, :content, 'admin-430000-x', CAST(:actor AS jsonb), clock_timestamp()) RETURNING id"
+            ),
+            {"content": csv_bytes([ENTERPRISE_HEADER, *rows]), "actor": actor},
+        )
+    await inline.recover()
+    job = (await client.get(f"/api/v1/imports/{job_id}", headers=ADMIN)).json()
+    assert outcome(job) == {
+        "status": "succeeded",
+        "total": 5,
+        "processed": 5,
+        "created": 4,
+        "updated": 0,
+        "error_count": 1,
+        "errors": [
+            {
+                "row": 6,
+                "column": "统一社会信用代码",
+                "message": "与第 3 行的统一社会信用代码重复",
+                "code": "import_duplicate_in_file",
+            }
+        ],
+    }
+    assert [e["uscc"] for e in await listing(client, "enterprises")] == [factories.make_uscc(n) for n in (1, 2, 3, 4)]
+
+
 async def test_city_operator_rows_outside_its_region_are_errors(
     client: httpx.AsyncClient, inline: ImportRunner
 ) -> None:
