@@ -1,7 +1,9 @@
 """One import job from its stored file to its final status: parse, validate, write, report, audit.
 
-Rows go through in batches (`IMPORT_BATCH_SIZE`). The pure-Python half of validation runs in a
-worker thread one batch ahead of the database work, so the two overlap on a two-core machine.
+The file is read once, in a worker thread, into a spooled `Sheet` (its rows counted before anything
+is written); its bytes are not kept. Rows then stream from the spool in batches (`IMPORT_BATCH_SIZE`):
+each batch is read and given the pure-Python half of validation in a worker thread one batch ahead
+of the database work, so the two overlap on a two-core machine and memory holds two batches at most.
 
 - `valid_rows`: each batch commits in its own transaction together with the job's progress, so the
   job row always says exactly how far the committed writes go (and a restart resumes from there).

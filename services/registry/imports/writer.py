@@ -1,9 +1,9 @@
-"""The bulk writes of an import: set-based SQL, one statement per table per batch.
+"""The bulk writes of an import: set-based SQL, a few statements per batch whatever its size.
 
-Each statement takes the batch as parallel arrays (`INSERT … SELECT … FROM unnest(…)`, `UPDATE …
-FROM unnest(…)`), so a batch costs a handful of round trips whatever its size. New records get what
-the API gives them: the entity and its kind's row, the automatic roster inclusion (effective on the
-listing date, today by default) and a change-feed event carrying the record as `GET` shows it.
+Each statement takes the batch as parallel arrays, one per column (`INSERT … SELECT … FROM unnest(…)`,
+`UPDATE … FROM unnest(…)`). New records get what the API gives them: the entity and its kind's row,
+the automatic roster inclusion (effective on the listing date, today by default), all three written
+by one statement, and a change-feed event carrying the record as `GET` shows it.
 
 Change-feed events follow `services.registry.feed`'s ordering protocol (ids handed out under the
 feed's advisory lock, held until commit). An all-or-nothing import would otherwise hold that lock,
@@ -63,6 +63,8 @@ _EMPTY_LINKS: dict[EntityKind, dict[str, Any]] = {
     EntityKind.project: {"annual_plans": [], "approvals": []},
 }
 _FEED_COLUMNS = ("resource_type", "resource_id", "action", "payload")
+# What a new record's roster inclusion takes from its row besides the entity's columns.
+_ROSTER_COLUMNS = ("listing_reason", "document_ref")
 domain_log = logging.getLogger("wanqianbai.registry.domain")  # the feed's own domain-event log
 
 
@@ -143,48 +145,38 @@ class BulkWriter:
         for candidate in candidates:
             if candidate.payload is None:  # depended on the database (a project's owner)
                 prepare_creation(self.spec, candidate, now, self.access)
-        ids = [c.id for c in candidates]
-        entity_columns: tuple[str, ...] = ("id", *ENTITY_COLUMNS, "listed_on", "created_at")
+        own = KIND_COLUMNS[self.spec.kind]
+        columns = tuple(dict.fromkeys(("id", *ENTITY_COLUMNS, "listed_on", "created_at", *own, *_ROSTER_COLUMNS)))
         # A project's size (`Entity.size_value`: its total investment) goes in with its entity row, so the
         # trigger that keeps it has nothing to rewrite: a second version of every new row would cost as
         # much index maintenance again as the insert itself.
         size_columns = size_values = ""
         if self.spec.kind is EntityKind.project:
-            entity_columns += ("total_investment",)
             size_columns, size_values = ", size_metric, size_value", f", '{PROJECT_SIZE_METRIC}', u.total_investment"
+        # One statement for the three tables: the batch's arrays travel once. Foreign keys between
+        # them are checked at the end of the statement, when every row is in.
         await self.session.execute(
             text(
-                f"INSERT INTO {SCHEMA}.entity (id, kind, {', '.join(ENTITY_COLUMNS)}, roster_status, listed_on,"  # noqa: S608
-                f" created_at, updated_at{size_columns}) SELECT u.id, :kind,"
+                f"WITH u AS (SELECT * FROM {_unnest(columns)}),"  # noqa: S608
+                f" new_entity AS (INSERT INTO {SCHEMA}.entity (id, kind, {', '.join(ENTITY_COLUMNS)}, roster_status,"
+                f" listed_on, created_at, updated_at{size_columns}) SELECT u.id, :kind,"
                 f" {', '.join(f'u.{c}' for c in ENTITY_COLUMNS)}, :status, u.listed_on, u.created_at, u.created_at"
-                f"{size_values} FROM {_unnest(entity_columns)}"
-            ),
-            {"kind": self.spec.kind.value, "status": RosterStatus.listed.value}
-            | _arrays(entity_columns, candidates, ids),
-        )
-        own = KIND_COLUMNS[self.spec.kind]
-        await self.session.execute(
-            text(
-                f"INSERT INTO {self.table} (entity_id, {', '.join(own)})"  # noqa: S608
-                f" SELECT u.id, {', '.join(_select(c) for c in own)} FROM {_unnest(('id', *own))}"
-            ),
-            _arrays(("id", *own), candidates, ids),
-        )
-        roster_columns = ("id", "listing_reason", "listed_on", "document_ref", "level", "region_code", "target_tier")
-        await self.session.execute(
-            text(
-                f"INSERT INTO {SCHEMA}.roster_adjustment (entity_id, action, reason, effective_on, document_ref,"  # noqa: S608
+                f"{size_values} FROM u),"
+                f" new_own AS (INSERT INTO {self.table} (entity_id, {', '.join(own)})"
+                f" SELECT u.id, {', '.join(_select(c) for c in own)} FROM u)"
+                f" INSERT INTO {SCHEMA}.roster_adjustment (entity_id, action, reason, effective_on, document_ref,"
                 " actor_sub, actor_name, to_level, to_region_code, to_tier, status_after)"
                 " SELECT u.id, :action, u.listing_reason, u.listed_on, u.document_ref, :actor_sub, :actor_name,"
-                f" u.level, u.region_code, u.target_tier, :status FROM {_unnest(roster_columns)}"
+                " u.level, u.region_code, u.target_tier, :status FROM u"
             ),
             {
-                "action": RosterAction.include.value,
+                "kind": self.spec.kind.value,
                 "status": RosterStatus.listed.value,
+                "action": RosterAction.include.value,
                 "actor_sub": self.actor.sub,
                 "actor_name": self.actor.name,
             }
-            | _arrays(roster_columns, candidates, ids),
+            | _arrays(columns, candidates, [c.id for c in candidates]),
         )
         self.events += [(c.id, "created", c.payload) for c in candidates]
 
@@ -258,10 +250,10 @@ class BulkWriter:
         await self.session.execute(
             text(
                 f"INSERT INTO {target} ({', '.join(_FEED_COLUMNS)})"  # noqa: S608
-                f" SELECT u.resource_type, u.resource_id, u.action, u.payload FROM {_unnest(_FEED_COLUMNS)}"
+                f" SELECT :resource_type, u.resource_id, u.action, u.payload FROM {_unnest(_FEED_COLUMNS[1:])}"
             ),
             {
-                "resource_type": [self.spec.kind.value] * len(events),
+                "resource_type": self.spec.kind.value,
                 "resource_id": [e[0] for e in events],
                 "action": [e[1] for e in events],
                 "payload": [e[2] for e in events],
