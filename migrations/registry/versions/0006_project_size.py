@@ -10,7 +10,7 @@ just inserted would update every index of `entity` again.
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-27
+Create Date: 2026-11-26
 """
 
 from collections.abc import Sequence
