@@ -17,7 +17,7 @@ from services.registry.models import Department
 from shared.auth import Principal, Role
 from shared.context import PrincipalDep
 from shared.db import SessionDep
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden
 from shared.regions import covers
 
 
@@ -33,10 +33,6 @@ class Access:
 
     def can_read(self, region_code: str) -> bool:
         return self.principal.can_read_region(region_code)
-
-    def require_readable(self, region_code: str, what: str = "记录") -> None:
-        if not self.can_read(region_code):
-            raise NotFound(f"{what}不存在")
 
     def require_entity_write(self, region_code: str, domain: str) -> None:
         """Raise unless the caller may write an entity in `region_code` and `domain`."""

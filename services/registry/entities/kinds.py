@@ -85,7 +85,8 @@ class KindSpec:
     filters: type[EntityFilters]
     # Columns of the kind's own table that the create/update bodies carry as they are.
     own_columns: tuple[str, ...]
-    # Metrics whose latest annual value sets the actual tier (projects use total investment).
+    # Metrics whose latest annual value sets the actual tier, preferred first (none for projects: their
+    # total investment does).
     standing_metrics: tuple[MetricKind, ...]
 
 
@@ -134,9 +135,18 @@ PROJECTS = KindSpec(
         "signing_event",
         "signed_on",
     ),
-    standing_metrics=(MetricKind.investment_completed,),
+    standing_metrics=(),
 )
 
 KINDS: dict[EntityKind, KindSpec] = {s.kind: s for s in (INDUSTRIES, ENTERPRISES, PROJECTS)}
+
+# What sizes an industry or an enterprise (`Entity.size_value`, progress), preferred first.
+SIZE_METRICS: tuple[str, ...] = tuple(m.value for m in INDUSTRIES.standing_metrics)
+if ENTERPRISES.standing_metrics != INDUSTRIES.standing_metrics or list(SIZE_METRICS) != sorted(
+    SIZE_METRICS, reverse=True
+):
+    # The latest-size queries order by `metric DESC` so that an index can deliver the rows in order;
+    # that equals the preference order only while it is the descending order of the names.
+    raise RuntimeError("size metrics must be shared by industries and enterprises and in descending name order")
 ENTITY_COLUMNS = ("name", "level", "region_code", "domain", "pathway", "target_tier", "lead_department_id")
 LINK_FIELDS = ("person_ids", "chain_ids", "park_ids")

@@ -25,7 +25,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, array
+from sqlalchemy.dialects.postgresql import array
 
 from services.registry.entities.kinds import EntityFilters, KindSpec
 from services.registry.models import (
@@ -48,7 +48,6 @@ from shared.regions import code_range
 from shared.schemas.enums import EntityKind
 
 E = table(Entity)
-UUID_ARRAY = ARRAY(UUID(as_uuid=True))
 
 
 def _id_array(link_column: Any, owner_column: Any, entity_id: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.entities.kinds import KindSpec
+from services.registry.entities.kinds import SIZE_METRICS, KindSpec
 from services.registry.entities.queries import read_by_id
 from services.registry.models import (
     Chain,
@@ -34,11 +34,8 @@ from services.registry.models import (
     entity_person,
     table,
 )
-from shared.schemas.enums import MetricKind
 
 E = table(Entity)
-# What sizes an industry or enterprise, in order of preference (names sort that way, descending).
-SIZE_METRICS = (MetricKind.revenue.value, MetricKind.output.value)
 LINKS: dict[str, tuple[Table, str]] = {
     "person_ids": (entity_person, "person_id"),
     "chain_ids": (entity_chain, "chain_id"),

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Numeric, RowMapping, Select, bindparam, ca
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.entities.kinds import ENTERPRISES, INDUSTRIES
+from services.registry.entities.kinds import SIZE_METRICS
 from services.registry.models import Entity, MetricValue, Project, RosterAdjustment, Target, entity_chain, table
 from services.registry.progress.rollup import LADDER
 from shared.pagination import Sorting
@@ -30,15 +30,6 @@ TARGET_SORTING = Sorting(
     tiebreak=T.c.id,
     default="year",
 )
-
-# Industries and enterprises are sized by their latest annual revenue, else output, of the same year.
-SIZE_METRICS = tuple(m.value for m in INDUSTRIES.standing_metrics)
-if ENTERPRISES.standing_metrics != INDUSTRIES.standing_metrics or list(SIZE_METRICS) != sorted(
-    SIZE_METRICS, reverse=True
-):
-    # The latest-value query orders by `metric DESC` so that an index can deliver the rows in order;
-    # that equals the preference order only while it is the descending order of the names.
-    raise RuntimeError("progress: size metrics must be shared and in descending name order")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +127,7 @@ def cube_statement(query: CubeQuery) -> Select[Any]:
         .order_by(M.c.entity_id, M.c.year.desc(), M.c.metric.desc(), M.c.revision.desc())
         .subquery("latest_annual")
     )
-    size = case((E.c.kind == EntityKind.project.value, P.c.total_investment), else_=latest.c.value)
-    ladder = bindparam("ladder", list(LADDER), type_=ARRAY(Numeric()))
-    bucket = func.width_bucket(size, ladder)
+    bucket = _bucket(case((E.c.kind == EntityKind.project.value, P.c.total_investment), else_=latest.c.value))
     listed = func.count().filter(state.c.status == RosterStatus.listed.value)
     conditions = _conditions(query, state.c.level, state.c.region_code)
     keys = (E.c.kind, state.c.level, E.c.domain, state.c.tier, bucket)
@@ -153,6 +142,11 @@ def cube_statement(query: CubeQuery) -> Select[Any]:
         .group_by(*keys)
         .having(listed > 0)
     )
+
+
+def _bucket(size: Any) -> ColumnElement[Any]:
+    """Where `size` falls on `LADDER` (see `rollup.bucket_floor`)."""
+    return func.width_bucket(size, bindparam("ladder", list(LADDER), type_=ARRAY(Numeric())))
 
 
 def _conditions(query: CubeQuery, level: Any, region: Any) -> list[ColumnElement[bool]]:
@@ -176,8 +170,7 @@ def _current_cube(query: CubeQuery) -> Select[Any]:
     Every entity carries its current size on its row (`Entity.size_value`): industries and enterprises
     their latest annual size, projects their total investment.
     """
-    ladder = bindparam("ladder", list(LADDER), type_=ARRAY(Numeric()))
-    bucket = func.width_bucket(E.c.size_value, ladder)
+    bucket = _bucket(E.c.size_value)
     keys = (E.c.kind, E.c.level, E.c.domain, E.c.target_tier, bucket)
     return (
         select(*keys[:3], E.c.target_tier.label("tier"), bucket.label("bucket"), func.count().label("listed"))
