@@ -115,6 +115,9 @@ async def test_contract_record_metric_replays_with_the_same_key(
         Decimal("150.5"),
         1,
     )
+    # Another value in between: without the replay, the retry would be a third revision.
+    changed = await client.post("/api/v1/metrics", json=body.model_dump(mode="json") | {"value": "160"}, headers=ADMIN)
+    assert (changed.status_code, changed.json()["revision"]) == (201, 2)
     again = await registry_client.record_metric(body, idempotency_key="contract-metric-1")
     assert again == first
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import factories
 from tests.conftest import ADMIN, auth
@@ -308,21 +306,13 @@ async def test_a_newer_revision_changes_the_standing_and_monthly_values_do_not_c
 
 
 @pytest.fixture
-async def committed_enterprise(committing_client: httpx.AsyncClient, engine: AsyncEngine) -> AsyncIterator[str]:
+async def committed_enterprise(committing_client: httpx.AsyncClient, committed_entities: list[str]) -> str:
     """A committed enterprise, deleted afterwards with its metrics and their change-feed rows."""
     created = await committing_client.post("/api/v1/enterprises", json=factories.enterprise(940_001), headers=ADMIN)
     assert created.status_code == 201, created.text
     eid: str = created.json()["id"]
-    yield eid
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "DELETE FROM registry.change_event WHERE resource_id = :id"
-                " OR (resource_type = 'metric' AND payload->>'entity_id' = :id)"
-            ),
-            {"id": eid},
-        )
-        await conn.execute(text("DELETE FROM registry.entity WHERE id = CAST(:id AS uuid)"), {"id": eid})
+    committed_entities.append(eid)
+    return eid
 
 
 async def test_concurrent_different_values_of_one_period_get_distinct_revisions(
