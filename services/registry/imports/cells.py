@@ -74,7 +74,6 @@ class EnumCell(Cell):
     """An enumeration, by English code or Chinese label (`省级`, `province`, `PROVINCE`)."""
 
     def __init__(self, enum_name: str, what: str) -> None:
-        self.enum_name = enum_name
         self.what = what
         self.labels = LABELS[enum_name]
         self.lookup = {normalise_label(code): code for code in self.labels}

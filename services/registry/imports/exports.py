@@ -34,7 +34,6 @@ from services.registry.entities.queries import apply_filters, build_read_query
 from services.registry.imports.cells import ExportValue, csv_value, is_formula_like, xlsx_value
 from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC, REGION_NAME, Column
 from services.registry.imports.repository import ImportRepository
-from services.registry.imports.validate import Departments
 from services.registry.models import Enterprise, Project, table
 from shared.auth import Principal
 from shared.schemas.enums import EntityKind
@@ -109,7 +108,7 @@ class Export:
     async def pages(self) -> AsyncIterator[list[list[ExportValue]]]:
         async with self.sessionmaker() as session, session.begin():
             repo = ImportRepository(session)
-            departments = Departments(await repo.departments()).names
+            departments = {row["id"]: row["name"] for row in await repo.departments()}
             regions = await repo.regions()
             result = await session.stream(self.statement.execution_options(yield_per=PAGE_ROWS))
             async for page in result.mappings().partitions(PAGE_ROWS):

@@ -35,7 +35,7 @@ from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.imports.parse import Layout, Row, Sheet, map_header, read_sheet
 from services.registry.imports.problems import FILE_ROW, MAX_STORED_ERRORS, FileRejected, RowIssue
 from services.registry.imports.repository import ImportRepository
-from services.registry.imports.validate import Candidate, Departments, RowReader, changeable, resolve_batch
+from services.registry.imports.validate import Candidate, Departments, RowReader, resolve_batch
 from services.registry.imports.writer import BulkWriter, prepare_creations
 from shared.audit import AuditLog
 from shared.auth import Principal, Role
@@ -222,12 +222,11 @@ class ImportPipeline:
         self, writer: BulkWriter, reader: RowReader, candidates: list[Candidate], write: bool
     ) -> tuple[list[RowIssue], int, int]:
         """Resolve a batch against the database and, when `write`, write it. Returns issues, created, updated."""
-        present = reader.layout.fields
         writer.events.clear()  # a retried batch starts over
-        plan = await resolve_batch(ImportRepository(writer.session), reader, candidates, present)
+        plan = await resolve_batch(ImportRepository(writer.session), reader, candidates)
         if write:
             await writer.create(plan.creates, self.clock())
-            await writer.update(plan.updates, changeable(reader.spec.kind, present))
+            await writer.update(plan.updates, reader.changeable)
             await writer.write_events()
         return plan.issues, len(plan.creates), len(plan.updates)
 
@@ -246,7 +245,7 @@ class ImportPipeline:
         raise AssertionError("unreachable")
 
     def _writer(self, session: AsyncSession, reader: RowReader) -> BulkWriter:
-        return BulkWriter(session, reader.spec, reader.access.principal, reader.access)
+        return BulkWriter(session, reader.spec, reader.access)
 
     async def _valid_rows(self, job: RowMapping, reader: RowReader, sheet: Sheet, progress: Progress) -> None:
         async for chunk, candidates, issues in self._batches(reader, sheet, progress.processed):

@@ -116,5 +116,5 @@ def _mount_export(spec: KindSpec) -> None:
         return StreamingResponse(stream, media_type=MEDIA_TYPES[file_format], headers=headers)
 
 
-for _spec in (KINDS[EntityKind.industry], KINDS[EntityKind.enterprise], KINDS[EntityKind.project]):
+for _spec in KINDS.values():
     _mount_export(_spec)

@@ -30,11 +30,12 @@ from shared.identifiers import normalise_uscc
 from shared.schemas.enums import LABELS, EntityKind
 
 IMPORT_LISTING_REASON = "批量导入纳入名单"
-# Fields that identify a record and so are never changed by an upsert.
-KEY_FIELDS: dict[EntityKind, frozenset[str]] = {
-    EntityKind.industry: frozenset({"name", "level", "region_code"}),
-    EntityKind.enterprise: frozenset({"uscc"}),
-    EntityKind.project: frozenset({"project_code"}),
+# What matches a row to an existing record (see `upsert_key`): the column a duplicate is reported on,
+# and what the key is called in the message.
+_KEY: dict[EntityKind, tuple[str, str]] = {
+    EntityKind.industry: ("name", "名称、级别与地区"),
+    EntityKind.enterprise: ("uscc", "统一社会信用代码"),
+    EntityKind.project: ("project_code", "项目代码"),
 }
 # Columns an upsert may change: what a PATCH may (level, region and tier change only through the roster).
 UPDATABLE: dict[EntityKind, tuple[str, ...]] = {
@@ -88,7 +89,6 @@ class Candidate:
 class BatchPlan:
     creates: list[Candidate] = field(default_factory=list)
     updates: list[tuple[Candidate, uuid.UUID]] = field(default_factory=list)
-    unchanged: int = 0
     issues: list[RowIssue] = field(default_factory=list)
 
 
@@ -97,9 +97,7 @@ class Departments:
 
     def __init__(self, rows: Sequence[Mapping[Any, Any]]) -> None:
         self.by_name: dict[str, uuid.UUID] = {}
-        self.names: dict[uuid.UUID, str] = {}
         for row in rows:
-            self.names[row["id"]] = row["name"]
             for name in (str(row["id"]), row["code"], row["name"], row["short_name"]):
                 if name:
                     self.by_name.setdefault(name.strip().lower(), row["id"])
@@ -129,9 +127,9 @@ class RowReader:
         self.headers = {f: layout.header_of(f, h) for f, h in headers.items()}
         for column, schema_field in _FIELD_OF_COLUMN.items():
             self.headers[schema_field] = self.headers.get(column, schema_field)
-        key_field = "name" if spec.kind is EntityKind.industry else next(iter(KEY_FIELDS[spec.kind]))
+        key_field, self.key_label = _KEY[spec.kind]
         self.key_header = self.headers[key_field]
-        self.key_label = {"uscc": "统一社会信用代码", "project_code": "项目代码"}.get(key_field, "名称、级别与地区")
+        self.changeable = _changeable(spec.kind, layout.fields)
         self.not_imported = set(_NOT_IMPORTED & spec.create.model_fields.keys())
         self.ids = random_uuids()
 
@@ -212,15 +210,13 @@ class RowReader:
         return None
 
 
-async def resolve_batch(
-    repo: ImportRepository, reader: RowReader, candidates: Sequence[Candidate], present: frozenset[str]
-) -> BatchPlan:
-    """Sort a batch into creates and updates; rows that may not be written become issues."""
+async def resolve_batch(repo: ImportRepository, reader: RowReader, candidates: Sequence[Candidate]) -> BatchPlan:
+    """Sort a batch into creates and updates (records a row would leave as they are are neither);
+    rows that may not be written become issues."""
     spec = reader.spec
     plan = BatchPlan()
     existing = await repo.existing(spec, [c.key for c in candidates if c.key is not None])
     owners = await repo.enterprise_ids(sorted({c.owner_uscc for c in candidates if c.owner_uscc}))
-    fields = changeable(spec.kind, present)
     for candidate in candidates:
         if candidate.owner_uscc is not None:
             owner = owners.get(candidate.owner_uscc)
@@ -240,10 +236,8 @@ async def resolve_batch(
         current = matches[0]
         if (issue := _check_update(reader, candidate, current)) is not None:
             plan.issues.append(issue)
-        elif any(_differs(candidate.values[f], current[f]) for f in fields):
+        elif any(_differs(candidate.values[f], current[f]) for f in reader.changeable):
             plan.updates.append((candidate, current["id"]))
-        else:
-            plan.unchanged += 1
     return plan
 
 
@@ -261,7 +255,7 @@ def _check_update(reader: RowReader, candidate: Candidate, current: RowMapping) 
     return None
 
 
-def changeable(kind: EntityKind, present: frozenset[str]) -> list[str]:
+def _changeable(kind: EntityKind, present: frozenset[str]) -> list[str]:
     """The fields an upsert overwrites: those it may change whose column the file has."""
     column_of = {f: c for c, f in _FIELD_OF_COLUMN.items()}
     return [f for f in UPDATABLE[kind] if column_of.get(f, f) in present]

@@ -32,7 +32,6 @@ from services.registry.entities.views import feed_payload, render
 from services.registry.feed import FEED_LOCK
 from services.registry.imports.validate import Candidate
 from services.registry.models import PROJECT_SIZE_METRIC, SCHEMA
-from shared.auth import Principal
 from shared.schemas.enums import EntityKind, RosterAction, RosterStatus
 
 SQL_TYPES = {
@@ -129,10 +128,9 @@ def prepare_creations(spec: KindSpec, candidates: Iterable[Candidate], stamp: dt
 
 
 class BulkWriter:
-    def __init__(self, session: AsyncSession, spec: KindSpec, actor: Principal, access: Access) -> None:
+    def __init__(self, session: AsyncSession, spec: KindSpec, access: Access) -> None:
         self.session = session
         self.spec = spec
-        self.actor = actor
         self.access = access
         self.table = f"{SCHEMA}.{spec.table.name}"
         self.staging: str | None = None
@@ -173,8 +171,8 @@ class BulkWriter:
                 "kind": self.spec.kind.value,
                 "status": RosterStatus.listed.value,
                 "action": RosterAction.include.value,
-                "actor_sub": self.actor.sub,
-                "actor_name": self.actor.name,
+                "actor_sub": self.access.principal.sub,
+                "actor_name": self.access.principal.name,
             }
             | _arrays(columns, candidates, [c.id for c in candidates]),
         )
