@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from shared.regions import code_range
 from shared.schemas.enums import EntityKind, Level, Standing, Tier
-from shared.settings import BaseServiceSettings
+from shared.settings import BaseServiceSettings, asyncpg_dsn
 from shared.tiers import achieves, in_growth_band, tier_reached
 
 # The registry's read query for enterprises, written by hand: the entity and enterprise rows (today's
@@ -172,14 +172,10 @@ async def healthz(_: Request) -> Response:
     return json_response({"status": "ok", "service": "baseline"})
 
 
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 def create_app() -> Starlette:
     """At most as many connections as the registry's engine (its settings: DB_POOL_SIZE + DB_MAX_OVERFLOW)."""
     settings = BaseServiceSettings()
-    dsn = _dsn(settings.sqlalchemy_url())
+    dsn = asyncpg_dsn(settings.sqlalchemy_url())
     size, overflow = settings.db_pool_size, settings.db_max_overflow
 
     @asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -48,7 +48,6 @@ class Usage:
     process_cpu_s: float
     wall_s: float
     machine_busy_pct: float  # of all cores
-    cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
     def process_cores(self) -> float:

@@ -19,6 +19,8 @@ import asyncpg
 from bench.settings import BenchSettings
 from services.registry.models import PROJECT_SIZE_METRIC
 from shared import migrate
+from shared.schemas.enums import PATHWAYS_BY_KIND, EntityKind, Level
+from shared.tiers import PROGRAMME_TIER
 
 PERSONS = 3000
 PARKS = 300
@@ -26,44 +28,30 @@ PARKS = 300
 
 @dataclass(frozen=True)
 class KindPlan:
-    kind: str
+    kind: EntityKind
     count: int
     province: int
     city: int
-    tiers: tuple[str, str, str]  # province, city, county
-    pathways: tuple[str, ...]
+    noun: str  # ends each generated name
     size_metric: str | None  # the annual metric that sizes it; projects go by total investment
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """The tier the programme sets at each level: province, city, county."""
+        return tuple(PROGRAMME_TIER[(self.kind, level)].value for level in (Level.province, Level.city, Level.county))
+
+    @property
+    def pathways(self) -> list[str]:
+        return [p.value for p in PATHWAYS_BY_KIND[self.kind]]
 
 
 def plans(settings: BenchSettings) -> tuple[KindPlan, ...]:
     return (
+        KindPlan(EntityKind.industry, settings.industries, 30, 300, "产业", "output"),
         KindPlan(
-            "industry",
-            settings.industries,
-            30,
-            300,
-            ("trillion", "hundred_billion", "ten_billion"),
-            ("foundation_rebuilding", "supporting_collaboration", "park_clustering", "integration"),
-            "output",
+            EntityKind.enterprise, settings.enterprises, 100, settings.enterprises // 5, "企业有限公司", "revenue"
         ),
-        KindPlan(
-            "enterprise",
-            settings.enterprises,
-            100,
-            settings.enterprises // 5,
-            ("hundred_billion", "ten_billion", "billion"),
-            ("consolidate", "attract", "nurture", "merge"),
-            "revenue",
-        ),
-        KindPlan(
-            "project",
-            settings.projects,
-            200,
-            settings.projects // 5,
-            ("ten_billion", "billion", "hundred_million"),
-            ("transformation", "investment_attraction", "innovation", "spin_off", "resource_based"),
-            None,
-        ),
+        KindPlan(EntityKind.project, settings.projects, 200, settings.projects // 5, "项目", None),
     )
 
 
@@ -248,8 +236,6 @@ STEPS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-NOUNS = {"industry": "产业", "enterprise": "企业有限公司", "project": "项目"}
-
 
 @dataclass
 class SeedReport:
@@ -274,11 +260,11 @@ async def load(url: str, settings: BenchSettings) -> SeedReport:
                     plan.province,
                     plan.city,
                     *plan.tiers,
-                    list(plan.pathways),
+                    plan.pathways,
                     plan.size_metric,
                 )
                 await conn.execute(
-                    ENTITY_SQL.format(kind=plan.kind, noun=NOUNS[plan.kind], size=size_sql(plan), size_year=SIZE_YEAR)
+                    ENTITY_SQL.format(kind=plan.kind, noun=plan.noun, size=size_sql(plan), size_year=SIZE_YEAR)
                 )
             report.steps["entities"] = time.perf_counter() - step
             for name, sql in STEPS:
