@@ -38,7 +38,10 @@ Yi = Annotated[
 
 
 class RequestModel(BaseModel):
-    """Base of every request body: unknown fields are an error, not silently dropped."""
+    """Base of every request body: unknown fields are an error, not silently dropped.
+
+    A subclass's own `model_config` (one adding an OpenAPI example, say) is merged with this one.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

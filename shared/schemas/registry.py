@@ -49,8 +49,6 @@ class RegionDetail(RegionRead):
 
 class DepartmentCreate(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -104,8 +102,6 @@ class DepartmentRead(ResponseModel):
 
 class ChainCreate(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -151,8 +147,6 @@ class ChainRead(ResponseModel):
 
 class ParkCreate(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {"name": "长沙经济技术开发区", "grade": "national", "five_good": True, "region_code": "430121"}
@@ -185,8 +179,6 @@ class ParkRead(ResponseModel):
 
 class PersonCreate(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -305,8 +297,6 @@ class _EntityUpdate(RequestModel):
 
 class IndustryCreate(_EntityCreate):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -348,8 +338,6 @@ def _uscc(value: str) -> str:
 
 class EnterpriseCreate(_EntityCreate):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -460,8 +448,6 @@ class _ProjectFields(RequestModel):
 
 class ProjectCreate(_EntityCreate, _ProjectFields):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -607,8 +593,6 @@ class ProjectRead(_EntityRead):
 
 class RosterAdjustmentCreate(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -671,8 +655,6 @@ class RosterAdjustmentRead(ResponseModel):
 
 class MetricCreate(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -711,8 +693,6 @@ class MetricRead(ResponseModel):
 
 class TargetCreate(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
