@@ -12,7 +12,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -25,9 +24,10 @@ from services.registry.main import create_app as create_registry_app
 from services.registry.settings import Settings as RegistrySettings
 from shared import migrate
 from shared.auth import mint_token
+from shared.clients import RegistryClient, RetryPolicy
 from shared.context import PrincipalDep, RequestContext, request_context
 from shared.db import ConnectionReader
-from shared.settings import to_asyncpg_url
+from shared.settings import asyncpg_dsn, to_asyncpg_url
 
 SECRET = "test-secret-not-for-production-use-0123456789"
 SERVICES = ("registry",)
@@ -43,14 +43,13 @@ def _server_url() -> tuple[str, Any]:
     return url, server
 
 
+_asyncpg_dsn = asyncpg_dsn  # the name test modules import it by
+
+
 def _with_database(url: str, database: str) -> str:
     base, sep, query = url.partition("?")
     head, _, _ = base.rpartition("/")
     return f"{head}/{database}{sep}{query}"
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return to_asyncpg_url(url).replace("postgresql+asyncpg://", "postgresql://")
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +58,7 @@ def database_url() -> Iterator[str]:
     name = f"wqb_test_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+        conn = await asyncpg.connect(asyncpg_dsn(server_url))
         try:
             await conn.execute(sql)
         finally:
@@ -166,8 +165,6 @@ async def committed_prefix(engine: AsyncEngine) -> AsyncIterator[str]:
     After the test, the parks so named, their change-feed rows and the idempotency records whose key
     contains it are deleted (audit events stay: the table is append-only by design).
     """
-    from sqlalchemy import text
-
     prefix = f"committed-{uuid.uuid4().hex[:10]}-"
     yield prefix
     async with engine.begin() as conn:
@@ -185,10 +182,8 @@ async def committed_prefix(engine: AsyncEngine) -> AsyncIterator[str]:
 @pytest.fixture
 async def registry_client(
     registry_app: Any, db_connection: AsyncConnection, db_session: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[Any]:
+) -> AsyncIterator[RegistryClient]:
     """A RegistryClient (admin token) on the real registry over ASGI, inside the test's rolled-back transaction."""
-    from shared.clients import RegistryClient, RetryPolicy
-
     _inside_test_transaction(registry_app, db_connection, db_session)
     transport = httpx.ASGITransport(app=registry_app)
     retry = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
@@ -202,7 +197,7 @@ def fixed_now(registry_app: Any) -> Iterator[Callable[[dt.datetime], None]]:
 
     def pin(now: dt.datetime) -> None:
         async def pinned(request: Request, principal: PrincipalDep) -> RequestContext:
-            return RequestContext(principal=principal, request_id=None, now=now, zone=ZoneInfo("Asia/Shanghai"))
+            return RequestContext(principal=principal, request_id=None, now=now, zone=registry_app.state.platform.zone)
 
         registry_app.dependency_overrides[request_context] = pinned
 
