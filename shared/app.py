@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -101,11 +101,7 @@ def create_service_app(
         platform.reader = reads
         metrics.watch_reads(reads)
         try:
-            if startup is not None:
-                async with startup(app, platform):
-                    freeze_startup_heap()
-                    yield
-            else:
+            async with startup(app, platform) if startup is not None else nullcontext():
                 freeze_startup_heap()
                 yield
         finally:

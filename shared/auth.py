@@ -99,17 +99,19 @@ class TokenVerifier:
         self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
         self._public_key = settings.jwt_public_key
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
-        if any(a.startswith("HS") for a in self._algorithms) and not self._secret:
+        symmetric = any(a.startswith("HS") for a in self._algorithms)
+        asymmetric = not all(a.startswith("HS") for a in self._algorithms)
+        if symmetric and not self._secret:
             raise ValueError("JWT_SECRET is required for HS* algorithms")
         # Checked per kind, not overall: ["HS256", "RS256"] with a secret alone would fail every RS256 token.
-        if any(not a.startswith("HS") for a in self._algorithms) and not (self._public_key or self._jwks):
+        if asymmetric and not (self._public_key or self._jwks):
             raise ValueError("JWT_PUBLIC_KEY or JWKS_URL is required for RS*/ES* algorithms")
         # With one key for every accepted algorithm the header need not be parsed before `decode`,
         # which parses the whole token again and refuses any other algorithm itself.
         self._only_key: Any = None
-        if all(a.startswith("HS") for a in self._algorithms):
+        if not asymmetric:
             self._only_key = self._secret
-        elif not any(a.startswith("HS") for a in self._algorithms) and self._jwks is None:
+        elif not symmetric and self._jwks is None:
             self._only_key = self._public_key
         # token -> (principal, trusted until): a client sends the same token on every request.
         self._verified: dict[str, tuple[Principal, float]] = {}

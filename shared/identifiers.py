@@ -19,7 +19,6 @@ PROJECT_CODE_RE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
 # Lookups instead of str.index/int() per character: a bulk import checks a code per row.
 _USCC_CHARS = frozenset(USCC_CHARSET)
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
-_ORG_VALUE = {c: int(c) if c.isdigit() else ord(c) - ord("A") + 10 for c in string.digits + string.ascii_uppercase}
 
 
 class USCCError(ValueError):
@@ -46,6 +45,9 @@ def uscc_check_char(first17: str) -> str:
 
 def _org_value(c: str) -> int:
     return int(c) if c.isdigit() else ord(c) - ord("A") + 10
+
+
+_ORG_VALUE = {c: _org_value(c) for c in string.digits + string.ascii_uppercase}
 
 
 def org_code_check_char(body8: str) -> str:

@@ -35,7 +35,7 @@ log = logging.getLogger("wanqianbai.clients")
 
 PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "errors", "request_id"})
 
-_BY_CODE: dict[str, type[AppError]] = {"idempotency_in_flight": IdempotencyInFlight}
+_BY_CODE: dict[str, type[AppError]] = {IdempotencyInFlight.default_code: IdempotencyInFlight}
 _BY_STATUS: dict[int, type[AppError]] = {405: MethodNotAllowed, 429: PeerUnavailable}
 
 

@@ -121,7 +121,7 @@ class RegistryClient(ServiceClient):
         return await self.call(ParkRead, "GET", f"{API}/parks/{segment(id)}", request_timeout=request_timeout)
 
     async def create_park(
-        self, body: ParkCreate, idempotency_key: str | None = None, *, request_timeout: Timeout | None = None
+        self, body: ParkCreate, *, idempotency_key: str | None = None, request_timeout: Timeout | None = None
     ) -> ParkRead:
         """Conflict `park_duplicate` for a taken name, Invalid `region_unknown`; retried only with a key."""
         return await self.call(

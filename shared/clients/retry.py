@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from shared.errors import IdempotencyInFlight
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # A retry while the first request with the same key is still being processed answers 409 with this code.
-IN_FLIGHT_CODE = "idempotency_in_flight"
+IN_FLIGHT_CODE = IdempotencyInFlight.default_code
 
 # Failures where the request may not have reached the peer, or its answer did not reach us.
 RETRYABLE_ERRORS: tuple[type[httpx.HTTPError], ...] = (
