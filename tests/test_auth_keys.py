@@ -167,7 +167,9 @@ async def test_jwks_key_is_chosen_by_kid_and_cached(
     database_url: str, engine: AsyncEngine, jwks_server: JwksServer
 ) -> None:
     jwks_server.document = {"keys": [rsa_jwk(OTHER_RSA_KEY, "old"), rsa_jwk(RSA_KEY, "current")]}
-    async with app_client(database_url, engine, jwt_algorithms=["RS256"], jwks_url=jwks_server.url) as http:
+    # No verified-token cache: each request below looks its key up, so the key set's own cache is what is tested.
+    settings = {"jwt_algorithms": ["RS256"], "jwks_url": jwks_server.url, "jwt_cache_size": 0}
+    async with app_client(database_url, engine, **settings) as http:
         for _ in range(3):
             token = jwt.encode(claims(), RSA_KEY, algorithm="RS256", headers={"kid": "current"})
             assert (await get_region(http, token)).status_code == 200

@@ -117,16 +117,22 @@ def _verifier(**overrides: Any) -> TokenVerifier:
     return TokenVerifier(Settings(jwt_secret=SECRET, **overrides))
 
 
-async def test_a_token_is_verified_once_then_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
-    verifier = _verifier()
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One "decode" per signature check the verifiers make during the test."""
     calls: list[str] = []
     real_decode = jwt.decode
     monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append("decode") or real_decode(*a, **k))
+    return calls
+
+
+async def test_a_token_is_verified_once_then_remembered(decodes: list[str]) -> None:
+    verifier = _verifier()
     raw = token("city", "430100")
     first = await verifier.verify(raw)
     second = await verifier.verify(raw)
     assert first is second and (first.role, first.region) == ("city", "430100")
-    assert calls == ["decode"]
+    assert decodes == ["decode"]
 
 
 async def test_a_remembered_token_is_refused_once_it_expires() -> None:
@@ -140,45 +146,43 @@ async def test_a_remembered_token_is_refused_once_it_expires() -> None:
     assert caught.value.code == "token_expired"
 
 
-async def test_a_remembered_token_is_checked_again_after_the_trust_window(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_remembered_token_is_checked_again_after_the_trust_window(
+    monkeypatch: pytest.MonkeyPatch, decodes: list[str]
+) -> None:
     verifier = _verifier()
-    calls: list[str] = []
-    real_decode = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append("decode") or real_decode(*a, **k))
     raw = token(ttl_s=3600)
     await verifier.verify(raw)
     later = time.time() + auth_module.VERIFIED_TTL_S + 1
     monkeypatch.setattr(auth_module.time, "time", lambda: later)
     await verifier.verify(raw)
-    assert calls == ["decode", "decode"]
+    assert decodes == ["decode", "decode"]
 
 
-async def test_refused_tokens_are_not_remembered() -> None:
+async def test_refused_tokens_are_not_remembered(decodes: list[str]) -> None:
     verifier = _verifier()
     good = token()
+    await verifier.verify(good)  # remembered: a token differing only in its signature must not match it
     tampered = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
     for _ in range(2):
         with pytest.raises(Unauthorized) as caught:
             await verifier.verify(tampered)
         assert caught.value.code == "token_invalid"
+    assert decodes == ["decode"] * 3  # the tampered token's signature was checked each time
 
 
-async def test_the_cache_is_bounded_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real_decode = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append("decode") or real_decode(*a, **k))
+async def test_the_cache_is_bounded_and_can_be_turned_off(decodes: list[str]) -> None:
     bounded = _verifier(jwt_cache_size=2)
     tokens = [token(sub=f"user-{n}") for n in range(3)]
     for raw in tokens:
         await bounded.verify(raw)
     await bounded.verify(tokens[2])  # still remembered
-    assert len(calls) == 3
+    assert len(decodes) == 3
     await bounded.verify(tokens[0])  # the oldest was dropped for the third
-    assert len(calls) == 4
+    assert len(decodes) == 4
     off = _verifier(jwt_cache_size=0)
     await off.verify(tokens[0])
     await off.verify(tokens[0])
-    assert len(calls) == 6
+    assert len(decodes) == 6
 
 
 # ---- routes declared on the app, CORS ------------------------------------------------------------------
