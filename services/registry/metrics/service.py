@@ -126,7 +126,6 @@ class MetricService:
         return metric_read(row)
 
     async def list(self, filters: MetricFilters) -> tuple[list[MetricRead], str | None]:
-        principal = self.access.principal
         if filters.entity_id is not None:
             region = await self.repo.entity_region(filters.entity_id)
             if region is None or not self.access.can_read(region):
@@ -136,7 +135,7 @@ class MetricService:
             metric=filters.metric,
             year=filters.year,
             history=filters.history,
-            scope=None if principal.reads_all_regions or filters.entity_id is not None else principal.region,
+            scope=None if filters.entity_id is not None else self.access.read_scope,
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor)
         rows, key = await self.repo.list(query, page)

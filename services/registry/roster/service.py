@@ -59,12 +59,6 @@ class RosterService:
         self.repo = RosterRepository(session)
         self.entities = EntityRepository(session)
 
-    @property
-    def _scope(self) -> str | None:
-        """Adjustments are readable when they move from or to a region the caller reads."""
-        principal = self.access.principal
-        return None if principal.reads_all_regions else principal.region
-
     async def list(self, filters: RosterFilters) -> tuple[list[RosterAdjustmentRead], str | None]:
         query = AdjustmentQuery(
             entity_id=filters.entity_id,
@@ -72,7 +66,7 @@ class RosterService:
             kind=filters.kind,
             since=filters.since,
             until=filters.until,
-            scope=self._scope,
+            scope=self.access.read_scope,
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
         rows, key = await self.repo.list(query, page)
@@ -80,7 +74,7 @@ class RosterService:
         return [RosterAdjustmentRead.model_validate(dict(r)) for r in items], cursor
 
     async def get(self, adjustment_id: uuid.UUID) -> RosterAdjustmentRead:
-        row = await self.repo.get(adjustment_id, self._scope)
+        row = await self.repo.get(adjustment_id, self.access.read_scope)
         if row is None:
             raise NotFound("名单调整记录不存在", code="roster_adjustment_not_found")
         return RosterAdjustmentRead.model_validate(dict(row))
