@@ -24,6 +24,7 @@ E = table(Entity)
 JOB_COLUMNS = [c for c in J.c if c.key != "content"]
 JOB_SORTING = Sorting(columns={"created_at": J.c.created_at}, tiebreak=J.c.id, default="-created_at")
 TEXT_ARRAY = ARRAY(String)
+UNFINISHED = (ImportStatus.pending.value, ImportStatus.running.value)
 
 
 def _any_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
@@ -65,11 +66,7 @@ class ImportRepository:
         return cut_page(rows, page, key, sort_column.key or "id")
 
     async def unfinished_job_ids(self) -> list[uuid.UUID]:
-        stmt = (
-            select(J.c.id)
-            .where(J.c.status.in_([ImportStatus.pending.value, ImportStatus.running.value]))
-            .order_by(J.c.created_at)
-        )
+        stmt = select(J.c.id).where(J.c.status.in_(UNFINISHED)).order_by(J.c.created_at)
         return list((await self.session.scalars(stmt)).all())
 
     async def save_job(self, job_id: uuid.UUID, values: Mapping[str, Any]) -> None:

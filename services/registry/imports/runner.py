@@ -26,16 +26,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.imports.pipeline import ImportPipeline
-from services.registry.imports.repository import ImportRepository
+from services.registry.imports.repository import UNFINISHED, ImportRepository
+from services.registry.settings import Settings
 from shared.app import Platform
-from shared.schemas.enums import ImportStatus
 
 log = logging.getLogger("wanqianbai.registry.imports")
 
 EXTRAS_KEY = "imports"
 # Each running job holds a connection for its lock and one for its work: a cap keeps the pool for requests.
 MAX_CONCURRENT_JOBS = 2
-UNFINISHED = (ImportStatus.pending.value, ImportStatus.running.value)
 
 
 def utc_now() -> dt.datetime:
@@ -61,8 +60,10 @@ class ImportRunner:
         self.platform = platform
         self.clock = clock
         self.inline = False
-        self.batch_size: int = getattr(platform.settings, "import_batch_size", 2000)
-        self.max_rows: int = getattr(platform.settings, "import_max_rows", 200_000)
+        settings = platform.settings
+        assert isinstance(settings, Settings), "the registry's platform carries the registry's settings"
+        self.batch_size = settings.import_batch_size
+        self.max_rows = settings.import_max_rows
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_JOBS)
 
