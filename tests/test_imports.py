@@ -104,6 +104,23 @@ async def listing(client: httpx.AsyncClient, path: str, headers: dict[str, str] 
     return items
 
 
+async def stored_job(
+    db_session: async_sessionmaker[AsyncSession], content: bytes, mode: str, status: str, total: int, done: int
+) -> uuid.UUID:
+    """An admin's enterprise job as a process that stopped left it: `done` rows processed and created."""
+    actor = '{"sub": "admin-430000-x", "role": "admin", "region": "430000", "name": "admin"}'
+    async with db_session.begin() as session:
+        job_id: uuid.UUID = await session.scalar(
+            text(
+                "INSERT INTO registry.import_job (kind, file_format, mode, status, total, processed, created,"
+                " content, created_by, actor, created_at) VALUES ('enterprise', 'csv', :mode, :status, :total,"
+                " :done, :done, :content, 'admin-430000-x', CAST(:actor AS jsonb), clock_timestamp()) RETURNING id"
+            ),
+            {"mode": mode, "status": status, "total": total, "done": done, "content": content, "actor": actor},
+        )
+    return job_id
+
+
 async def test_upload_returns_202_with_the_pending_job_and_its_location(
     client: httpx.AsyncClient, registry_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -624,16 +641,7 @@ async def test_a_resumed_job_whose_committed_rows_end_a_batch_goes_on_with_the_n
         body = factories.enterprise(n, name=f"湖南导入企业{n}号有限公司", labels=["little_giant", "leading"])
         assert (await client.post("/api/v1/enterprises", json=body, headers=ADMIN)).status_code == 201
     rows = [*(enterprise_row(n) for n in (1, 2, 3, 4)), enterprise_row(5, 统一社会信用代码=factories.make_uscc(2))]
-    actor = '{"sub": "admin-430000-x", "role": "admin", "region": "430000", "name": "admin"}'
-    async with db_session.begin() as session:
-        job_id = await session.scalar(
-            text(
-                "INSERT INTO registry.import_job (kind, file_format, mode, status, total, processed, created,"
-                " content, created_by, actor, created_at) VALUES ('enterprise', 'csv', 'valid_rows', 'running',"
-                " 5, 2, 2, :content, 'admin-430000-x', CAST(:actor AS jsonb), clock_timestamp()) RETURNING id"
-            ),
-            {"content": csv_bytes([ENTERPRISE_HEADER, *rows]), "actor": actor},
-        )
+    job_id = await stored_job(db_session, csv_bytes([ENTERPRISE_HEADER, *rows]), "valid_rows", "running", 5, 2)
     await inline.recover()
     job = (await client.get(f"/api/v1/imports/{job_id}", headers=ADMIN)).json()
     assert outcome(job) == {
@@ -848,24 +856,10 @@ async def test_startup_recovery_runs_pending_jobs_and_resumes_running_valid_rows
         ]
     )
     pending = csv_bytes([ENTERPRISE_HEADER, enterprise_row(4)])
-    actor = '{"sub": "admin-430000-x", "role": "admin", "region": "430000", "name": "admin"}'
-    values = (
-        "'enterprise', 'csv', :mode, :status, :total, :done, :done, :content, 'admin-430000-x', CAST(:actor AS jsonb)"
-    )
-    async with db_session.begin() as session:
-        ids = [
-            await session.scalar(
-                text(
-                    "INSERT INTO registry.import_job (kind, file_format, mode, status, total, processed, created,"
-                    f" content, created_by, actor, created_at) VALUES ({values}, clock_timestamp()) RETURNING id"
-                ),
-                {"mode": mode, "status": status, "total": total, "done": done, "content": content, "actor": actor},
-            )
-            for mode, status, total, done, content in (
-                ("valid_rows", "running", 3, 1, resumable),
-                ("all_or_nothing", "pending", 0, 0, pending),
-            )
-        ]
+    ids = [
+        await stored_job(db_session, resumable, "valid_rows", "running", 3, 1),
+        await stored_job(db_session, pending, "all_or_nothing", "pending", 0, 0),
+    ]
     await inline.recover()
     resumed, ran = [(await client.get(f"/api/v1/imports/{i}", headers=ADMIN)).json() for i in ids]
     assert outcome(resumed) == {
