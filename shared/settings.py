@@ -23,7 +23,7 @@ class BaseServiceSettings(BaseSettings):
     db_pool_pre_ping: bool = False
     db_pool_recycle_s: int = 1800
     db_statement_timeout_ms: int = 30_000
-    # A second, small pool on asyncpg alone for the hot single-statement reads (GET by id): no ORM
+    # A second pool, on asyncpg alone, for the hot single-statement reads (GET by id): no ORM
     # session and no transaction around one statement.
     db_read_pool_size: int = Field(default=20, ge=1)
 

@@ -615,12 +615,13 @@ class RosterAdjustmentCreate(RequestModel):
     to_level: Level | None = Field(default=None, description="promote/demote 的新级别；缺省为相邻的上一级/下一级")
     to_region_code: RegionCode | None = Field(
         default=None,
-        description="新级别下的地区：promote 缺省按上下级推导（县→所属市州，→省级 430000）；"
-        "demote 必填且须位于原地区内",
+        description="新地区：promote 缺省按上下级推导（县→所属市州，→省级 430000）；"
+        "demote 必填且须位于原地区内；retier 可改为同级别的另一地区",
     )
     to_tier: Tier | None = Field(
         default=None,
-        description="新目标层级：retier 必填；promote/demote 缺省为新级别的工程层级；include 缺省保持原层级",
+        description="新目标层级：retier 须给出 to_tier 与 to_region_code 至少一项；"
+        "promote/demote 缺省为新级别的工程层级；include 缺省保持原层级",
     )
 
     @field_validator("reason")
