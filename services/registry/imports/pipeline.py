@@ -30,7 +30,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.registry.access import Access
+from services.registry.access import access
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.imports.parse import Layout, Row, Sheet, map_header, read_sheet
 from services.registry.imports.problems import FILE_ROW, MAX_STORED_ERRORS, FileRejected, RowIssue
@@ -166,13 +166,11 @@ class ImportPipeline:
 
     async def _reader(self, spec: KindSpec, layout: Layout, actor: Principal) -> RowReader:
         async with self.sessionmaker.begin() as session:
+            caller = await access(actor, session)  # what a request of the actor's would be allowed
             repo = ImportRepository(session)
-            led = frozenset[str]()
-            if actor.role is Role.department and actor.department:
-                led = await repo.led_domains(actor.department)
             departments = Departments(await repo.departments())
             regions = await repo.regions()
-        return RowReader(spec, layout, Access(actor, led), departments, regions, local_date(self.clock(), self.zone))
+        return RowReader(spec, layout, caller, departments, regions, local_date(self.clock(), self.zone))
 
     async def _batches(
         self, reader: RowReader, sheet: Sheet, start: int

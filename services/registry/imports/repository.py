@@ -74,10 +74,6 @@ class ImportRepository:
 
     # ---- reference data, loaded once per job ------------------------------------------------------
 
-    async def led_domains(self, department_code: str) -> frozenset[str]:
-        found = await self.session.scalar(select(Department.domains).where(Department.code == department_code))
-        return frozenset(found or ())
-
     async def departments(self) -> list[RowMapping]:
         stmt = select(Department.id, Department.code, Department.name, Department.short_name)
         return list((await self.session.execute(stmt)).mappings().all())
