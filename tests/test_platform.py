@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -43,8 +44,14 @@ async def test_request_id_and_traceparent_are_echoed(client: httpx.AsyncClient) 
 
 
 async def test_request_id_is_generated_when_absent_or_unsafe(client: httpx.AsyncClient) -> None:
-    response = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
-    assert len(response.headers["x-request-id"]) == 32
+    unsafe = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    absent = await client.get("/healthz")
+    ids = [r.headers["x-request-id"] for r in (unsafe, absent)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and ids[0] != ids[1]
+    for response in (unsafe, absent):  # a fresh trace too, whose ids are not the request id again
+        _, trace_id, span_id, _ = response.headers["traceparent"].split("-")
+        assert (len(trace_id), len(span_id)) == (32, 16)
+        assert trace_id != response.headers["x-request-id"]
 
 
 async def test_missing_token_is_401_with_www_authenticate(client: httpx.AsyncClient) -> None:
