@@ -16,6 +16,7 @@ import pytest
 from services.registry.imports.runner import ImportRunner, runner_of
 from tests import factories
 from tests.conftest import ADMIN, auth
+from tests.test_imports import run_import
 
 ENTERPRISE_COLUMNS = [
     "ID",
@@ -214,13 +215,7 @@ async def test_an_export_imports_back_into_an_empty_list_as_the_same_records(
             deleted = await client.delete(f"/api/v1/{path}/{item['id']}", headers=ADMIN | {"If-Match": '"1"'})
             assert deleted.status_code == 204, deleted.text
         assert (await client.get(f"/api/v1/{path}", headers=ADMIN)).json()["items"] == []
-        imported = await client.post(
-            "/api/v1/imports",
-            files={"file": (f"export.{file_format}", exported.content)},
-            data={"kind": kind},
-            headers=ADMIN,
-        )
-        job = (await client.get(imported.headers["location"], headers=ADMIN)).json()
+        job = await run_import(client, exported.content, kind=kind, filename=f"export.{file_format}")
         assert (job["status"], job["created"], job["errors"]) == ("succeeded", 2, [])
         after = (await client.get(f"/api/v1/{path}?sort=name", headers=ADMIN)).json()["items"]
         assert [comparable(i) for i in after] == [comparable(i) for i in before]
@@ -238,10 +233,7 @@ async def test_formula_like_names_are_exported_as_text_and_import_back_unchanged
     deleted = await client.delete(f"/api/v1/enterprises/{made['id']}", headers=ADMIN | {"If-Match": '"1"'})
     assert deleted.status_code == 204
     for content in (as_csv.content, as_xlsx.content):
-        imported = await client.post(
-            "/api/v1/imports", files={"file": ("x", content)}, data={"kind": "enterprise"}, headers=ADMIN
-        )
-        job = (await client.get(imported.headers["location"], headers=ADMIN)).json()
+        job = await run_import(client, content, filename="x")
         assert (job["status"], job["errors"]) == ("succeeded", [])
         names = [e["name"] for e in (await client.get("/api/v1/enterprises", headers=ADMIN)).json()["items"]]
         assert names == [made["name"]]
