@@ -32,8 +32,8 @@ projects. The file's first row is the header: Chinese column names (名称, 级�
 field names. Enumerations take the English code or the Chinese label (省级, 万亿级, 工业和信息化); labels
 are separated by ； or 、. Every row goes through the same rules as `POST /{kind}` and the caller's
 write scope. Enterprises are matched by USCC, projects by project code, industries by name + level +
-region: a match is updated (level and tier change only through roster adjustments), anything else is
-created and listed. An exported file imports as it is.
+region: a match is updated (a change of level, region or tier is a row error: those change only
+through roster adjustments), anything else is created and listed. An exported file imports as it is.
 
 `all_or_nothing` (default): one bad row and nothing is written. `valid_rows`: the good rows are written,
 the bad ones reported. The job runs in the background: follow `GET /imports/{id}` (`processed` of
