@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, RowMapping, Select, Table, func, insert, select, update
+from sqlalchemy import Column, ColumnElement, RowMapping, Select, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import FieldError, Invalid
@@ -42,6 +42,11 @@ class VersionedRepository:
             .returning(*self.table.c)
         )
         return (await self.session.execute(stmt)).mappings().first()
+
+    async def delete_versioned(self, id_: Any, expected_version: int) -> bool:
+        """Delete the row if it is still at `expected_version`; False when it is not (or is gone)."""
+        stmt = delete(self.table).where(self.table.c.id == id_, self.table.c.version == expected_version)
+        return (await self.session.execute(stmt.returning(self.table.c.id))).first() is not None
 
     async def fetch(self, stmt: Select[Any]) -> Sequence[RowMapping]:
         rows: Sequence[RowMapping] = (await self.session.execute(stmt)).mappings().all()

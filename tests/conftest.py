@@ -20,6 +20,7 @@ from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from services.registry.imports.runner import ImportRunner, runner_of
 from services.registry.main import create_app as create_registry_app
 from services.registry.settings import Settings as RegistrySettings
 from shared import migrate
@@ -43,7 +44,13 @@ def _server_url() -> tuple[str, Any]:
     return url, server
 
 
-_asyncpg_dsn = asyncpg_dsn  # the name test modules import it by
+async def admin_sql(server_url: str, sql: str) -> None:
+    """One statement (CREATE or DROP DATABASE, say) on a connection of its own to the server."""
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 def _with_database(url: str, database: str) -> str:
@@ -56,22 +63,14 @@ def _with_database(url: str, database: str) -> str:
 def database_url() -> Iterator[str]:
     server_url, server = _server_url()
     name = f"wqb_test_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(asyncpg_dsn(server_url))
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_sql(server_url, f'CREATE DATABASE "{name}"'))
     url = _with_database(server_url, name)
     try:
         for service in SERVICES:
             migrate.upgrade(service, url)
         yield url
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         del server
 
 
@@ -219,3 +218,22 @@ async def committed_entities(engine: AsyncEngine) -> AsyncIterator[list[str]]:
             {"ids": ids},
         )
         await conn.execute(text("DELETE FROM registry.entity WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids})
+
+
+@pytest.fixture
+async def inline(registry_app: Any) -> AsyncIterator[ImportRunner]:
+    """Import jobs run to completion inside the upload request, on the test's rolled-back connection."""
+    runner = runner_of(registry_app.state.platform)
+    runner.inline = True
+    yield runner
+    runner.inline = False
+
+
+async def feed_end(client: httpx.AsyncClient) -> str:
+    """The change feed's cursor after every event written so far."""
+    cursor = "0"
+    while True:
+        page = (await client.get("/api/v1/events", params={"after": cursor, "limit": 1000}, headers=ADMIN)).json()
+        if not page["items"]:
+            return cursor
+        cursor = page["next_cursor"]

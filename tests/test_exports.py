@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -13,7 +12,7 @@ import httpx
 import openpyxl
 import pytest
 
-from services.registry.imports.runner import ImportRunner, runner_of
+from services.registry.imports.runner import ImportRunner
 from tests import factories
 from tests.conftest import ADMIN, auth
 from tests.test_imports import run_import
@@ -34,14 +33,6 @@ ENTERPRISE_COLUMNS = [
     "名单状态",
     "更新时间",
 ]
-
-
-@pytest.fixture
-async def inline(registry_app: Any) -> AsyncIterator[ImportRunner]:
-    runner = runner_of(registry_app.state.platform)
-    runner.inline = True
-    yield runner
-    runner.inline = False
 
 
 async def create(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -8,15 +8,11 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.conftest import ADMIN, auth
+from tests.conftest import ADMIN, auth, feed_end
 
 
 async def test_feed_lists_created_and_updated_events_in_order(client: httpx.AsyncClient) -> None:
-    start = (await client.get("/api/v1/events", params={"after": 0, "limit": 1000}, headers=ADMIN)).json()
-    cursor = start["next_cursor"]
-    while start["items"]:
-        start = (await client.get("/api/v1/events", params={"after": cursor, "limit": 1000}, headers=ADMIN)).json()
-        cursor = start["next_cursor"]
+    cursor = await feed_end(client)
     created = (await client.post("/api/v1/enterprises", json=factories.enterprise(), headers=ADMIN)).json()
     await client.patch(
         f"/api/v1/enterprises/{created['id']}", json={"name": "改名后的企业"}, headers=ADMIN | {"If-Match": '"1"'}
@@ -45,14 +41,7 @@ async def test_follower_sees_every_concurrent_write_once_in_commit_order(
     committing_client: httpx.AsyncClient, committed_entities: list[str]
 ) -> None:
     """Writers commit concurrently while a follower polls; it must end with every event, no gaps, no repeats."""
-    cursor = "0"
-    while True:  # skip to the end of whatever earlier tests left
-        page = (
-            await committing_client.get("/api/v1/events", params={"after": cursor, "limit": 1000}, headers=ADMIN)
-        ).json()
-        if not page["items"]:
-            break
-        cursor = page["next_cursor"]
+    cursor = await feed_end(committing_client)  # past whatever earlier tests left
     writers, per_writer = 6, 5
     done = asyncio.Event()
     seen: list[dict] = []

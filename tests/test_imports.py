@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -57,15 +57,6 @@ def enterprise_row(n: int, **overrides: str) -> list[str]:
         "标签": "专精特新“小巨人”；龙头企业",
     } | overrides
     return [values[h] for h in ENTERPRISE_HEADER]
-
-
-@pytest.fixture
-async def inline(registry_app: Any) -> AsyncIterator[ImportRunner]:
-    """Jobs run to completion inside the upload request, on the test's rolled-back connection."""
-    runner = runner_of(registry_app.state.platform)
-    runner.inline = True
-    yield runner
-    runner.inline = False
 
 
 async def upload(

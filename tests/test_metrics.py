@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.conftest import ADMIN, auth
+from tests.conftest import ADMIN, auth, feed_end
 
 URL = "/api/v1/metrics"
 
@@ -232,11 +232,7 @@ async def test_unknown_list_parameter_is_422(client: httpx.AsyncClient) -> None:
 async def test_a_new_revision_writes_audit_and_feed_events_and_a_repeat_writes_none(
     client: httpx.AsyncClient, enterprise: dict[str, Any]
 ) -> None:
-    cursor = "0"
-    while page := (await client.get("/api/v1/events", params={"after": cursor, "limit": 1000}, headers=ADMIN)).json():
-        if not page["items"]:
-            break
-        cursor = page["next_cursor"]
+    cursor = await feed_end(client)
     first = (await record(client, enterprise["id"], "100")).json()
     assert (await record(client, enterprise["id"], "100")).status_code == 200
     second = (await record(client, enterprise["id"], "105")).json()

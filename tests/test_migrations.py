@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.registry.main import create_app
 from services.registry.models import Base
 from shared import migrate
-from shared.settings import to_asyncpg_url
-from tests.conftest import _asyncpg_dsn, _with_database, registry_settings
+from shared.settings import asyncpg_dsn, to_asyncpg_url
+from tests.conftest import _with_database, admin_sql, registry_settings
 
 MODEL_TABLES = {table.name for table in Base.metadata.tables.values()}
 
@@ -27,7 +27,7 @@ def run(coro: Any) -> Any:
 
 
 async def fetch(url: str, sql: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         return list(await conn.fetch(sql))
     finally:
@@ -59,18 +59,11 @@ def fresh_database(database_url: str) -> Iterator[str]:
     """An empty database on the suite's server, dropped after the test."""
     name = f"wqb_mig_{uuid.uuid4().hex[:10]}"
 
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(database_url))
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    run(admin(f'CREATE DATABASE "{name}"'))
+    run(admin_sql(database_url, f'CREATE DATABASE "{name}"'))
     try:
         yield _with_database(database_url, name)
     finally:
-        run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run(admin_sql(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_upgrade_to_head_creates_every_model_table_and_loads_reference_data(fresh_database: str) -> None:
@@ -119,7 +112,7 @@ def test_upgrade_after_downgrade_to_base_restores_schema_and_reference_data(fres
 
 
 async def execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.execute(sql)
     finally:

@@ -11,6 +11,8 @@ import httpx
 import jwt
 import pytest
 
+from services.registry.main import create_app
+from services.registry.settings import Settings
 from shared import migrate
 from tests.conftest import ADMIN, SECRET, auth, token
 
@@ -144,3 +146,12 @@ async def test_each_request_logs_one_json_line_with_route_status_request_id_and_
     }
     assert isinstance(line["duration_ms"], float)
     configure_logging("registry", "INFO")  # as the session's app left it
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:1/none", jwt_secret=SECRET, log_level="WARNING")
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+        response = await http.get("/readyz")
+    assert (response.status_code, response.json()) == (503, {"status": "unavailable", "reason": "database_unreachable"})

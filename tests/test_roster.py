@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests import factories
-from tests.conftest import ADMIN, auth
+from tests.conftest import ADMIN, auth, feed_end
 
 URL = "/api/v1/roster-adjustments"
 
@@ -307,15 +307,6 @@ async def test_writer_needs_write_access_to_the_old_and_the_new_region(client: h
 
 
 # ---- records written with an adjustment -------------------------------------------------------
-
-
-async def feed_end(client: httpx.AsyncClient) -> str:
-    cursor = "0"
-    while True:
-        page = (await client.get("/api/v1/events", params={"after": cursor, "limit": 1000}, headers=ADMIN)).json()
-        if not page["items"]:
-            return cursor
-        cursor = page["next_cursor"]
 
 
 async def test_adjustment_writes_audit_events_and_feed_events_for_both_records(client: httpx.AsyncClient) -> None:

@@ -19,10 +19,15 @@ FEED_LOCK = 0x5751_4246_4545_44  # arbitrary constant naming the feed's lock
 log = logging.getLogger("wanqianbai.registry.domain")
 
 
+async def lock_feed(session: AsyncSession) -> None:
+    """Take the feed's lock until commit, just before writing events, so ids become visible in order."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+
+
 async def record_change(
     session: AsyncSession, resource_type: str, resource_id: object, action: str, payload: dict[str, Any]
 ) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+    await lock_feed(session)
     await session.execute(
         insert(ChangeEvent).values(
             resource_type=resource_type, resource_id=str(resource_id), action=action, payload=payload

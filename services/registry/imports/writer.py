@@ -29,7 +29,7 @@ from services.registry.access import Access
 from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
 from services.registry.entities.queries import E, build_read_query
 from services.registry.entities.views import feed_payload, render
-from services.registry.feed import FEED_LOCK
+from services.registry.feed import lock_feed
 from services.registry.imports.validate import Candidate
 from services.registry.models import PROJECT_SIZE_METRIC, SCHEMA
 from shared.schemas.enums import EntityKind, RosterAction, RosterStatus
@@ -225,7 +225,7 @@ class BulkWriter:
         """Move the staged events into the feed, in order, under the feed's lock (held until commit)."""
         if self.staging is None:
             return
-        await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+        await lock_feed(self.session)
         moved = await self.session.execute(
             text(
                 f"INSERT INTO {SCHEMA}.change_event ({', '.join(_FEED_COLUMNS)})"  # noqa: S608
@@ -243,7 +243,7 @@ class BulkWriter:
         if not events:
             return
         if self.staging is None:
-            await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+            await lock_feed(self.session)
         target = self.staging or f"{SCHEMA}.change_event"
         await self.session.execute(
             text(

@@ -37,7 +37,8 @@ FiltersQuery = Annotated[MetricFilters, Query()]
         "is kept: a different value (or source) appends a new revision, answered 201 with `Location`. The "
         "same value, source and source_ref as the latest revision writes nothing and answers 200 with that "
         "revision. With an `Idempotency-Key`, a retry replays the first answer even if the period changed "
-        "since. Writable by admins, the entity's writers and platform services (`source=report`)."
+        "since. Writable by admins, the entity's writers and platform services (the scheduler records "
+        "accepted reports with `source=report`)."
     ),
     responses={
         200: {"model": MetricRead, "description": "与最新修订相同，未写入新修订"},

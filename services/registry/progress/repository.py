@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, RowMapping, Select, bindparam, case, delete, func, select
+from sqlalchemy import ColumnElement, Numeric, RowMapping, Select, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,10 +89,6 @@ class TargetRepository(VersionedRepository):
             T.c.domain.is_not_distinct_from(domain),
         )
         return (await self.session.execute(stmt.limit(1))).mappings().first()
-
-    async def delete_versioned(self, id_: uuid.UUID, expected_version: int) -> bool:
-        stmt = delete(T).where(T.c.id == id_, T.c.version == expected_version).returning(T.c.id)
-        return (await self.session.execute(stmt)).first() is not None
 
 
 def cube_statement(query: CubeQuery) -> Select[Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, delete, or_, select
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -162,16 +162,14 @@ class ReferenceService:
         self._require_write(current.get("region_code"))
         if current["version"] != expected_version:
             raise stale(current["version"])
-        t = self.resource.table
         try:
             async with self.session.begin_nested():
-                stmt = delete(t).where(t.c.id == id_, t.c.version == expected_version).returning(t.c.id)
-                deleted = (await self.session.execute(stmt)).first()
+                deleted = await self.repo.delete_versioned(id_, expected_version)
         except IntegrityError as exc:
             raise Conflict(
                 f"{self.resource.label}仍被名单对象引用，不能删除", code=f"{self.resource.resource_type}_in_use"
             ) from exc
-        if deleted is None:
+        if not deleted:
             raise await self._lost_race(id_)
         await self.audit.record(
             self.session,

@@ -40,10 +40,6 @@ class RosterState:
     status: RosterStatus
 
 
-def _label(enum_name: str, value: str) -> str:
-    return LABELS[enum_name][value]
-
-
 def next_state(kind: EntityKind, current: RosterState, body: RosterAdjustmentCreate) -> RosterState:
     """The state after `body` is applied to an entity of `kind` now in `current`; raises `Invalid`."""
     action = body.action
@@ -51,7 +47,7 @@ def next_state(kind: EntityKind, current: RosterState, body: RosterAdjustmentCre
         if getattr(body, field) is not None and field not in _ALLOWED_FIELDS[action]:
             raise Invalid.field(
                 field,
-                f"{_label('roster_action', action.value)}（{action.value}）不接受 {field}",
+                f"{LABELS['roster_action'][action.value]}（{action.value}）不接受 {field}",
                 "roster_field_not_applicable",
             )
     _check_status(action, current.status)
@@ -131,7 +127,7 @@ def _demoted_region(level: Level, current: RosterState, body: RosterAdjustmentCr
     if region is None:
         raise Invalid.field(
             "to_region_code",
-            f"降级到{_label('level', level.value)}须指定新地区 to_region_code",
+            f"降级到{LABELS['level'][level.value]}须指定新地区 to_region_code",
             "roster_region_required",
         )
     _check_level_region(level, region)
