@@ -63,6 +63,11 @@ class Principal:
     def reads_all_regions(self) -> bool:
         return self.role in (Role.admin, Role.service)
 
+    @property
+    def read_scope(self) -> str | None:
+        """The region the caller's reads are confined to (with everything below it); None: every region."""
+        return None if self.reads_all_regions else self.region
+
     def can_read_region(self, code: str) -> bool:
         """Region scope for reads: admin and service see everything, others their subtree."""
         return self.reads_all_regions or covers(self.region, code)

@@ -91,8 +91,15 @@ class Sorting:
             after = decode_cursor(page.cursor, key, types)
             pair = tuple_(column, self.tiebreak)
             stmt = stmt.where(pair < tuple_(*after) if descending else pair > tuple_(*after))
-        order = (column.desc(), self.tiebreak.desc()) if descending else (column.asc(), self.tiebreak.asc())
-        return stmt.order_by(*order).limit(page.limit + 1), key, column
+        return stmt.order_by(*self._order(column, descending)).limit(page.limit + 1), key, column
+
+    def order(self, stmt: Select[Any], sort: str | None) -> Select[Any]:
+        """`stmt` in the order `sort` names (ties by the tiebreak column), unpaged; 422 on an unknown sort."""
+        _, column, descending = self.resolve(sort)
+        return stmt.order_by(*self._order(column, descending))
+
+    def _order(self, column: ColumnElement[Any], descending: bool) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+        return (column.desc(), self.tiebreak.desc()) if descending else (column.asc(), self.tiebreak.asc())
 
 
 def cut_page(rows: Sequence[Any], page: PageRequest, key: str, sort_attr: str) -> tuple[list[Any], str | None]:

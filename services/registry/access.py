@@ -34,11 +34,6 @@ class Access:
     def can_read(self, region_code: str) -> bool:
         return self.principal.can_read_region(region_code)
 
-    @property
-    def read_scope(self) -> str | None:
-        """The region a list is confined to: None for callers who read every region."""
-        return None if self.principal.reads_all_regions else self.principal.region
-
     def require_entity_write(self, region_code: str, domain: str) -> None:
         """Raise unless the caller may write an entity in `region_code` and `domain`."""
         p = self.principal

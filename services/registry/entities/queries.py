@@ -243,8 +243,8 @@ def _effective(stmt: Select[Any], name: str) -> ColumnElement[Any]:
 def apply_filters(stmt: Select[Any], spec: KindSpec, filters: EntityFilters, principal: Principal) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = []
     region = _effective(stmt, "region_code")
-    if not principal.reads_all_regions:
-        low, high = code_range(principal.region)
+    if principal.read_scope is not None:
+        low, high = code_range(principal.read_scope)
         conditions.append(region.between(low, high))
     if filters.region is not None:
         low, high = code_range(filters.region)

@@ -93,9 +93,7 @@ class Export:
         """The list's query in a stable order; an unknown `sort` is a 422 now, before streaming starts."""
         query = build_read_query(self.spec, filters.as_of)
         stmt = apply_filters(query.stmt, self.spec, filters, principal)
-        _, column, descending = query.sorting.resolve(filters.sort)
-        tiebreak = query.sorting.tiebreak
-        stmt = stmt.order_by(*((column.desc(), tiebreak.desc()) if descending else (column.asc(), tiebreak.asc())))
+        stmt = query.sorting.order(stmt, filters.sort)
         if self.spec.kind is EntityKind.project:
             e, p = table(Enterprise), table(Project)
             owner = select(e.c.uscc).where(e.c.entity_id == p.c.owner_enterprise_id).scalar_subquery()

@@ -135,7 +135,7 @@ class MetricService:
             metric=filters.metric,
             year=filters.year,
             history=filters.history,
-            scope=None if filters.entity_id is not None else self.access.read_scope,
+            scope=None if filters.entity_id is not None else self.access.principal.read_scope,
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor)
         rows, key = await self.repo.list(query, page)

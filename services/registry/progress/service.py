@@ -149,7 +149,7 @@ class ProgressService:
         as_of = filters.as_of or today
         # Every entity lies in Hunan (a check constraint): the province's range filters nothing, and
         # as a predicate it only misleads the planner into an index scan over every row.
-        scopes = [filters.region, None if self.principal.reads_all_regions else self.principal.region]
+        scopes = [filters.region, self.principal.read_scope]
         ranges = [code_range(code) for code in scopes if code is not None and code != HUNAN]
         rows = await self.cube.standing_cube(
             CubeQuery(

@@ -66,7 +66,7 @@ class RosterService:
             kind=filters.kind,
             since=filters.since,
             until=filters.until,
-            scope=self.access.read_scope,
+            scope=self.access.principal.read_scope,
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
         rows, key = await self.repo.list(query, page)
@@ -74,7 +74,7 @@ class RosterService:
         return [RosterAdjustmentRead.model_validate(dict(r)) for r in items], cursor
 
     async def get(self, adjustment_id: uuid.UUID) -> RosterAdjustmentRead:
-        row = await self.repo.get(adjustment_id, self.access.read_scope)
+        row = await self.repo.get(adjustment_id, self.access.principal.read_scope)
         if row is None:
             raise NotFound("名单调整记录不存在", code="roster_adjustment_not_found")
         return RosterAdjustmentRead.model_validate(dict(row))
