@@ -1,16 +1,26 @@
-"""The steps every service's app factory shares: state, middleware, errors, operations endpoints."""
+"""The kernel every service's app stands on: typed platform state, lifespans, middleware, errors,
+operations endpoints.
+
+A service writes `create_app(settings=None, *, database=None)` that calls `create_service_app` with
+its settings, its own state object, the lifespans that open and close what that state holds (runners,
+peer clients, loop services), its routers and its enumerations. Everything shared (engine and unit
+of work, token verifier, audit log, idempotency records, metrics, logs, `/healthz`, `/readyz`,
+`/metrics`, `/api/v1/enums`, `/api/v1/audit-events`) comes from here.
+"""
 
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -20,13 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.audit import AuditLog, audit_router
 from shared.auth import TokenVerifier
 from shared.context import PrincipalDep
-from shared.db import PoolReader, Reader, create_engine, create_sessionmaker
+from shared.db import Database, create_engine
 from shared.errors import install_error_handlers
-from shared.logging import configure_logging
+from shared.logging import configure_logging, service_var
 from shared.metrics import Metrics
 from shared.middleware import PlatformMiddleware
 from shared.migrate import current_revision, head_revision
-from shared.schemas.enums import ENUM_TYPES, LABELS
+from shared.schemas.enums import LABELS
 from shared.settings import BaseServiceSettings
 from shared.tables import PlatformTables
 
@@ -34,32 +44,59 @@ log = logging.getLogger("wanqianbai.app")
 
 API_PREFIX = "/api/v1"
 
+SettingsT = TypeVar("SettingsT", bound=BaseServiceSettings)
+StateT = TypeVar("StateT")
+
 
 def api_router(**kwargs: Any) -> APIRouter:
     """An APIRouter under `/api/v1`; every service's resource routers are made with this."""
     return APIRouter(prefix=API_PREFIX, **kwargs)
 
 
-@dataclass
-class Platform:
-    """Typed state a service's lifespan builds; reachable as `app.state.platform`."""
+@dataclass(eq=False)
+class Platform(Generic[SettingsT, StateT]):
+    """What a running service holds, typed by its settings and its own state; `app.state.platform`.
+
+    A service reads it through a dependency of its own that names both types, e.g.
+    `Platform[registry.Settings, RegistryState]`; the shared pieces (audit, idempotency, auth) read
+    only the fields every service has.
+    """
 
     service: str
     schema: str
-    settings: BaseServiceSettings
+    settings: SettingsT
+    state: StateT
     metrics: Metrics
     verifier: TokenVerifier
     tables: PlatformTables
     audit: AuditLog
     head: str | None
     zone: ZoneInfo
-    engine: AsyncEngine | None = None
-    sessionmaker: async_sessionmaker[AsyncSession] | None = None
-    reader: Reader | None = None  # the read lane (`shared.db.request_reader`)
-    extras: dict[str, Any] = field(default_factory=dict)
+    _database: Database | None = None  # while the lifespan runs
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError(f"{self.service}: the app's lifespan has not started")
+        return self._database
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.database.engine
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        return self.database.sessionmaker
 
 
-StartupHook = Callable[[FastAPI, Platform], AbstractAsyncContextManager[None]]
+# What a service contributes to its app's lifespan: opened in order at startup, closed in reverse.
+Lifespan = Callable[[Platform[SettingsT, StateT]], AbstractAsyncContextManager[None]]
+
+
+def platform_of(request: Request) -> Platform[Any, Any]:
+    """The serving app's platform, for the pieces every service shares."""
+    platform: Platform[Any, Any] = request.app.state.platform
+    return platform
 
 
 def create_service_app(
@@ -68,20 +105,27 @@ def create_service_app(
     schema: str,
     title: str,
     description: str,
-    settings: BaseServiceSettings,
+    settings: SettingsT,
+    state: StateT,
     tables: PlatformTables,
     routers: Sequence[APIRouter],
+    enums: Mapping[str, type[StrEnum]],
+    lifespans: Sequence[Lifespan[SettingsT, StateT]] = (),
     upload_path_suffixes: Sequence[str] = (),
-    startup: StartupHook | None = None,
-    engine: AsyncEngine | None = None,
+    database: Database | None = None,
 ) -> FastAPI:
-    """Build a service app. Nothing connects until the lifespan runs; `engine` lets tests inject one."""
-    configure_logging(service, settings.log_level)
+    """Build a service app. Nothing connects until the lifespan runs.
+
+    `database` puts the app on a database it does not own (the test harness: one connection's
+    transaction); otherwise the lifespan creates the engine from the settings and disposes of it.
+    """
+    configure_logging(settings.log_level)
     metrics = Metrics(service)
     platform = Platform(
         service=service,
         schema=schema,
         settings=settings,
+        state=state,
         metrics=metrics,
         verifier=TokenVerifier(settings),
         tables=tables,
@@ -92,21 +136,21 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owns_engine = engine is None
-        platform.engine = engine or create_engine(settings, application_name=service)
-        platform.sessionmaker = platform.sessionmaker or create_sessionmaker(platform.engine)
+        service_var.set(service)  # inherited by every task the lifespans start
+        owned = database is None
+        platform._database = database or Database.on(create_engine(settings, application_name=service))
         metrics.watch_pool(platform.engine)
-        reads = await PoolReader.open(settings, application_name=service)
-        platform.reader = reads
-        metrics.watch_reads(reads)
         try:
-            async with startup(app, platform) if startup is not None else nullcontext():
-                freeze_startup_heap()
+            async with AsyncExitStack() as stack:
+                for contribute in lifespans:
+                    await stack.enter_async_context(contribute(platform))
+                if settings.gc_freeze:
+                    freeze_startup_heap()
                 yield
         finally:
-            await reads.close()
-            if owns_engine:
+            if owned:
                 await platform.engine.dispose()
+            platform._database = None
 
     app = FastAPI(
         title=title,
@@ -138,6 +182,7 @@ def create_service_app(
         )
     app.add_middleware(
         PlatformMiddleware,
+        service=service,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
@@ -145,7 +190,7 @@ def create_service_app(
         access_log_enabled=settings.access_log,
     )
     # The service's own routes first: routes are tried in order, and the lists are the most requested.
-    for router in (*routers, operations_router(platform), enums_router(), audit_router()):
+    for router in (*routers, operations_router(platform), enums_router(enums), audit_router()):
         mount(app, router)
     return app
 
@@ -163,6 +208,10 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+# `add_api_route` parameters that are not attributes of the route under the same name.
+_MOUNT_FROM_ROUTE: dict[str, Callable[[APIRoute], Any]] = {"route_class_override": type}
+
+
 def mount(app: FastAPI, router: APIRouter) -> None:
     """Declare a router's path operations on the app itself, as `include_router` did before FastAPI 0.137.
 
@@ -171,42 +220,27 @@ def mount(app: FastAPI, router: APIRouter) -> None:
     routers carry their full prefix (`api_router`) and no router-level options, so each operation is
     re-declared as it is; the app's router then owns it (dependency overrides included), and its
     `path` is the whole template that metrics and logs label requests by.
+
+    The options are read off `add_api_route`'s own signature, so one a FastAPI release adds is carried
+    over, or fails here loudly (a route without that attribute) rather than being dropped.
     """
+    parameters = inspect.signature(app.router.add_api_route).parameters
+    options = [name for name in parameters if name not in {"path", "endpoint"}]
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"only path operations can be mounted, not {route!r}")
-        app.router.add_api_route(
-            route.path,
-            route.endpoint,
-            response_model=route.response_model,
-            status_code=route.status_code,
-            tags=route.tags,
-            dependencies=route.dependencies,
-            summary=route.summary,
-            description=route.description,
-            response_description=route.response_description,
-            responses=route.responses,
-            deprecated=route.deprecated,
-            methods=route.methods,
-            operation_id=route.operation_id,
-            response_model_include=route.response_model_include,
-            response_model_exclude=route.response_model_exclude,
-            response_model_by_alias=route.response_model_by_alias,
-            response_model_exclude_unset=route.response_model_exclude_unset,
-            response_model_exclude_defaults=route.response_model_exclude_defaults,
-            response_model_exclude_none=route.response_model_exclude_none,
-            include_in_schema=route.include_in_schema,
-            response_class=route.response_class,
-            name=route.name,
-            callbacks=route.callbacks,
-            openapi_extra=route.openapi_extra,
-            generate_unique_id_function=route.generate_unique_id_function,
-            strict_content_type=route.strict_content_type,
-            max_body_size=route.max_body_size,
-        )
+        kwargs: dict[str, Any] = {}
+        for name in options:
+            if name in _MOUNT_FROM_ROUTE:
+                kwargs[name] = _MOUNT_FROM_ROUTE[name](route)
+            elif hasattr(route, name):
+                kwargs[name] = getattr(route, name)
+            else:
+                raise TypeError(f"add_api_route takes {name!r}, which mount() does not know how to carry over")
+        app.router.add_api_route(route.path, route.endpoint, **kwargs)
 
 
-def operations_router(platform: Platform) -> APIRouter:
+def operations_router(platform: Platform[Any, Any]) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="进程存活")
@@ -215,7 +249,6 @@ def operations_router(platform: Platform) -> APIRouter:
 
     @router.get("/readyz", summary="数据库可达且迁移到最新版本", responses={503: {"description": "未就绪"}})
     async def readyz() -> Response:
-        assert platform.engine is not None
         try:
             current = await current_revision(platform.engine, platform.schema)  # a round trip: reachable
         except Exception as exc:  # any failure to reach the database means not ready
@@ -235,12 +268,13 @@ def operations_router(platform: Platform) -> APIRouter:
     return router
 
 
-def enums_router() -> APIRouter:
+def enums_router(enums: Mapping[str, type[StrEnum]]) -> APIRouter:
+    """`GET /api/v1/enums`: the service's own enumerations, each code with its Chinese label."""
     router = api_router(tags=["reference"])
     listing = {
         name: [{"code": member.value, "label": LABELS[name][member.value]} for member in enum]
-        for name, enum in ENUM_TYPES.items()
-    } | {"role": [{"code": code, "label": text_} for code, text_ in LABELS["role"].items()]}
+        for name, enum in enums.items()
+    }
 
     @router.get("/enums", summary="枚举及中文名称")
     async def list_enums(_: PrincipalDep) -> dict[str, list[dict[str, str]]]:

@@ -6,20 +6,15 @@ the three can share one database or use three, by URL alone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated
 
-import asyncpg
-import orjson
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement
 
-from shared.settings import BaseServiceSettings, asyncpg_dsn
+from shared.settings import BaseServiceSettings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -61,6 +56,32 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Database:
+    """Where a service's units of work run: its engine, and the sessionmaker every transaction comes from.
+
+    `connection` is set when every unit of work runs inside one outer transaction on one connection
+    (the test harness), so a component with a pool of its own (the registry's read lane) reads there
+    too and sees the same rows.
+    """
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    connection: AsyncConnection | None = None
+
+    @classmethod
+    def on(cls, engine: AsyncEngine) -> Database:
+        return cls(engine, create_sessionmaker(engine))
+
+    @classmethod
+    def inside(cls, connection: AsyncConnection) -> Database:
+        """Each transaction a savepoint inside the connection's outer transaction (rolled back by its owner)."""
+        sessions = async_sessionmaker(
+            bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+        )
+        return cls(connection.engine, sessions, connection)
+
+
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: one transaction, committed before the response is sent.
 
@@ -73,96 +94,3 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
-
-
-# ---- the read lane: hot single-statement reads without the ORM ------------------------------------
-
-_ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedRead:
-    """A Core select compiled once for asyncpg: its SQL and how to order the values it is bound with.
-
-    Values bound at execution must be ones asyncpg takes as they are (UUID, str, int, date, …); the
-    statement's own literals keep the values they were compiled with.
-    """
-
-    sql: str
-    names: tuple[str, ...]
-    defaults: tuple[Any, ...]
-
-    @classmethod
-    def of(cls, stmt: ClauseElement) -> PreparedRead:
-        compiled = stmt.compile(dialect=_ASYNCPG)
-        assert isinstance(compiled, SQLCompiler)
-        names = tuple(compiled.positiontup or ())
-        return cls(str(compiled), names, tuple(compiled.params[n] for n in names))
-
-    def args(self, values: Mapping[str, Any]) -> list[Any]:
-        return [values.get(name, default) for name, default in zip(self.names, self.defaults, strict=True)]
-
-
-class Reader(Protocol):
-    """Runs one read statement outside any unit of work; PostgreSQL makes a single statement atomic."""
-
-    async def fetchrow(self, read: PreparedRead, values: Mapping[str, Any]) -> Mapping[str, Any] | None: ...
-
-
-class PoolReader:
-    """Reads on an asyncpg pool of their own: no session, no BEGIN/COMMIT round trips, no result processing.
-
-    JSON comes back decoded, as through SQLAlchemy, so a row reads the same whichever way it came.
-    """
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
-    @classmethod
-    async def open(cls, settings: BaseServiceSettings, *, application_name: str) -> PoolReader:
-        async def init(connection: asyncpg.Connection) -> None:
-            for name in ("json", "jsonb"):
-                await connection.set_type_codec(
-                    name, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
-                )
-
-        async def reset(connection: asyncpg.Connection) -> None:
-            """Nothing to undo: the lane runs lone SELECTs, never SET, LISTEN or locks (an open transaction,
-            were there one, is still rolled back by asyncpg). The default reset costs a round trip per read."""
-
-        pool = await asyncpg.create_pool(
-            asyncpg_dsn(settings.sqlalchemy_url()),
-            min_size=0,
-            max_size=settings.db_read_pool_size,
-            max_inactive_connection_lifetime=settings.db_pool_recycle_s,
-            server_settings=server_settings(settings, f"{application_name}-reads"),
-            init=init,
-            reset=reset,
-        )
-        return cls(pool)
-
-    async def fetchrow(self, read: PreparedRead, values: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        row: asyncpg.Record | None = await self.pool.fetchrow(read.sql, *read.args(values))
-        return row
-
-    async def close(self) -> None:
-        await self.pool.close()
-
-
-class ConnectionReader:
-    """Reads on the driver connection under one SQLAlchemy connection, inside whatever transaction it holds."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
-
-    async def fetchrow(self, read: PreparedRead, values: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        driver = (await self.connection.get_raw_connection()).driver_connection
-        assert driver is not None, "the connection is closed"
-        row: asyncpg.Record | None = await driver.fetchrow(read.sql, *read.args(values))
-        return row
-
-
-async def request_reader(request: Request) -> Reader:
-    """The app's read lane (usable as a dependency too)."""
-    reader: Reader = request.app.state.platform.reader
-    return reader

@@ -1,4 +1,10 @@
-"""JSON-lines logging with the request id and caller of the request being served."""
+"""JSON-lines logging with the service, request id and caller of the request being served.
+
+The root handler is configured once per process; the `service` of a record is the app that was
+running when it was logged (`service_var`: set by the platform middleware for each request and by
+the lifespan for the app's background work, which inherits it), so two or three apps in one process
+(contract tests) each log under their own name.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +18,21 @@ import orjson
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 traceparent_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("traceparent", default=None)
+service_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("service", default=None)
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
-    def __init__(self, service: str) -> None:
+    def __init__(self, default_service: str = "wanqianbai") -> None:
         super().__init__()
-        self.service = service
+        self.default_service = default_service
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
-            "service": self.service,
+            "service": service_var.get() or self.default_service,
             "logger": record.name,
             "msg": record.getMessage(),
         }
@@ -40,7 +47,7 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(service: str, level: str) -> None:
+def configure_logging(level: str) -> None:
     # Nothing here logs the caller's source line, thread or process: skip collecting them for every
     # record (the "Optimization" section of the logging HOWTO).
     logging._srcfile = None
@@ -48,7 +55,7 @@ def configure_logging(service: str, level: str) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(service))
+    handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

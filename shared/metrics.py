@@ -10,8 +10,6 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from shared.db import PoolReader
-
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -30,19 +28,6 @@ class PoolCollector(Collector):
         overflow = GaugeMetricFamily("db_pool_overflow", "Connections opened beyond the pool size")
         overflow.add_metric([], max(pool.overflow(), 0))
         yield from (size, out, overflow)
-
-
-class ReadPoolCollector(Collector):
-    def __init__(self, reader: PoolReader) -> None:
-        self.reader = reader
-
-    def collect(self) -> Iterable[Metric]:
-        pool = self.reader.pool
-        size = GaugeMetricFamily("db_read_pool_size", "Connections the read pool holds open")
-        size.add_metric([], pool.get_size())
-        out = GaugeMetricFamily("db_read_pool_checked_out", "Read-pool connections in use")
-        out.add_metric([], pool.get_size() - pool.get_idle_size())
-        yield from (size, out)
 
 
 class Metrics:
@@ -77,9 +62,6 @@ class Metrics:
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         self.registry.register(PoolCollector(engine))
-
-    def watch_reads(self, reader: PoolReader) -> None:
-        self.registry.register(ReadPoolCollector(reader))
 
     def counter(self, name: str, doc: str, labels: Iterable[str] = ()) -> Counter:
         return Counter(name, doc, list(labels), registry=self.registry)

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import PayloadTooLarge, problem_response
-from shared.logging import request_id_var, traceparent_var
+from shared.logging import request_id_var, service_var, traceparent_var
 from shared.metrics import Metrics
 
 access_log = logging.getLogger("wanqianbai.access")
@@ -55,6 +55,7 @@ class PlatformMiddleware:
         self,
         app: ASGIApp,
         *,
+        service: str,
         metrics: Metrics,
         max_body_bytes: int,
         max_upload_bytes: int,
@@ -62,6 +63,7 @@ class PlatformMiddleware:
         access_log_enabled: bool = True,
     ) -> None:
         self.app = app
+        self.service = service
         self.metrics = metrics
         self.max_body = max_body_bytes
         self.max_upload = max_upload_bytes
@@ -80,6 +82,7 @@ class PlatformMiddleware:
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id
         scope["state"]["traceparent"] = traceparent
+        service_token = service_var.set(self.service)
         rid_token = request_id_var.set(request_id)
         tp_token = traceparent_var.set(traceparent)
         extra_headers = [(b"x-request-id", request_id.encode()), (b"traceparent", traceparent.encode())]
@@ -135,6 +138,7 @@ class PlatformMiddleware:
                 )
             request_id_var.reset(rid_token)
             traceparent_var.reset(tp_token)
+            service_var.reset(service_token)
 
     @staticmethod
     async def _too_large(send: Send, limit: int, request_id: str) -> None:

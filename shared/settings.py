@@ -48,6 +48,9 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = True
     otel_enabled: bool = False
+    # Take the startup heap out of the cyclic GC's sight once the lifespan has opened everything
+    # (`shared.app.freeze_startup_heap`); test harnesses that start an app per test turn it off.
+    gc_freeze: bool = True
 
     def sqlalchemy_url(self) -> str:
         """The configured URL with the asyncpg driver named, as SQLAlchemy wants it."""

@@ -20,15 +20,16 @@ from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from services.registry.imports.runner import ImportRunner, runner_of
+from services.registry.imports.runner import ImportRunner
 from services.registry.main import create_app as create_registry_app
 from services.registry.settings import Settings as RegistrySettings
 from shared import migrate
 from shared.auth import mint_token
 from shared.clients import RegistryClient, RetryPolicy
 from shared.context import PrincipalDep, RequestContext, request_context
-from shared.db import ConnectionReader
+from shared.db import Database
 from shared.settings import asyncpg_dsn, to_asyncpg_url
+from tests.harness import asgi_client, started
 
 SECRET = "test-secret-not-for-production-use-0123456789"
 SERVICES = ("registry",)
@@ -83,16 +84,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
     # INFO and access lines on: every log call is formatted, so a bad `extra` fails a test, not production.
-    values: dict[str, Any] = {"access_log": True, "log_level": "INFO"} | overrides
+    values: dict[str, Any] = {"access_log": True, "log_level": "INFO", "gc_freeze": False} | overrides
     return RegistrySettings(database_url=database_url, jwt_secret=SECRET, **values)
-
-
-@pytest.fixture(scope="session")
-async def registry_app(database_url: str, engine: AsyncEngine) -> AsyncIterator[Any]:
-    app = create_registry_app(registry_settings(database_url), engine=engine)
-    async with app.router.lifespan_context(app):
-        app.state.pool_reader = app.state.platform.reader  # what `committing_client` puts back
-        yield app
 
 
 @pytest.fixture
@@ -105,35 +98,36 @@ async def db_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @pytest.fixture
-async def db_session(db_connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+def db_session(db_connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     """A sessionmaker whose every transaction is a savepoint inside the test's outer transaction."""
-    return async_sessionmaker(bind=db_connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-
-
-def _inside_test_transaction(app: Any, connection: AsyncConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Point the app's units of work and its read lane at the test's rolled-back transaction."""
-    app.state.platform.sessionmaker = sessions
-    app.state.platform.reader = ConnectionReader(connection)
+    return Database.inside(db_connection).sessionmaker
 
 
 @pytest.fixture
-async def client(
-    registry_app: Any, db_connection: AsyncConnection, db_session: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
+async def registry_app(database_url: str, db_connection: AsyncConnection) -> AsyncIterator[Any]:
+    """The registry, every unit of work (and its read lane) inside the test's rolled-back transaction."""
+    async with started(create_registry_app, registry_settings(database_url), Database.inside(db_connection)) as app:
+        yield app
+
+
+@pytest.fixture
+async def committing_registry_app(database_url: str, engine: AsyncEngine) -> AsyncIterator[Any]:
+    """The registry on the real engine: each request commits. Tests clean up what they create."""
+    async with started(create_registry_app, registry_settings(database_url), Database.on(engine)) as app:
+        yield app
+
+
+@pytest.fixture
+async def client(registry_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The registry over ASGI, every request inside the test's rolled-back transaction."""
-    _inside_test_transaction(registry_app, db_connection, db_session)
-    transport = httpx.ASGITransport(app=registry_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+    async with asgi_client(registry_app, "registry") as http:
         yield http
 
 
 @pytest.fixture
-async def committing_client(registry_app: Any, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+async def committing_client(committing_registry_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """For concurrency tests: each request commits for real. Tests clean up what they create."""
-    registry_app.state.platform.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-    registry_app.state.platform.reader = registry_app.state.pool_reader
-    transport = httpx.ASGITransport(app=registry_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+    async with asgi_client(committing_registry_app, "registry") as http:
         yield http
 
 
@@ -179,11 +173,8 @@ async def committed_prefix(engine: AsyncEngine) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def registry_client(
-    registry_app: Any, db_connection: AsyncConnection, db_session: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[RegistryClient]:
+async def registry_client(registry_app: Any) -> AsyncIterator[RegistryClient]:
     """A RegistryClient (admin token) on the real registry over ASGI, inside the test's rolled-back transaction."""
-    _inside_test_transaction(registry_app, db_connection, db_session)
     transport = httpx.ASGITransport(app=registry_app)
     retry = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
     async with RegistryClient("http://registry", token=token(), transport=transport, retry=retry) as registry:
@@ -201,7 +192,6 @@ def fixed_now(registry_app: Any) -> Iterator[Callable[[dt.datetime], None]]:
         registry_app.dependency_overrides[request_context] = pinned
 
     yield pin
-    registry_app.dependency_overrides.pop(request_context, None)
 
 
 @pytest.fixture
@@ -221,12 +211,11 @@ async def committed_entities(engine: AsyncEngine) -> AsyncIterator[list[str]]:
 
 
 @pytest.fixture
-async def inline(registry_app: Any) -> AsyncIterator[ImportRunner]:
+def inline(registry_app: Any) -> ImportRunner:
     """Import jobs run to completion inside the upload request, on the test's rolled-back connection."""
-    runner = runner_of(registry_app.state.platform)
+    runner: ImportRunner = registry_app.state.platform.state.imports
     runner.inline = True
-    yield runner
-    runner.inline = False
+    return runner
 
 
 async def feed_end(client: httpx.AsyncClient) -> str:

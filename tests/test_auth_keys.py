@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.registry.main import create_app
 from services.registry.settings import Settings
 from shared.auth import TokenVerifier
+from shared.db import Database
 from tests.conftest import auth
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -55,7 +56,7 @@ def bearer(token: str) -> dict[str, str]:
 async def app_client(database_url: str, engine: AsyncEngine, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The registry with only the given key settings (no HS256 secret), on the suite's database."""
     config = Settings(database_url=database_url, access_log=False, log_level="WARNING", **settings)
-    app = create_app(config, engine=engine)
+    app = create_app(config, database=Database.on(engine))
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://x") as http:
         yield http

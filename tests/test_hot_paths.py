@@ -20,13 +20,15 @@ from sqlalchemy import bindparam, column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.main import create_app
+from services.registry.reads import PoolReader, PreparedRead
 from services.registry.settings import Settings
 from shared import auth as auth_module
 from shared.auth import TokenVerifier
-from shared.db import PoolReader, PreparedRead
+from shared.db import Database
 from shared.errors import Unauthorized
 from tests import factories
-from tests.conftest import ADMIN, SECRET, auth, token
+from tests.conftest import ADMIN, SECRET, auth, registry_settings, token
+from tests.harness import started
 
 # ---- the read lane ---------------------------------------------------------------------------------
 
@@ -105,8 +107,8 @@ async def test_pool_reader_sessions_carry_the_service_settings(database_url: str
         await reader.close()
 
 
-async def test_metrics_report_the_read_pool(client: httpx.AsyncClient) -> None:
-    body = (await client.get("/metrics")).text
+async def test_metrics_report_the_read_pool(committing_client: httpx.AsyncClient) -> None:
+    body = (await committing_client.get("/metrics")).text
     assert "db_read_pool_size" in body and "db_read_pool_checked_out" in body
 
 
@@ -228,5 +230,8 @@ async def test_without_configured_origins_there_are_no_cors_headers() -> None:
         assert not [h for h in response.headers if h.startswith("access-control-")]
 
 
-async def test_startup_objects_are_frozen_out_of_the_cyclic_collector(registry_app: Any) -> None:
-    assert gc.get_freeze_count() > 100_000
+async def test_startup_objects_are_frozen_out_of_the_cyclic_collector(database_url: str, engine: AsyncEngine) -> None:
+    gc.unfreeze()
+    settings = registry_settings(database_url, gc_freeze=True)
+    async with started(create_app, settings, Database.on(engine)):
+        assert gc.get_freeze_count() > 100_000

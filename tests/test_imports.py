@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.registry.imports.runner import ImportRunner, runner_of
+from services.registry.imports.runner import ImportRunner
 from tests import factories
 from tests.conftest import ADMIN, auth
 
@@ -120,7 +120,7 @@ async def test_upload_returns_202_with_the_pending_job_and_its_location(
     async def hold(job_id: uuid.UUID) -> None:
         submitted.append(job_id)
 
-    monkeypatch.setattr(runner_of(registry_app.state.platform), "submit", hold)
+    monkeypatch.setattr(registry_app.state.platform.state.imports, "submit", hold)
     response = await upload(client, csv_bytes([ENTERPRISE_HEADER, enterprise_row(1)]), filename="C:\\数据\\企业.csv")
     assert response.status_code == 202, response.text
     job = response.json()
@@ -874,7 +874,7 @@ async def test_startup_recovery_runs_pending_jobs_and_resumes_running_valid_rows
 
 
 async def test_upload_on_a_committing_client_runs_in_the_background(
-    committing_client: httpx.AsyncClient, registry_app: Any, engine: AsyncEngine
+    committing_client: httpx.AsyncClient, committing_registry_app: Any, engine: AsyncEngine
 ) -> None:
     prefix = f"后台导入{uuid.uuid4().hex[:8]}"
     base = 90_000_000 + uuid.uuid4().int % 1_000_000 * 10
@@ -900,7 +900,7 @@ async def test_upload_on_a_committing_client_runs_in_the_background(
         found = (await committing_client.get(f"/api/v1/enterprises?q={prefix}", headers=ADMIN)).json()["items"]
         assert sorted(e["name"] for e in found) == [f"{prefix}{n}" for n in range(3)]
     finally:
-        await runner_of(registry_app.state.platform).wait()
+        await committing_registry_app.state.platform.state.imports.wait()
         async with engine.begin() as conn:
             deleted = await conn.execute(
                 text("DELETE FROM registry.entity WHERE name LIKE :p RETURNING id::text"), {"p": f"{prefix}%"}

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.registry.main import create_app
 from services.registry.models import Base
 from shared import migrate
+from shared.db import Database
 from shared.settings import asyncpg_dsn, to_asyncpg_url
 from tests.conftest import _with_database, admin_sql, registry_settings
 
@@ -162,7 +163,7 @@ def test_0006_copies_projects_investment_onto_their_entity_rows_and_its_downgrad
 
 async def readyz(database_url: str) -> httpx.Response:
     engine = create_async_engine(to_asyncpg_url(database_url))
-    app = create_app(registry_settings(database_url), engine=engine)
+    app = create_app(registry_settings(database_url), database=Database.on(engine))
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

@@ -14,6 +14,7 @@ import pytest
 from services.registry.main import create_app
 from services.registry.settings import Settings
 from shared import migrate
+from shared.db import Database
 from tests.conftest import ADMIN, SECRET, auth, token
 
 
@@ -120,10 +121,9 @@ async def test_each_request_logs_one_json_line_with_route_status_request_id_and_
     database_url: str, engine: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from services.registry.main import create_app
-    from shared.logging import configure_logging
     from tests.conftest import registry_settings
 
-    app = create_app(registry_settings(database_url, access_log=True, log_level="INFO"), engine=engine)
+    app = create_app(registry_settings(database_url, access_log=True, log_level="INFO"), database=Database.on(engine))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
@@ -145,7 +145,6 @@ async def test_each_request_logs_one_json_line_with_route_status_request_id_and_
         "role": "admin",
     }
     assert isinstance(line["duration_ms"], float)
-    configure_logging("registry", "INFO")  # as the session's app left it
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable() -> None:

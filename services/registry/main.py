@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.registry.deps import RegistryState
 from services.registry.entities.router import router as entities_router
 from services.registry.events.router import router as events_router
 from services.registry.imports.router import router as imports_router
-from services.registry.imports.runner import imports_lifespan
+from services.registry.imports.runner import ImportRunner
 from services.registry.metrics.router import router as metrics_router
 from services.registry.models import SCHEMA, tables
 from services.registry.progress.router import router as progress_router
+from services.registry.reads import ReadLane
 from services.registry.reference.router import router as reference_router
 from services.registry.roster.router import router as roster_router
 from services.registry.settings import Settings
 from shared.app import create_service_app
+from shared.auth import Role
+from shared.db import Database
+from shared.schemas.enums import ENUM_TYPES
 
 DESCRIPTION = """
 湖南省产业发展“万千百”工程 **名单库**：省、市、县三级的产业、企业、项目名单，及其级别、目标层级、
@@ -30,14 +34,16 @@ creating `POST`s accept `Idempotency-Key`. Money is decimal 亿元.
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
+    state = RegistryState(reads=ReadLane(), imports=ImportRunner(settings))
     return create_service_app(
         service="registry",
         schema=SCHEMA,
         title="万千百 registry（名单库）",
         description=DESCRIPTION,
         settings=settings,
+        state=state,
         tables=tables,
         # In the order routes are tried: the programme's lists, the most requested, first.
         routers=[
@@ -49,7 +55,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             imports_router,
             events_router,
         ],
+        enums=ENUM_TYPES | {"role": Role},
+        lifespans=[state.reads.lifespan, state.imports.lifespan],
         upload_path_suffixes=("/imports",),
-        startup=imports_lifespan,
-        engine=engine,
+        database=database,
     )

@@ -41,8 +41,8 @@ from services.registry.models import (
     entity_person,
     table,
 )
+from services.registry.reads import PreparedRead
 from shared.auth import Principal
-from shared.db import PreparedRead
 from shared.pagination import Sorting
 from shared.regions import code_range
 from shared.schemas.enums import EntityKind
@@ -312,5 +312,5 @@ def read_by_id(spec: KindSpec) -> Select[Any]:
 
 @functools.lru_cache(maxsize=8)
 def prepared_read_by_id(spec: KindSpec) -> PreparedRead:
-    """`read_by_id` compiled for the read lane (`shared.db.Reader`), once per kind."""
+    """`read_by_id` compiled for the read lane (`services.registry.reads.Reader`), once per kind."""
     return PreparedRead.of(read_by_id(spec))

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 
 from services.registry.access import AccessDep
+from services.registry.deps import request_reader
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.service import EntityService, read_one
 from shared.app import api_router
@@ -18,7 +19,7 @@ from shared.audit import AuditDep
 from shared.auth import authenticate
 from shared.concurrency import IfMatchDep, etag_for, set_etag, versioned_json
 from shared.context import ContextDep
-from shared.db import SessionDep, request_reader
+from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
 
@@ -51,7 +52,7 @@ def _mount(spec: KindSpec) -> None:
         # The most requested call: the caller and the read lane are resolved here rather than as
         # dependencies, which FastAPI solves at ~10 µs each per request. Same checks, same errors.
         principal = await authenticate(request)
-        item = await read_one(await request_reader(request), spec, principal, id)
+        item = await read_one(request_reader(request), spec, principal, id)
         return versioned_json(item, item.version)  # type: ignore[attr-defined]
 
     @router.post(

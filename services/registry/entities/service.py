@@ -22,11 +22,11 @@ from services.registry.entities.repository import EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.feed import record_change
 from services.registry.models import Entity, table
+from services.registry.reads import Reader
 from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.db import Reader
 from shared.errors import Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.repository import reject_nulls

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from fastapi import BackgroundTasks, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
+from services.registry.deps import ImportRunnerDep
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.imports.exports import MEDIA_TYPES, Export, content_disposition, export_filters
 from services.registry.imports.pipeline import ImportMode
-from services.registry.imports.runner import ImportRunner, import_runner
 from services.registry.imports.service import ImportService
 from shared.app import api_router
 from shared.context import ContextDep, PrincipalDep
@@ -47,7 +47,6 @@ async def _service(session: SessionDep, principal: PrincipalDep) -> ImportServic
 
 
 ServiceDep = Annotated[ImportService, Depends(_service)]
-RunnerDep = Annotated[ImportRunner, Depends(import_runner)]
 
 
 @router.post(
@@ -62,7 +61,7 @@ RunnerDep = Annotated[ImportRunner, Depends(import_runner)]
 async def create_import(
     svc: ServiceDep,
     ctx: ContextDep,
-    runner: RunnerDep,
+    runner: ImportRunnerDep,
     background: BackgroundTasks,
     response: Response,
     file: Annotated[UploadFile, File(description="CSV 或 XLSX 文件，最大 50 MiB")],

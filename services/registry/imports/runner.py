@@ -20,8 +20,8 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,7 +32,6 @@ from shared.app import Platform
 
 log = logging.getLogger("wanqianbai.registry.imports")
 
-EXTRAS_KEY = "imports"
 # Each running job holds a connection for its lock and one for its work: a cap keeps the pool for requests.
 MAX_CONCURRENT_JOBS = 2
 
@@ -56,23 +55,24 @@ async def _lease(engine: AsyncEngine, job_id: uuid.UUID) -> AsyncIterator[bool]:
 
 
 class ImportRunner:
-    def __init__(self, platform: Platform, clock: Callable[[], dt.datetime] = utc_now) -> None:
-        self.platform = platform
+    def __init__(self, settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self._platform: Platform[Any, Any] | None = None
         self.clock = clock
         self.inline = False
-        settings = platform.settings
-        assert isinstance(settings, Settings), "the registry's platform carries the registry's settings"
         self.batch_size = settings.import_batch_size
         self.max_rows = settings.import_max_rows
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_JOBS)
 
+    @property
+    def platform(self) -> Platform[Any, Any]:
+        if self._platform is None:
+            raise RuntimeError("the import runner is not running: the app's lifespan has not started")
+        return self._platform
+
     def pipeline(self) -> ImportPipeline:
-        # The sessionmaker is looked up per job: tests swap the platform's between requests.
-        sessionmaker = self.platform.sessionmaker
-        assert sessionmaker is not None, "the service's lifespan has not run"
         return ImportPipeline(
-            sessionmaker,
+            self.platform.sessionmaker,
             self.platform.audit,
             batch_size=self.batch_size,
             max_rows=self.max_rows,
@@ -100,7 +100,6 @@ class ImportRunner:
 
         A failure inside the job marks it failed; only a failure to reach the database at all escapes.
         """
-        assert self.platform.engine is not None
         pipeline = self.pipeline()
         async with self._slots, _lease(self.platform.engine, job_id) as held:
             if not held:
@@ -122,9 +121,7 @@ class ImportRunner:
 
     async def recover(self) -> None:
         """Submit every job left pending or running (by a process that stopped)."""
-        sessionmaker = self.platform.sessionmaker
-        assert sessionmaker is not None
-        async with sessionmaker.begin() as session:
+        async with self.platform.sessionmaker.begin() as session:
             job_ids = await ImportRepository(session).unfinished_job_ids()
         for job_id in job_ids:
             log.info("resuming import", extra={"job_id": str(job_id)})
@@ -142,27 +139,16 @@ class ImportRunner:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-def runner_of(platform: Platform) -> ImportRunner:
-    runner = platform.extras.get(EXTRAS_KEY)
-    if not isinstance(runner, ImportRunner):
-        runner = platform.extras[EXTRAS_KEY] = ImportRunner(platform)
-    return runner
-
-
-async def import_runner(request: Request) -> ImportRunner:
-    """Dependency: the app's runner."""
-    return runner_of(request.app.state.platform)
-
-
-@asynccontextmanager
-async def imports_lifespan(app: FastAPI, platform: Platform) -> AsyncIterator[None]:
-    """The registry's startup hook: resume unfinished imports; on shutdown stop the running ones."""
-    runner = runner_of(platform)
-    try:
-        await runner.recover()
-    except Exception:  # the database may not be up yet; /readyz says so, and the next start retries
-        log.exception("could not resume unfinished imports")
-    try:
-        yield
-    finally:
-        await runner.close()
+    @asynccontextmanager
+    async def lifespan(self, platform: Platform[Any, Any]) -> AsyncIterator[None]:
+        """Resume unfinished imports at startup; on shutdown stop the running ones."""
+        self._platform = platform
+        try:
+            await self.recover()
+        except Exception:  # the database may not be up yet; /readyz says so, and the next start retries
+            log.exception("could not resume unfinished imports")
+        try:
+            yield
+        finally:
+            await self.close()
+            self._platform = None
