@@ -10,12 +10,13 @@ of work, token verifier, audit log, idempotency records, metrics, logs, `/health
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -32,7 +33,9 @@ from shared.auth import TokenVerifier
 from shared.context import PrincipalDep
 from shared.db import Database, create_engine
 from shared.errors import install_error_handlers
+from shared.idempotency import IdempotencyPurge
 from shared.logging import configure_logging, service_var
+from shared.loops import LoopService
 from shared.metrics import Metrics
 from shared.middleware import PlatformMiddleware
 from shared.migrate import current_revision, head_revision
@@ -72,6 +75,7 @@ class Platform(Generic[SettingsT, StateT]):
     audit: AuditLog
     head: str | None
     zone: ZoneInfo
+    loops: list[LoopService] = field(default_factory=list)  # the kernel's own (a service's are in its state)
     _database: Database | None = None  # while the lifespan runs
 
     @property
@@ -134,6 +138,13 @@ def create_service_app(
         zone=ZoneInfo(settings.timezone),
     )
 
+    purge = IdempotencyPurge(
+        tables.idempotency_record,
+        ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
+        interval_s=settings.idempotency_purge_interval_s,
+    )
+    platform.loops.append(purge)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service_var.set(service)  # inherited by every task the lifespans start
@@ -142,6 +153,7 @@ def create_service_app(
         metrics.watch_pool(platform.engine)
         try:
             async with AsyncExitStack() as stack:
+                await stack.enter_async_context(purge.lifespan(platform))
                 for contribute in lifespans:
                     await stack.enter_async_context(contribute(platform))
                 if settings.gc_freeze:

@@ -19,13 +19,14 @@ import orjson
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy import Table, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import PrincipalDep
 from shared.db import SessionDep
 from shared.errors import IdempotencyInFlight, Invalid
+from shared.loops import Clock, LoopService, utc_now
 
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 _STORED_KEY_LENGTH = 255  # idempotency_record.key
@@ -156,3 +157,39 @@ async def idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+
+
+class IdempotencyPurge(LoopService):
+    """Deletes idempotency records past their time to live, a bounded batch per statement.
+
+    An expired record is already ignored on lookup; the purge only keeps the table from growing. Every
+    service runs it (the kernel adds it to each app), on any number of replicas: the deletes skip rows
+    another replica is deleting.
+    """
+
+    name = "idempotency-purge"
+    batch = 5000
+
+    def __init__(self, table: Table, *, ttl: dt.timedelta, interval_s: float, clock: Clock = utc_now) -> None:
+        super().__init__(clock=clock)
+        self.table = table
+        self.ttl = ttl
+        self.interval_s = interval_s
+
+    async def run_once(self, now: dt.datetime) -> int:
+        table, purged = self.table, 0
+        while True:
+            async with self.platform.sessionmaker.begin() as session:
+                expired = (
+                    select(table.c.caller, table.c.key)
+                    .where(table.c.created_at < now - self.ttl)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+                result = await session.execute(
+                    delete(table).where(tuple_(table.c.caller, table.c.key).in_(expired)).returning(table.c.key)
+                )
+                count = len(result.all())
+            purged += count
+            if count < self.batch:
+                return purged

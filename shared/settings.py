@@ -51,6 +51,10 @@ class BaseServiceSettings(BaseSettings):
     # Take the startup heap out of the cyclic GC's sight once the lifespan has opened everything
     # (`shared.app.freeze_startup_heap`); test harnesses that start an app per test turn it off.
     gc_freeze: bool = True
+    # Background loops (imports, purges, ticks, deliveries) start with the app. The test harness turns
+    # them off and drives each loop itself (`run_once`, `run_ticks`).
+    run_loops: bool = True
+    idempotency_purge_interval_s: float = 3600.0
 
     def sqlalchemy_url(self) -> str:
         """The configured URL with the asyncpg driver named, as SQLAlchemy wants it."""

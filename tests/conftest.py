@@ -84,7 +84,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
     # INFO and access lines on: every log call is formatted, so a bad `extra` fails a test, not production.
-    values: dict[str, Any] = {"access_log": True, "log_level": "INFO", "gc_freeze": False} | overrides
+    # Loops off: each test drives the loops it needs (`run_once`), on its own connection.
+    values: dict[str, Any] = {"access_log": True, "log_level": "INFO", "gc_freeze": False, "run_loops": False}
+    values |= overrides
     return RegistrySettings(database_url=database_url, jwt_secret=SECRET, **values)
 
 
@@ -113,7 +115,8 @@ async def registry_app(database_url: str, db_connection: AsyncConnection) -> Asy
 @pytest.fixture
 async def committing_registry_app(database_url: str, engine: AsyncEngine) -> AsyncIterator[Any]:
     """The registry on the real engine: each request commits. Tests clean up what they create."""
-    async with started(create_registry_app, registry_settings(database_url), Database.on(engine)) as app:
+    settings = registry_settings(database_url, run_loops=True)
+    async with started(create_registry_app, settings, Database.on(engine)) as app:
         yield app
 
 
