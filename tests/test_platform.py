@@ -154,3 +154,47 @@ async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://x") as http:
         response = await http.get("/readyz")
     assert (response.status_code, response.json()) == (503, {"status": "unavailable", "reason": "database_unreachable"})
+
+
+async def test_two_apps_in_one_process_each_log_under_their_own_name(
+    database_url: str, engine: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.registry.main import create_app
+    from tests.conftest import registry_settings
+    from tests.harness import asgi_client, started
+
+    settings = registry_settings(database_url)
+    async with started(create_app, settings, Database.on(engine)) as first:
+        second = create_app(settings, database=Database.on(engine))
+        second.state.platform.service = "peer"  # a second service, as a contract test runs it
+        for middleware in second.user_middleware:
+            middleware.kwargs["service"] = "peer"
+        async with second.router.lifespan_context(second), asgi_client(first, "a") as a, asgi_client(second, "b") as b:
+            capsys.readouterr()
+            await a.get("/healthz", headers={"X-Request-ID": "from-first"})
+            await b.get("/healthz", headers={"X-Request-ID": "from-second"})
+            await a.get("/healthz", headers={"X-Request-ID": "first-again"})
+    lines = [json.loads(raw) for raw in capsys.readouterr().out.splitlines() if raw.startswith("{")]
+    access = [(line["request_id"], line["service"]) for line in lines if line["logger"] == "wanqianbai.access"]
+    assert access == [("from-first", "registry"), ("from-second", "peer"), ("first-again", "registry")]
+
+
+def test_mount_refuses_a_route_option_it_cannot_carry_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi import APIRouter, FastAPI
+
+    from shared.app import mount
+
+    app, router = FastAPI(), APIRouter()
+
+    @router.get("/x")
+    async def x() -> int:
+        return 1
+
+    original = app.router.add_api_route
+
+    def add_api_route(path: str, endpoint: Any, *, brand_new_option: int = 0, **kwargs: Any) -> None:
+        original(path, endpoint, **kwargs)
+
+    monkeypatch.setattr(app.router, "add_api_route", add_api_route)
+    with pytest.raises(TypeError, match="brand_new_option"):
+        mount(app, router)
