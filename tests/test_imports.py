@@ -633,7 +633,7 @@ async def test_a_resumed_job_whose_committed_rows_end_a_batch_goes_on_with_the_n
         assert (await client.post("/api/v1/enterprises", json=body, headers=ADMIN)).status_code == 201
     rows = [*(enterprise_row(n) for n in (1, 2, 3, 4)), enterprise_row(5, 统一社会信用代码=factories.make_uscc(2))]
     job_id = await stored_job(db_session, csv_bytes([ENTERPRISE_HEADER, *rows]), "valid_rows", "running", 5, 2)
-    await inline.recover()
+    await inline.run_once(inline.clock())
     job = (await client.get(f"/api/v1/imports/{job_id}", headers=ADMIN)).json()
     assert outcome(job) == {
         "status": "succeeded",
@@ -851,7 +851,7 @@ async def test_startup_recovery_runs_pending_jobs_and_resumes_running_valid_rows
         await stored_job(db_session, resumable, "valid_rows", "running", 3, 1),
         await stored_job(db_session, pending, "all_or_nothing", "pending", 0, 0),
     ]
-    await inline.recover()
+    await inline.run_once(inline.clock())
     resumed, ran = [(await client.get(f"/api/v1/imports/{i}", headers=ADMIN)).json() for i in ids]
     assert outcome(resumed) == {
         "status": "succeeded",
@@ -960,3 +960,31 @@ async def test_an_unexpected_error_fails_the_job_and_writes_nothing(
         ],
     }
     assert await listing(client, "enterprises") == []
+
+
+async def test_a_job_leased_by_a_live_process_waits_until_its_lease_expires(
+    client: httpx.AsyncClient, inline: ImportRunner, db_session: async_sessionmaker[AsyncSession]
+) -> None:
+    job_id = await stored_job(
+        db_session, csv_bytes([ENTERPRISE_HEADER, enterprise_row(7)]), "valid_rows", "running", 1, 0
+    )
+    now = inline.clock()
+    async with db_session.begin() as session:
+        await session.execute(
+            text(
+                "UPDATE registry.import_job SET lease_owner = 'other-process', lease_expires_at = :until WHERE id = :id"
+            ),
+            {"until": now + dt.timedelta(seconds=30), "id": job_id},
+        )
+    assert await inline.run_once(now) == 0
+    assert (await client.get(f"/api/v1/imports/{job_id}", headers=ADMIN)).json()["status"] == "running"
+    assert await inline.run_once(now + dt.timedelta(seconds=31)) == 1
+    job = (await client.get(f"/api/v1/imports/{job_id}", headers=ADMIN)).json()
+    assert (job["status"], job["created"]) == ("succeeded", 1)
+    async with db_session.begin() as session:
+        lease = (
+            await session.execute(
+                text("SELECT lease_owner, lease_expires_at FROM registry.import_job WHERE id = :id"), {"id": job_id}
+            )
+        ).one()
+    assert tuple(lease) == (None, None)

@@ -25,6 +25,7 @@ class FakePlatform:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, run_loops: bool = False) -> None:
         self.sessionmaker = sessions
+        self.database = type("D", (), {"connection": None})()
         self.settings = type("S", (), {"run_loops": run_loops})()
 
 

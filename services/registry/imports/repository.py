@@ -5,6 +5,7 @@ Returns rows or None; never commits and never raises HTTP errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
@@ -15,13 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.entities.kinds import KindSpec
 from services.registry.models import Department, Enterprise, Entity, ImportJob, Region, table
+from shared.leases import Lease
 from shared.pagination import PageRequest, Sorting, cut_page
 from shared.schemas.enums import EntityKind, ImportStatus
 
 J = table(ImportJob)
 E = table(Entity)
-# Everything but the uploaded file, which only the runner reads.
-JOB_COLUMNS = [c for c in J.c if c.key != "content"]
+# Everything but the uploaded file, which only the runner reads, and the runner's lease.
+JOB_COLUMNS = [c for c in J.c if c.key not in {"content", "lease_owner", "lease_expires_at"}]
+JOB_LEASE = Lease(J)
 JOB_SORTING = Sorting(columns={"created_at": J.c.created_at}, tiebreak=J.c.id, default="-created_at")
 TEXT_ARRAY = ARRAY(String)
 UNFINISHED = (ImportStatus.pending.value, ImportStatus.running.value)
@@ -65,9 +68,28 @@ class ImportRepository:
         rows = (await self.session.execute(stmt)).mappings().all()
         return cut_page(rows, page, key, sort_column.key or "id")
 
-    async def unfinished_job_ids(self) -> list[uuid.UUID]:
-        stmt = select(J.c.id).where(J.c.status.in_(UNFINISHED)).order_by(J.c.created_at)
-        return list((await self.session.scalars(stmt)).all())
+    async def claim_jobs(
+        self, *, owner: str, now: dt.datetime, duration: dt.timedelta, limit: int
+    ) -> list[uuid.UUID]:
+        """Lease up to `limit` unfinished jobs no live lease holds, oldest first."""
+        rows = await JOB_LEASE.claim(
+            self.session,
+            owner=owner,
+            now=now,
+            duration=duration,
+            limit=limit,
+            due=J.c.status.in_(UNFINISHED),
+            order_by=[J.c.created_at],
+        )
+        return [row["id"] for row in rows]
+
+    async def renew_jobs(
+        self, job_ids: Sequence[uuid.UUID], *, owner: str, now: dt.datetime, duration: dt.timedelta
+    ) -> None:
+        await JOB_LEASE.renew(self.session, job_ids, owner=owner, now=now, duration=duration)
+
+    async def release_job(self, job_id: uuid.UUID, *, owner: str) -> None:
+        await JOB_LEASE.release(self.session, job_id, owner=owner)
 
     async def save_job(self, job_id: uuid.UUID, values: Mapping[str, Any]) -> None:
         await self.session.execute(update(J).where(J.c.id == job_id).values(**values))
