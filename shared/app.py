@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.audit import AuditLog, audit_router
-from shared.auth import TokenVerifier
+from shared.auth import Role, TokenVerifier
 from shared.context import PrincipalDep
 from shared.db import PoolReader, Reader, create_engine, create_sessionmaker
 from shared.errors import install_error_handlers
@@ -26,7 +26,7 @@ from shared.logging import configure_logging
 from shared.metrics import Metrics
 from shared.middleware import PlatformMiddleware
 from shared.migrate import current_revision, head_revision
-from shared.schemas.enums import ENUM_TYPES, LABELS
+from shared.schemas.enums import ENUM_TYPES
 from shared.settings import BaseServiceSettings
 from shared.tables import PlatformTables
 
@@ -238,9 +238,9 @@ def operations_router(platform: Platform) -> APIRouter:
 def enums_router() -> APIRouter:
     router = api_router(tags=["reference"])
     listing = {
-        name: [{"code": member.value, "label": LABELS[name][member.value]} for member in enum]
-        for name, enum in ENUM_TYPES.items()
-    } | {"role": [{"code": code, "label": text_} for code, text_ in LABELS["role"].items()]}
+        name: [{"code": code, "label": label} for code, label in enum.choices()]
+        for name, enum in (ENUM_TYPES | {"role": Role}).items()
+    }
 
     @router.get("/enums", summary="枚举及中文名称")
     async def list_enums(_: PrincipalDep) -> dict[str, list[dict[str, str]]]:

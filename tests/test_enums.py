@@ -1,11 +1,15 @@
-"""`GET /api/v1/enums` is a published contract: frontends and integrators key on its codes and labels."""
+"""Enumerations and their labels: `GET /api/v1/enums` is a published contract, keyed on by frontends and integrators."""
 
 from __future__ import annotations
 
 import json
 
 import httpx
+import pytest
+from pydantic import BaseModel, ValidationError
 
+from shared.auth import Role
+from shared.schemas.enums import LabelledEnum, Level, Tier
 from tests.conftest import ADMIN
 
 # Every enumeration in the order the endpoint lists it, each member as (code, label).
@@ -136,3 +140,29 @@ async def test_enums_response_is_exactly_the_published_listing(client: httpx.Asy
     }
     assert response.json() == expected
     assert response.content == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_a_member_is_its_code_and_carries_its_label() -> None:
+    assert Level.city == "city"
+    assert Level("city") is Level.city
+    assert Level.city.label == "市级"
+    assert Role.viewer.label == "只读用户"
+    assert Tier.choices()[:2] == [("trillion", "万亿级"), ("eight_hundred_billion", "8000亿级")]
+
+
+def test_a_labelled_member_validates_and_serialises_as_its_code() -> None:
+    class Body(BaseModel):
+        level: Level
+
+    assert Body.model_validate({"level": "county"}).level is Level.county
+    assert Body(level=Level.county).model_dump_json() == '{"level":"county"}'
+    assert Body.model_json_schema()["$defs"]["Level"]["enum"] == ["province", "city", "county"]
+    with pytest.raises(ValidationError):
+        Body.model_validate({"level": "县级"})
+
+
+def test_a_member_declared_without_a_label_is_refused() -> None:
+    with pytest.raises(TypeError, match="without a label"):
+
+        class Unlabelled(LabelledEnum):
+            only = "only"

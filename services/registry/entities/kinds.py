@@ -77,7 +77,6 @@ class ProjectFilters(EntityFilters):
 class KindSpec:
     kind: EntityKind
     path: str
-    label: str
     table: Table
     create: type[BaseModel]
     update: type[BaseModel]
@@ -89,11 +88,14 @@ class KindSpec:
     # total investment does).
     standing_metrics: tuple[MetricKind, ...]
 
+    @property
+    def label(self) -> str:
+        return self.kind.label
+
 
 INDUSTRIES = KindSpec(
     kind=EntityKind.industry,
     path="industries",
-    label="产业",
     table=table(Industry),
     create=IndustryCreate,
     update=IndustryUpdate,
@@ -105,7 +107,6 @@ INDUSTRIES = KindSpec(
 ENTERPRISES = KindSpec(
     kind=EntityKind.enterprise,
     path="enterprises",
-    label="企业",
     table=table(Enterprise),
     create=EnterpriseCreate,
     update=EnterpriseUpdate,
@@ -117,7 +118,6 @@ ENTERPRISES = KindSpec(
 PROJECTS = KindSpec(
     kind=EntityKind.project,
     path="projects",
-    label="项目",
     table=table(Project),
     create=ProjectCreate,
     update=ProjectUpdate,

@@ -25,7 +25,7 @@ from shared.auth import Role
 from shared.context import RequestContext
 from shared.errors import Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
-from shared.schemas.enums import LABELS, EntityKind, MetricKind
+from shared.schemas.enums import EntityKind, MetricKind
 from shared.schemas.registry import MetricCreate, MetricRead
 
 METRICS_BY_KIND: dict[EntityKind, tuple[MetricKind, ...]] = {
@@ -76,10 +76,8 @@ class MetricService:
             self.access.require_entity_write(head["region_code"], head["domain"])
         kind = EntityKind(head["kind"])
         if body.metric not in METRICS_BY_KIND[kind]:
-            allowed = "、".join(f"{m.value}（{LABELS['metric_kind'][m.value]}）" for m in METRICS_BY_KIND[kind])
-            raise Invalid.field(
-                "metric", f"{LABELS['entity_kind'][kind.value]}的指标只能是：{allowed}", "metric_not_for_kind"
-            )
+            allowed = "、".join(f"{m.value}（{m.label}）" for m in METRICS_BY_KIND[kind])
+            raise Invalid.field("metric", f"{kind.label}的指标只能是：{allowed}", "metric_not_for_kind")
         _check_period(body.year, body.month, ctx.today)
         month = body.month or 0
         latest = await self.repo.latest(head["id"], body.metric, body.year, month)
