@@ -8,19 +8,24 @@ import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from shared.schemas import registry as schemas
+from services.registry.entities.schemas import EnterpriseCreate, IndustryCreate, ProjectCreate
+from services.registry.progress.schemas import TargetCreate
+from services.registry.reference.schemas import ChainCreate, PersonCreate
+from services.registry.roster.schemas import RosterAdjustmentCreate
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate
 
 EXAMPLED = [
-    schemas.DepartmentCreate,
-    schemas.ChainCreate,
-    schemas.ParkCreate,
-    schemas.PersonCreate,
-    schemas.IndustryCreate,
-    schemas.EnterpriseCreate,
-    schemas.ProjectCreate,
-    schemas.RosterAdjustmentCreate,
-    schemas.MetricCreate,
-    schemas.TargetCreate,
+    DepartmentCreate,
+    ChainCreate,
+    ParkCreate,
+    PersonCreate,
+    IndustryCreate,
+    EnterpriseCreate,
+    ProjectCreate,
+    RosterAdjustmentCreate,
+    MetricCreate,
+    TargetCreate,
 ]
 
 

@@ -1,12 +1,15 @@
-"""Building blocks of every wire schema: strict request models, bounded text, pages."""
+"""Building blocks of every wire schema: strict request models, bounded text, region codes, pages."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
+
+from shared.schemas.enums import Level
+from shared.tiers import level_region_error
 
 T = TypeVar("T")
 
@@ -35,6 +38,14 @@ Yi = Annotated[
     Decimal,
     Field(ge=0, max_digits=16, decimal_places=4, description="金额，单位：亿元（最多 4 位小数）"),
 ]
+
+
+def check_level_region(region_code: str, info: ValidationInfo) -> str:
+    """The body of a `region_code` validator: the region must be one of the `level` declared before it."""
+    level = info.data.get("level")
+    if level is not None and (message := level_region_error(Level(level), region_code)):
+        raise PydanticCustomError("level_region_mismatch", message)
+    return region_code
 
 
 class RequestModel(BaseModel):

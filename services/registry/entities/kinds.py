@@ -9,6 +9,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Table
 
+from services.registry.entities.schemas import (
+    EnterpriseCreate,
+    EnterpriseUpdate,
+    IndustryCreate,
+    IndustryUpdate,
+    ProjectCreate,
+    ProjectUpdate,
+)
 from services.registry.models import Enterprise, Industry, Project, table
 from shared.schemas.common import RegionCode
 from shared.schemas.enums import (
@@ -22,17 +30,7 @@ from shared.schemas.enums import (
     RosterStatus,
     Tier,
 )
-from shared.schemas.registry import (
-    EnterpriseCreate,
-    EnterpriseRead,
-    EnterpriseUpdate,
-    IndustryCreate,
-    IndustryRead,
-    IndustryUpdate,
-    ProjectCreate,
-    ProjectRead,
-    ProjectUpdate,
-)
+from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
 
 
 class EntityFilters(BaseModel):

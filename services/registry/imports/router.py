@@ -14,6 +14,7 @@ from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.imports.exports import MEDIA_TYPES, Export, content_disposition, export_filters
 from services.registry.imports.pipeline import ImportMode
 from services.registry.imports.runner import ImportRunner, import_runner
+from services.registry.imports.schemas import ImportJobRead
 from services.registry.imports.service import ImportService
 from shared.app import api_router
 from shared.context import ContextDep, PrincipalDep
@@ -21,7 +22,6 @@ from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, PageRequest
 from shared.schemas.common import Page
 from shared.schemas.enums import EntityKind, ImportStatus
-from shared.schemas.registry import ImportJobRead
 
 router = api_router()
 

@@ -26,7 +26,8 @@ from shared.context import RequestContext
 from shared.errors import Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.schemas.enums import EntityKind, MetricKind
-from shared.schemas.registry import MetricCreate, MetricRead
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.responses.metrics import MetricRead
 
 METRICS_BY_KIND: dict[EntityKind, tuple[MetricKind, ...]] = {
     EntityKind.industry: (MetricKind.revenue, MetricKind.output),

@@ -13,24 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.models import Chain, Department, Enterprise, Park, Person, Region, table
+from services.registry.reference.schemas import (
+    ChainCreate,
+    ChainRead,
+    ChainUpdate,
+    DepartmentUpdate,
+    PersonCreate,
+    PersonUpdate,
+)
 from shared.errors import Invalid
 from shared.regions import covers
 from shared.schemas.common import RegionCode
 from shared.schemas.enums import Level, ParkGrade
-from shared.schemas.registry import (
-    ChainCreate,
-    ChainRead,
-    ChainUpdate,
-    DepartmentCreate,
-    DepartmentRead,
-    DepartmentUpdate,
-    ParkCreate,
-    ParkRead,
-    ParkUpdate,
-    PersonCreate,
-    PersonRead,
-    PersonUpdate,
-)
+from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
+from shared.schemas.registry.responses.reference import DepartmentRead, ParkRead, PersonRead
 
 Check = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[None]]
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from services.registry.roster.schemas import RosterAdjustmentCreate
 from shared.errors import Invalid
 from shared.regions import HUNAN, covers, parent_city
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus, Tier
-from shared.schemas.registry import RosterAdjustmentCreate
 from shared.tiers import LEVEL_ORDER, PROGRAMME_TIER, level_region_error, tier_error
 
 _BY_ORDER = {order: level for level, order in LEVEL_ORDER.items()}

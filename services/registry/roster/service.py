@@ -21,13 +21,13 @@ from services.registry.entities.views import feed_payload, render
 from services.registry.feed import record_change
 from services.registry.roster.repository import AdjustmentQuery, RosterRepository
 from services.registry.roster.rules import RosterState, check_effective_on, next_state
+from services.registry.roster.schemas import RosterAdjustmentCreate, RosterAdjustmentRead
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus, Tier
-from shared.schemas.registry import RosterAdjustmentCreate, RosterAdjustmentRead
 
 
 class RosterFilters(BaseModel):
