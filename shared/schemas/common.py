@@ -1,4 +1,4 @@
-"""Building blocks of every wire schema: strict request models, bounded text, region codes, pages."""
+"""Building blocks of every wire schema: strict request models, bounded text, region codes, paging."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from shared.schemas.enums import Level
 from shared.tiers import level_region_error
 
 T = TypeVar("T")
+
+MAX_PAGE_LIMIT = 200
+DEFAULT_PAGE_LIMIT = 50
 
 
 def _no_control_chars(value: str) -> str:
@@ -59,6 +62,21 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class PageParams(BaseModel):
+    """The paging every list's query model takes; an unknown query parameter is a 422, not ignored.
+
+    A list's model names it first among its bases, before the model of its own filters:
+    `class RosterFilters(PageParams, _RosterFilterFields)`. Pydantic orders fields from the last base
+    to the first, so `limit` and `cursor` come after the filters in the OpenAPI parameter list (which
+    clients generated from it follow), and a subclass's fields after them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=DEFAULT_PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
+    cursor: str | None = Field(default=None, max_length=512)
 
 
 class Page(BaseModel, Generic[T]):

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Table
 
 from services.registry.entities.schemas import (
@@ -18,7 +18,7 @@ from services.registry.entities.schemas import (
     ProjectUpdate,
 )
 from services.registry.models import Enterprise, Industry, Project, table
-from shared.schemas.common import RegionCode
+from shared.schemas.common import PageParams, RegionCode
 from shared.schemas.enums import (
     Domain,
     EnterpriseLabel,
@@ -33,11 +33,7 @@ from shared.schemas.enums import (
 from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
 
 
-class EntityFilters(BaseModel):
-    """Query parameters every list takes; unknown ones are a 422, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
+class _EntityFilterFields(BaseModel):
     level: Level | None = None
     region: RegionCode | None = Field(default=None, description="地区，含下级地区")
     domain: Domain | None = None
@@ -52,8 +48,10 @@ class EntityFilters(BaseModel):
         default=None, description="按某一日期的名单状态读取（级别、层级、地区、状态取当日值）"
     )
     sort: str | None = Field(default=None, description="name、created_at、updated_at，前加 - 为倒序；默认 -updated_at")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+
+
+class EntityFilters(PageParams, _EntityFilterFields):
+    """Query parameters every entity list takes; each kind's list adds its own after them."""
 
 
 class IndustryFilters(EntityFilters):

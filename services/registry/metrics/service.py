@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from shared.auth import Role
 from shared.context import RequestContext
 from shared.errors import Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
+from shared.schemas.common import PageParams
 from shared.schemas.enums import EntityKind, MetricKind
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.registry.responses.metrics import MetricRead
@@ -36,17 +37,15 @@ METRICS_BY_KIND: dict[EntityKind, tuple[MetricKind, ...]] = {
 }
 
 
-class MetricFilters(BaseModel):
-    """Query parameters of the metric list; unknown ones are a 422."""
-
-    model_config = ConfigDict(extra="forbid")
-
+class _MetricFilterFields(BaseModel):
     entity_id: uuid.UUID | None = Field(default=None, description="对象 ID；不在辖区内时 404")
     metric: MetricKind | None = None
     year: int | None = Field(default=None, ge=2000, le=2100)
     history: bool = Field(default=False, description="true 返回每个期间的全部修订；默认只返回最新修订")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+
+
+class MetricFilters(PageParams, _MetricFilterFields):
+    """Query parameters of the metric list."""
 
 
 def metric_read(row: RowMapping) -> MetricRead:
