@@ -62,13 +62,6 @@ class Principal:
         """Region scope for reads: admin and service see everything, others their subtree."""
         return self.reads_all_regions or covers(self.region, code)
 
-    def can_write(self) -> bool:
-        return self.role is not Role.viewer
-
-    def require_writer(self) -> None:
-        if not self.can_write():
-            raise Forbidden("只读用户不能修改数据", code="role_read_only")
-
     def require_admin(self) -> None:
         if not self.is_admin:
             raise Forbidden("仅万千百工程办公室可执行此操作", code="role_admin_required")

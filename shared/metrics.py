@@ -1,4 +1,4 @@
-"""Prometheus metrics of one app: HTTP by route template, DB pool use, and the service's own."""
+"""Prometheus metrics of one app: HTTP requests by route template, and the use of its database pools."""
 
 from __future__ import annotations
 
@@ -80,6 +80,3 @@ class Metrics:
 
     def watch_reads(self, reader: PoolReader) -> None:
         self.registry.register(ReadPoolCollector(reader))
-
-    def counter(self, name: str, doc: str, labels: Iterable[str] = ()) -> Counter:
-        return Counter(name, doc, list(labels), registry=self.registry)
