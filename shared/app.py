@@ -17,7 +17,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -39,7 +38,7 @@ from shared.loops import LoopService
 from shared.metrics import Metrics
 from shared.middleware import PlatformMiddleware
 from shared.migrate import current_revision, head_revision
-from shared.schemas.enums import LABELS
+from shared.schemas.enums import LabelledEnum
 from shared.settings import BaseServiceSettings
 from shared.tables import PlatformTables
 
@@ -113,7 +112,7 @@ def create_service_app(
     state: StateT,
     tables: PlatformTables,
     routers: Sequence[APIRouter],
-    enums: Mapping[str, type[StrEnum]],
+    enums: Mapping[str, type[LabelledEnum]],
     lifespans: Sequence[Lifespan[SettingsT, StateT]] = (),
     upload_path_suffixes: Sequence[str] = (),
     database: Database | None = None,
@@ -280,13 +279,10 @@ def operations_router(platform: Platform[Any, Any]) -> APIRouter:
     return router
 
 
-def enums_router(enums: Mapping[str, type[StrEnum]]) -> APIRouter:
+def enums_router(enums: Mapping[str, type[LabelledEnum]]) -> APIRouter:
     """`GET /api/v1/enums`: the service's own enumerations, each code with its Chinese label."""
     router = api_router(tags=["reference"])
-    listing = {
-        name: [{"code": member.value, "label": LABELS[name][member.value]} for member in enum]
-        for name, enum in enums.items()
-    }
+    listing = {name: [{"code": code, "label": label} for code, label in enum.choices()] for name, enum in enums.items()}
 
     @router.get("/enums", summary="枚举及中文名称")
     async def list_enums(_: PrincipalDep) -> dict[str, list[dict[str, str]]]:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import PrincipalDep, RequestContext
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, PageRequest, Sorting, cut_page
-from shared.schemas.common import Page
+from shared.schemas.common import DEFAULT_PAGE_LIMIT, Page
 
 
 class AuditEventRead(BaseModel):
@@ -104,7 +104,7 @@ def audit_router() -> APIRouter:
         request: Request,
         session: SessionDep,
         principal: PrincipalDep,
-        limit: LimitQuery = 50,
+        limit: LimitQuery = DEFAULT_PAGE_LIMIT,
         cursor: CursorQuery = None,
         actor: Annotated[str | None, Query(max_length=200)] = None,
         resource_type: Annotated[str | None, Query(max_length=60)] = None,

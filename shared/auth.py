@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import jwt
@@ -18,6 +17,7 @@ from fastapi import Request
 
 from shared.errors import Forbidden, Unauthorized
 from shared.regions import CODE_RE, covers
+from shared.schemas.enums import LabelledEnum
 from shared.settings import BaseServiceSettings
 
 # The audit log and idempotency records keep `sub` and `name` in 200 characters.
@@ -27,23 +27,13 @@ MAX_SUB_LENGTH = 200
 VERIFIED_TTL_S = 300.0
 
 
-class Role(StrEnum):
-    admin = "admin"
-    department = "department"
-    city = "city"
-    county = "county"
-    viewer = "viewer"
-    service = "service"
-
-
-ROLE_LABELS = {
-    Role.admin: "万千百工程办公室（管理员）",
-    Role.department: "牵头部门",
-    Role.city: "市州操作员",
-    Role.county: "县市区操作员",
-    Role.viewer: "只读用户",
-    Role.service: "平台内部服务",
-}
+class Role(LabelledEnum):
+    admin = "admin", "万千百工程办公室（管理员）"
+    department = "department", "牵头部门"
+    city = "city", "市州操作员"
+    county = "county", "县市区操作员"
+    viewer = "viewer", "只读用户"
+    service = "service", "平台内部服务"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +61,6 @@ class Principal:
     def can_read_region(self, code: str) -> bool:
         """Region scope for reads: admin and service see everything, others their subtree."""
         return self.reads_all_regions or covers(self.region, code)
-
-    def can_write(self) -> bool:
-        return self.role is not Role.viewer
-
-    def require_writer(self) -> None:
-        if not self.can_write():
-            raise Forbidden("只读用户不能修改数据", code="role_read_only")
 
     def require_admin(self) -> None:
         if not self.is_admin:

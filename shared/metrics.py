@@ -1,4 +1,4 @@
-"""Prometheus metrics of one app: HTTP by route template, DB pool use, and the service's own."""
+"""Prometheus metrics of one app: HTTP requests by route template, and the use of its database pools."""
 
 from __future__ import annotations
 
@@ -62,6 +62,3 @@ class Metrics:
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         self.registry.register(PoolCollector(engine))
-
-    def counter(self, name: str, doc: str, labels: Iterable[str] = ()) -> Counter:
-        return Counter(name, doc, list(labels), registry=self.registry)

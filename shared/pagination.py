@@ -15,17 +15,16 @@ from fastapi import Query
 from sqlalchemy import ColumnElement, Select, tuple_
 
 from shared.errors import Invalid
+from shared.schemas.common import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 
-MAX_LIMIT = 200
-DEFAULT_LIMIT = 50
-
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数（1–200，默认 50）")]
+# For the few lists whose paging is loose parameters rather than a `PageParams` query model.
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="每页条数（1–200，默认 50）")]
 CursorQuery = Annotated[str | None, Query(max_length=512, description="上一页返回的 next_cursor")]
 
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
-    limit: int = DEFAULT_LIMIT
+    limit: int = DEFAULT_PAGE_LIMIT
     cursor: str | None = None
     sort: str | None = None
 

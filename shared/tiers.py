@@ -47,10 +47,8 @@ def tier_error(kind: EntityKind, level: Level, tier: Tier) -> str | None:
     allowed = allowed_tiers(kind, level)
     if tier in allowed:
         return None
-    from shared.schemas.enums import LABELS
-
-    names = "、".join(f"{t.value}（{LABELS['tier'][t.value]}）" for t in allowed)
-    return f"{LABELS['level'][level.value]}{LABELS['entity_kind'][kind.value]}的目标层级只能是：{names}"
+    names = "、".join(f"{t.value}（{t.label}）" for t in allowed)
+    return f"{level.label}{kind.label}的目标层级只能是：{names}"
 
 
 def level_region_error(level: Level, region_code: str) -> str | None:

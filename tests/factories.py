@@ -6,14 +6,6 @@ from typing import Any
 
 from shared.identifiers import org_code_check_char, uscc_check_char
 
-VALID_USCC = (
-    "91430100MA4L7K3PXH",
-    "91430211320587162Q",
-    "11430000006188200X",
-    "52431202MJ3Q8W2B2Q",
-    "93433101MA4Q9B3C46",
-)
-
 
 def make_uscc(n: int, region: str = "430100") -> str:
     """A synthetic code passing both check characters, unique per `n`."""

@@ -14,17 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
+from services.registry.entities.schemas import EnterpriseCreate, IndustryCreate, ProjectCreate
 from shared.clients import RegistryClient
 from shared.errors import NotFound
 from shared.schemas.enums import Domain, EntityKind, Level, MetricKind, ParkGrade, Tier
-from shared.schemas.registry import (
-    EnterpriseCreate,
-    EnterpriseRead,
-    IndustryCreate,
-    MetricCreate,
-    ParkCreate,
-    ProjectCreate,
-)
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.actions.reference import ParkCreate
+from shared.schemas.registry.responses.entities import EnterpriseRead
 from tests.conftest import ADMIN
 
 USCC = "91430100MA4L7K3PXH"

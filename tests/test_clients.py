@@ -30,7 +30,8 @@ from shared.errors import (
 from shared.logging import request_id_var, traceparent_var
 from shared.schemas.common import Page
 from shared.schemas.enums import Domain, Level, ParkGrade
-from shared.schemas.registry import DepartmentCreate, ParkCreate, ParkRead, ParkUpdate
+from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
+from shared.schemas.registry.responses.reference import ParkRead
 from tests.conftest import token
 
 # jitter=1.0 makes every backoff exactly its ceiling: 0.001, 0.002, 0.004.

@@ -8,19 +8,24 @@ import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from shared.schemas import registry as schemas
+from services.registry.entities.schemas import EnterpriseCreate, IndustryCreate, ProjectCreate
+from services.registry.progress.schemas import TargetCreate
+from services.registry.reference.schemas import ChainCreate, PersonCreate
+from services.registry.roster.schemas import RosterAdjustmentCreate
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate
 
 EXAMPLED = [
-    schemas.DepartmentCreate,
-    schemas.ChainCreate,
-    schemas.ParkCreate,
-    schemas.PersonCreate,
-    schemas.IndustryCreate,
-    schemas.EnterpriseCreate,
-    schemas.ProjectCreate,
-    schemas.RosterAdjustmentCreate,
-    schemas.MetricCreate,
-    schemas.TargetCreate,
+    DepartmentCreate,
+    ChainCreate,
+    ParkCreate,
+    PersonCreate,
+    IndustryCreate,
+    EnterpriseCreate,
+    ProjectCreate,
+    RosterAdjustmentCreate,
+    MetricCreate,
+    TargetCreate,
 ]
 
 
@@ -43,3 +48,18 @@ def test_every_operation_has_a_summary_and_a_unique_id(registry_app: Any) -> Non
     # and every route the app serves is in the description (so the loop above covered them all)
     routes = [r for r in registry_app.routes if isinstance(r, APIRoute) and r.include_in_schema]
     assert len(seen) == sum(len(r.methods) for r in routes) > 0
+
+
+def test_paging_parameters_follow_each_list_s_own_filters(registry_app: Any) -> None:
+    spec = registry_app.openapi()
+
+    def names(path: str) -> list[str]:
+        return [p["name"] for p in spec["paths"][path]["get"]["parameters"]]
+
+    assert names("/api/v1/metrics") == ["entity_id", "metric", "year", "history", "limit", "cursor"]
+    assert names("/api/v1/targets")[-3:] == ["sort", "limit", "cursor"]
+    assert names("/api/v1/roster-adjustments")[-3:] == ["sort", "limit", "cursor"]
+    assert names("/api/v1/parks") == ["q", "sort", "limit", "cursor", "grade", "five_good", "region"]
+    assert names("/api/v1/enterprises")[-6:] == ["sort", "limit", "cursor", "label", "uscc", "industry"]
+    limit = next(p for p in spec["paths"]["/api/v1/projects"]["get"]["parameters"] if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 200, "default": 50, "title": "Limit"}

@@ -14,22 +14,13 @@ from shared.clients.params import QueryValue, segment
 from shared.concurrency import etag_for
 from shared.schemas.common import Page
 from shared.schemas.enums import Level, ParkGrade
-from shared.schemas.registry import (
-    ChangeFeedPage,
-    DepartmentCreate,
-    DepartmentRead,
-    EnterpriseRead,
-    IndustryRead,
-    MetricCreate,
-    MetricRead,
-    ParkCreate,
-    ParkRead,
-    ParkUpdate,
-    ProgressRead,
-    ProjectRead,
-    RegionDetail,
-    RegionRead,
-)
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
+from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
+from shared.schemas.registry.responses.feed import ChangeFeedPage
+from shared.schemas.registry.responses.metrics import MetricRead
+from shared.schemas.registry.responses.progress import ProgressRead
+from shared.schemas.registry.responses.reference import DepartmentRead, ParkRead, RegionDetail, RegionRead
 
 API = "/api/v1"
 

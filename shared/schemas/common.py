@@ -1,14 +1,20 @@
-"""Building blocks of every wire schema: strict request models, bounded text, pages."""
+"""Building blocks of every wire schema: strict request models, bounded text, region codes, paging."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from shared.schemas.enums import Level
+from shared.tiers import level_region_error
+
 T = TypeVar("T")
+
+MAX_PAGE_LIMIT = 200
+DEFAULT_PAGE_LIMIT = 50
 
 
 def _no_control_chars(value: str) -> str:
@@ -37,6 +43,14 @@ Yi = Annotated[
 ]
 
 
+def check_level_region(region_code: str, info: ValidationInfo) -> str:
+    """The body of a `region_code` validator: the region must be one of the `level` declared before it."""
+    level = info.data.get("level")
+    if level is not None and (message := level_region_error(Level(level), region_code)):
+        raise PydanticCustomError("level_region_mismatch", message)
+    return region_code
+
+
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields are an error, not silently dropped.
 
@@ -48,6 +62,21 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class PageParams(BaseModel):
+    """The paging every list's query model takes; an unknown query parameter is a 422, not ignored.
+
+    A list's model names it first among its bases, before the model of its own filters:
+    `class RosterFilters(PageParams, _RosterFilterFields)`. Pydantic orders fields from the last base
+    to the first, so `limit` and `cursor` come after the filters in the OpenAPI parameter list (which
+    clients generated from it follow), and a subclass's fields after them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=DEFAULT_PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
+    cursor: str | None = Field(default=None, max_length=512)
 
 
 class Page(BaseModel, Generic[T]):

@@ -6,11 +6,19 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Table
 
+from services.registry.entities.schemas import (
+    EnterpriseCreate,
+    EnterpriseUpdate,
+    IndustryCreate,
+    IndustryUpdate,
+    ProjectCreate,
+    ProjectUpdate,
+)
 from services.registry.models import Enterprise, Industry, Project, table
-from shared.schemas.common import RegionCode
+from shared.schemas.common import PageParams, RegionCode
 from shared.schemas.enums import (
     Domain,
     EnterpriseLabel,
@@ -22,24 +30,10 @@ from shared.schemas.enums import (
     RosterStatus,
     Tier,
 )
-from shared.schemas.registry import (
-    EnterpriseCreate,
-    EnterpriseRead,
-    EnterpriseUpdate,
-    IndustryCreate,
-    IndustryRead,
-    IndustryUpdate,
-    ProjectCreate,
-    ProjectRead,
-    ProjectUpdate,
-)
+from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
 
 
-class EntityFilters(BaseModel):
-    """Query parameters every list takes; unknown ones are a 422, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
+class _EntityFilterFields(BaseModel):
     level: Level | None = None
     region: RegionCode | None = Field(default=None, description="地区，含下级地区")
     domain: Domain | None = None
@@ -54,8 +48,10 @@ class EntityFilters(BaseModel):
         default=None, description="按某一日期的名单状态读取（级别、层级、地区、状态取当日值）"
     )
     sort: str | None = Field(default=None, description="name、created_at、updated_at，前加 - 为倒序；默认 -updated_at")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+
+
+class EntityFilters(PageParams, _EntityFilterFields):
+    """Query parameters every entity list takes; each kind's list adds its own after them."""
 
 
 class IndustryFilters(EntityFilters):
@@ -77,7 +73,6 @@ class ProjectFilters(EntityFilters):
 class KindSpec:
     kind: EntityKind
     path: str
-    label: str
     table: Table
     create: type[BaseModel]
     update: type[BaseModel]
@@ -89,11 +84,14 @@ class KindSpec:
     # total investment does).
     standing_metrics: tuple[MetricKind, ...]
 
+    @property
+    def label(self) -> str:
+        return self.kind.label
+
 
 INDUSTRIES = KindSpec(
     kind=EntityKind.industry,
     path="industries",
-    label="产业",
     table=table(Industry),
     create=IndustryCreate,
     update=IndustryUpdate,
@@ -105,7 +103,6 @@ INDUSTRIES = KindSpec(
 ENTERPRISES = KindSpec(
     kind=EntityKind.enterprise,
     path="enterprises",
-    label="企业",
     table=table(Enterprise),
     create=EnterpriseCreate,
     update=EnterpriseUpdate,
@@ -117,7 +114,6 @@ ENTERPRISES = KindSpec(
 PROJECTS = KindSpec(
     kind=EntityKind.project,
     path="projects",
-    label="项目",
     table=table(Project),
     create=ProjectCreate,
     update=ProjectUpdate,

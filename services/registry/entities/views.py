@@ -12,7 +12,7 @@ from services.registry.access import Access
 from services.registry.entities.kinds import KindSpec
 from services.registry.reference.resources import person_read
 from shared.schemas.enums import EntityKind, Level, MetricKind, Standing, Tier
-from shared.schemas.registry import StandingRead
+from shared.schemas.registry.responses.entities import StandingRead
 from shared.tiers import achieves, in_growth_band, tier_reached
 
 

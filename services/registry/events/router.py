@@ -12,7 +12,7 @@ from shared.auth import Role
 from shared.context import PrincipalDep
 from shared.db import SessionDep
 from shared.errors import Forbidden
-from shared.schemas.registry import ChangeEventRead, ChangeFeedPage
+from shared.schemas.registry.responses.feed import ChangeEventRead, ChangeFeedPage
 
 router = api_router(tags=["events"])
 

@@ -18,7 +18,7 @@ import unicodedata
 from decimal import Decimal
 from typing import Any, TypeGuard
 
-from shared.schemas.enums import LABELS
+from shared.schemas.enums import LabelledEnum
 
 ExportValue = str | Decimal | dt.date | None
 
@@ -73,9 +73,9 @@ class Cell:
 class EnumCell(Cell):
     """An enumeration, by English code or Chinese label (`省级`, `province`, `PROVINCE`)."""
 
-    def __init__(self, enum_name: str, what: str) -> None:
+    def __init__(self, enum: type[LabelledEnum], what: str) -> None:
         self.what = what
-        self.labels = LABELS[enum_name]
+        self.labels = dict(enum.choices())
         self.lookup = {normalise_label(code): code for code in self.labels}
         self.lookup |= {normalise_label(label): code for code, label in self.labels.items()}
         self.choices = "、".join(self.labels.values())

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from services.registry.imports.cells import Cell, DateCell, DecimalCell, EnumCell, EnumListCell
-from shared.schemas.enums import EntityKind
+from shared.schemas.enums import Domain, EnterpriseLabel, EntityKind, Level, Pathway, ProjectStage, RosterStatus, Tier
 
 TEXT = Cell()
 
@@ -42,19 +42,19 @@ _DATE = DateCell()
 _HEAD = (
     Column("id", "ID", aliases=("编号",), imported=False),
     Column("name", "名称", aliases=("企业名称", "项目名称", "产业名称"), required=True),
-    Column("level", "级别", EnumCell("level", "级别"), required=True),
+    Column("level", "级别", EnumCell(Level, "级别"), required=True),
     Column("region_code", "行政区划代码", aliases=("地区代码", "区划代码"), required=True),
     Column(REGION_NAME, "地区", aliases=("地区名称",), imported=False),
-    Column("domain", "领域", EnumCell("domain", "领域"), required=True),
-    Column("pathway", "培育路径", EnumCell("pathway", "培育路径")),
-    Column("target_tier", "目标层级", EnumCell("tier", "目标层级"), aliases=("tier",), required=True),
+    Column("domain", "领域", EnumCell(Domain, "领域"), required=True),
+    Column("pathway", "培育路径", EnumCell(Pathway, "培育路径")),
+    Column("target_tier", "目标层级", EnumCell(Tier, "目标层级"), aliases=("tier",), required=True),
     Column(LEAD_DEPARTMENT, "牵头部门", aliases=("lead_department_id", "lead_department_code")),
 )
 _TAIL = (
     Column("listed_on", "纳入名单日期", _DATE),
     Column("listing_reason", "纳入理由", aliases=("纳入名单理由",), exported=False),
     Column("document_ref", "文件文号", aliases=("依据文件文号",), exported=False),
-    Column("roster_status", "名单状态", EnumCell("roster_status", "名单状态"), imported=False),
+    Column("roster_status", "名单状态", EnumCell(RosterStatus, "名单状态"), imported=False),
     Column("updated_at", "更新时间", imported=False),
 )
 
@@ -69,7 +69,7 @@ ENTERPRISE_COLUMNS = (
     *_HEAD[:2],
     Column("uscc", "统一社会信用代码", aliases=("信用代码", "社会信用代码"), required=True),
     *_HEAD[2:],
-    Column("labels", "标签", EnumListCell("enterprise_label", "企业标签"), aliases=("企业标签",)),
+    Column("labels", "标签", EnumListCell(EnterpriseLabel, "企业标签"), aliases=("企业标签",)),
     *_TAIL,
 )
 PROJECT_COLUMNS = (
@@ -77,7 +77,7 @@ PROJECT_COLUMNS = (
     Column("project_code", "项目代码"),
     *_HEAD[2:],
     Column("total_investment", "总投资（亿元）", DecimalCell(), aliases=("总投资",), required=True),
-    Column("stage", "阶段", EnumCell("project_stage", "项目阶段"), aliases=("项目阶段",)),
+    Column("stage", "阶段", EnumCell(ProjectStage, "项目阶段"), aliases=("项目阶段",)),
     Column(OWNER_USCC, "业主单位统一社会信用代码", aliases=("业主统一社会信用代码", "owner_enterprise_uscc")),
     Column("planned_start_on", "计划开工日期", _DATE),
     Column("planned_completion_on", "计划竣工日期", _DATE),

@@ -36,6 +36,7 @@ from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_US
 from services.registry.imports.repository import ImportRepository
 from services.registry.models import Enterprise, Project, table
 from shared.auth import Principal
+from shared.schemas.common import PageParams
 from shared.schemas.enums import EntityKind
 
 ExportFormat = Literal["csv", "xlsx"]
@@ -54,7 +55,7 @@ def export_filters(spec: KindSpec) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (info.annotation, info)
         for name, info in spec.filters.model_fields.items()
-        if name not in ("limit", "cursor")
+        if name not in PageParams.model_fields
     }
     fields["format"] = (ExportFormat, Field(default="csv", description="csv 或 xlsx"))
     model: type[BaseModel] = create_model(

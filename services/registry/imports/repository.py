@@ -68,9 +68,7 @@ class ImportRepository:
         rows = (await self.session.execute(stmt)).mappings().all()
         return cut_page(rows, page, key, sort_column.key or "id")
 
-    async def claim_jobs(
-        self, *, owner: str, now: dt.datetime, duration: dt.timedelta, limit: int
-    ) -> list[uuid.UUID]:
+    async def claim_jobs(self, *, owner: str, now: dt.datetime, duration: dt.timedelta, limit: int) -> list[uuid.UUID]:
         """Lease up to `limit` unfinished jobs no live lease holds, oldest first."""
         rows = await JOB_LEASE.claim(
             self.session,

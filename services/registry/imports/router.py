@@ -14,14 +14,14 @@ from services.registry.deps import ImportRunnerDep
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.imports.exports import MEDIA_TYPES, Export, content_disposition, export_filters
 from services.registry.imports.pipeline import ImportMode
+from services.registry.imports.schemas import ImportJobRead
 from services.registry.imports.service import ImportService
 from shared.app import api_router
 from shared.context import ContextDep, PrincipalDep
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, PageRequest
-from shared.schemas.common import Page
+from shared.schemas.common import DEFAULT_PAGE_LIMIT, Page
 from shared.schemas.enums import EntityKind, ImportStatus
-from shared.schemas.registry import ImportJobRead
 
 router = api_router()
 
@@ -78,7 +78,7 @@ async def create_import(
 @router.get("/imports", response_model=Page[ImportJobRead], tags=["imports"], summary="导入任务（本人的；管理员全部）")
 async def list_imports(
     svc: ServiceDep,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = DEFAULT_PAGE_LIMIT,
     cursor: CursorQuery = None,
     kind: EntityKind | None = None,
     status: ImportStatus | None = None,

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.imports.parse import detect_format
 from services.registry.imports.pipeline import ImportMode
 from services.registry.imports.repository import ImportRepository
+from services.registry.imports.schemas import ImportJobRead
 from shared.auth import Principal, Role
 from shared.context import RequestContext
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.pagination import PageRequest
 from shared.schemas.enums import EntityKind, ImportStatus
-from shared.schemas.registry import ImportJobRead
 
 MAX_FILENAME = 255
 

@@ -27,7 +27,7 @@ from services.registry.imports.problems import RowIssue
 from services.registry.imports.repository import ImportRepository, upsert_key
 from shared.errors import Forbidden, field_errors_from_pydantic
 from shared.identifiers import normalise_uscc
-from shared.schemas.enums import LABELS, EntityKind
+from shared.schemas.enums import EntityKind, Level, Tier
 
 IMPORT_LISTING_REASON = "批量导入纳入名单"
 # What matches a row to an existing record (see `upsert_key`): the column a duplicate is reported on,
@@ -249,7 +249,7 @@ def _check_update(reader: RowReader, candidate: Candidate, current: RowMapping) 
         if str(candidate.values[field_name]) != current[field_name]:
             value = current[field_name]
             now = f"{reader.regions.get(value, value)}（{value}）" if field_name == "region_code" else None
-            now = now or LABELS["tier" if field_name == "target_tier" else "level"][value]
+            now = now or (Tier(value) if field_name == "target_tier" else Level(value)).label
             message = f"已存在的记录当前为“{now}”；级别、地区和目标层级须通过名单调整修改"
             return RowIssue(candidate.row, reader.headers[field_name], message, "import_roster_change_required")
     return None

@@ -14,7 +14,8 @@ from shared.context import ContextDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
-from shared.schemas.registry import MetricCreate, MetricRead
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.responses.metrics import MetricRead
 
 router = api_router(tags=["metrics"])
 

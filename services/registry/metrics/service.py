@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +25,10 @@ from shared.auth import Role
 from shared.context import RequestContext
 from shared.errors import Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
-from shared.schemas.enums import LABELS, EntityKind, MetricKind
-from shared.schemas.registry import MetricCreate, MetricRead
+from shared.schemas.common import PageParams
+from shared.schemas.enums import EntityKind, MetricKind
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.responses.metrics import MetricRead
 
 METRICS_BY_KIND: dict[EntityKind, tuple[MetricKind, ...]] = {
     EntityKind.industry: (MetricKind.revenue, MetricKind.output),
@@ -35,17 +37,15 @@ METRICS_BY_KIND: dict[EntityKind, tuple[MetricKind, ...]] = {
 }
 
 
-class MetricFilters(BaseModel):
-    """Query parameters of the metric list; unknown ones are a 422."""
-
-    model_config = ConfigDict(extra="forbid")
-
+class _MetricFilterFields(BaseModel):
     entity_id: uuid.UUID | None = Field(default=None, description="对象 ID；不在辖区内时 404")
     metric: MetricKind | None = None
     year: int | None = Field(default=None, ge=2000, le=2100)
     history: bool = Field(default=False, description="true 返回每个期间的全部修订；默认只返回最新修订")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+
+
+class MetricFilters(PageParams, _MetricFilterFields):
+    """Query parameters of the metric list."""
 
 
 def metric_read(row: RowMapping) -> MetricRead:
@@ -76,10 +76,8 @@ class MetricService:
             self.access.require_entity_write(head["region_code"], head["domain"])
         kind = EntityKind(head["kind"])
         if body.metric not in METRICS_BY_KIND[kind]:
-            allowed = "、".join(f"{m.value}（{LABELS['metric_kind'][m.value]}）" for m in METRICS_BY_KIND[kind])
-            raise Invalid.field(
-                "metric", f"{LABELS['entity_kind'][kind.value]}的指标只能是：{allowed}", "metric_not_for_kind"
-            )
+            allowed = "、".join(f"{m.value}（{m.label}）" for m in METRICS_BY_KIND[kind])
+            raise Invalid.field("metric", f"{kind.label}的指标只能是：{allowed}", "metric_not_for_kind")
         _check_period(body.year, body.month, ctx.today)
         month = body.month or 0
         latest = await self.repo.latest(head["id"], body.metric, body.year, month)

@@ -8,23 +8,23 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas.common import RegionCode
+from shared.schemas.common import PageParams, RegionCode
 from shared.schemas.enums import Domain, EntityKind, Level
 
 Horizon = Annotated[str, Field(min_length=1, max_length=40, description="目标期，如 2025、interim-3y")]
 
 
-class TargetFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _TargetFilterFields(BaseModel):
     horizon: Horizon | None = None
     year: int | None = Field(default=None, ge=2000, le=2100)
     kind: EntityKind | None = None
     level: Level | None = None
     domain: Domain | None = Field(default=None, description="领域；不填为全部（含全领域合计目标）")
     sort: str | None = Field(default=None, description="year、created_at、updated_at，前加 - 为倒序；默认 year")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+
+
+class TargetFilters(PageParams, _TargetFilterFields):
+    """Query parameters of the target list."""
 
 
 class ProgressFilters(BaseModel):

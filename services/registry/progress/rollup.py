@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from shared.schemas.enums import TIER_THRESHOLD_YI, Domain, EntityKind, Level, Tier
-from shared.schemas.registry import EchelonCount, GrowthBandCount, TargetProgress, TargetRead, TierCount
+from shared.schemas.registry.responses.progress import (
+    EchelonCount,
+    GrowthBandCount,
+    TargetProgress,
+    TargetRead,
+    TierCount,
+)
 from shared.tiers import ECHELONS, GROWTH_BANDS, PROGRAMME_TIER, allowed_tiers
 
 # Ascending lower bounds of the size buckets: `width_bucket(size, LADDER)` is 0 below the first.

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from services.registry.progress.filters import ProgressFilters, TargetFilters
+from services.registry.progress.schemas import TargetCreate, TargetUpdate
 from services.registry.progress.service import ProgressService, TargetService
 from shared.app import api_router
 from shared.audit import AuditDep
@@ -16,7 +17,7 @@ from shared.context import ContextDep, PrincipalDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
-from shared.schemas.registry import ProgressRead, TargetCreate, TargetRead, TargetUpdate
+from shared.schemas.registry.responses.progress import ProgressRead, TargetRead
 
 router = api_router()
 

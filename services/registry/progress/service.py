@@ -25,6 +25,7 @@ from services.registry.progress.rollup import (
     target_progress,
     tier_counts,
 )
+from services.registry.progress.schemas import TargetCreate, TargetUpdate
 from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
@@ -34,7 +35,7 @@ from shared.pagination import PageRequest, cut_page
 from shared.regions import HUNAN, code_range
 from shared.repository import reject_nulls
 from shared.schemas.enums import Domain, EntityKind, Level, Tier
-from shared.schemas.registry import ProgressRead, TargetCreate, TargetRead, TargetUpdate
+from shared.schemas.registry.responses.progress import ProgressRead, TargetRead
 from shared.tiers import tier_error
 
 RESOURCE = "target"

@@ -7,40 +7,37 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import RowMapping, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.models import Chain, Department, Enterprise, Park, Person, Region, table
-from shared.errors import Invalid
-from shared.regions import covers
-from shared.schemas.common import RegionCode
-from shared.schemas.enums import Level, ParkGrade
-from shared.schemas.registry import (
+from services.registry.reference.schemas import (
     ChainCreate,
     ChainRead,
     ChainUpdate,
-    DepartmentCreate,
-    DepartmentRead,
     DepartmentUpdate,
-    ParkCreate,
-    ParkRead,
-    ParkUpdate,
     PersonCreate,
-    PersonRead,
     PersonUpdate,
 )
+from shared.errors import Invalid
+from shared.regions import covers
+from shared.schemas.common import PageParams, RegionCode
+from shared.schemas.enums import Level, ParkGrade
+from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
+from shared.schemas.registry.responses.reference import DepartmentRead, ParkRead, PersonRead
 
 Check = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[None]]
 
 
-class _Filters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _SearchFields(BaseModel):
     q: str | None = Field(default=None, max_length=100, description="名称包含的文字")
     sort: str | None = Field(default=None, description="排序字段，前加 - 为倒序")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+
+
+class _Filters(PageParams, _SearchFields):
+    """Query parameters every reference list takes; each resource's list adds its own after them."""
 
 
 class DepartmentFilters(_Filters):

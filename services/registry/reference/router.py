@@ -23,7 +23,7 @@ from shared.errors import NotFound
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
 from shared.schemas.enums import Level
-from shared.schemas.registry import RegionDetail, RegionRead
+from shared.schemas.registry.responses.reference import RegionDetail, RegionRead
 
 router = api_router(tags=["reference"])
 

@@ -21,6 +21,7 @@ from shared.errors import AppError, Conflict, NotFound
 from shared.pagination import PageRequest, Sorting, cut_page
 from shared.regions import code_range
 from shared.repository import VersionedRepository, reject_nulls
+from shared.schemas.common import PageParams
 
 
 def _jsonable(row: RowMapping) -> dict[str, Any]:
@@ -47,7 +48,7 @@ class ReferenceService:
         t = self.resource.table
         stmt: Select[Any] = select(t)
         conditions: list[ColumnElement[bool]] = []
-        for name, value in filters.model_dump(exclude={"q", "sort", "limit", "cursor"}).items():
+        for name, value in filters.model_dump(exclude={"q", "sort", *PageParams.model_fields}).items():
             if value is None:
                 continue
             if name == "region":

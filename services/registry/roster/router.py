@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from services.registry.access import AccessDep
+from services.registry.roster.schemas import RosterAdjustmentCreate, RosterAdjustmentRead
 from services.registry.roster.service import RosterFilters, RosterService
 from shared.app import api_router
 from shared.audit import AuditDep
@@ -15,7 +16,6 @@ from shared.context import ContextDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
-from shared.schemas.registry import RosterAdjustmentCreate, RosterAdjustmentRead
 
 router = api_router(tags=["roster-adjustments"])
 

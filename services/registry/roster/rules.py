@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from services.registry.roster.schemas import RosterAdjustmentCreate
 from shared.errors import Invalid
 from shared.regions import HUNAN, covers, parent_city
-from shared.schemas.enums import LABELS, EntityKind, Level, RosterAction, RosterStatus, Tier
-from shared.schemas.registry import RosterAdjustmentCreate
+from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus, Tier
 from shared.tiers import LEVEL_ORDER, PROGRAMME_TIER, level_region_error, tier_error
 
 _BY_ORDER = {order: level for level, order in LEVEL_ORDER.items()}
@@ -47,7 +47,7 @@ def next_state(kind: EntityKind, current: RosterState, body: RosterAdjustmentCre
         if getattr(body, field) is not None and field not in _ALLOWED_FIELDS[action]:
             raise Invalid.field(
                 field,
-                f"{LABELS['roster_action'][action.value]}（{action.value}）不接受 {field}",
+                f"{action.label}（{action.value}）不接受 {field}",
                 "roster_field_not_applicable",
             )
     _check_status(action, current.status)
@@ -127,7 +127,7 @@ def _demoted_region(level: Level, current: RosterState, body: RosterAdjustmentCr
     if region is None:
         raise Invalid.field(
             "to_region_code",
-            f"降级到{LABELS['level'][level.value]}须指定新地区 to_region_code",
+            f"降级到{level.label}须指定新地区 to_region_code",
             "roster_region_required",
         )
     _check_level_region(level, region)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,28 +21,27 @@ from services.registry.entities.views import feed_payload, render
 from services.registry.feed import record_change
 from services.registry.roster.repository import AdjustmentQuery, RosterRepository
 from services.registry.roster.rules import RosterState, check_effective_on, next_state
+from services.registry.roster.schemas import RosterAdjustmentCreate, RosterAdjustmentRead
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
+from shared.schemas.common import PageParams
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus, Tier
-from shared.schemas.registry import RosterAdjustmentCreate, RosterAdjustmentRead
 
 
-class RosterFilters(BaseModel):
-    """Query parameters of the adjustment list; unknown ones are a 422."""
-
-    model_config = ConfigDict(extra="forbid")
-
+class _RosterFilterFields(BaseModel):
     entity_id: uuid.UUID | None = Field(default=None, description="只看一个对象的完整调整历史")
     action: RosterAction | None = None
     kind: EntityKind | None = Field(default=None, description="对象类别")
     since: dt.date | None = Field(default=None, description="生效日期不早于该日（含）")
     until: dt.date | None = Field(default=None, description="生效日期不晚于该日（含）")
     sort: str | None = Field(default=None, description="seq（默认，按记录先后）或 -seq（最新在前）")
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+
+
+class RosterFilters(PageParams, _RosterFilterFields):
+    """Query parameters of the adjustment list."""
 
     @model_validator(mode="after")
     def _range(self) -> RosterFilters:

@@ -1,0 +1,309 @@
+"""Create and update bodies of industries, enterprises and projects, with the rules a body alone can check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, ClassVar
+
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.identifiers import USCCError, validate_project_code, validate_uscc
+from shared.schemas.common import LongText, Name, RegionCode, RequestModel, ShortText, Text, Yi, check_level_region
+from shared.schemas.enums import (
+    PATHWAYS_BY_KIND,
+    ApprovalKind,
+    ApprovalState,
+    Domain,
+    EnterpriseLabel,
+    EntityKind,
+    Level,
+    Pathway,
+    ProjectStage,
+    Tier,
+)
+from shared.tiers import tier_error
+
+
+class _EntityCreate(RequestModel):
+    kind: ClassVar[EntityKind]
+
+    name: Name
+    level: Level
+    region_code: RegionCode
+    domain: Domain
+    pathway: Pathway | None = Field(default=None, description="培育路径：该类对象自己的“四个一批”/“五个一批”")
+    target_tier: Tier = Field(description="目标层级；只允许该类对象在该级别可用的层级或梯队")
+    lead_department_id: uuid.UUID | None = None
+    person_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50, description="责任人")
+    chain_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    park_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    listed_on: dt.date | None = Field(default=None, description="纳入名单日期，默认今天")
+    listing_reason: Text = Field(default="新增纳入名单", description="纳入名单的理由（记入调整记录）")
+    document_ref: ShortText | None = Field(default=None, description="纳入名单依据的文件文号")
+
+    @field_validator("region_code")
+    @classmethod
+    def _level_matches_region(cls, value: str, info: ValidationInfo) -> str:
+        return check_level_region(value, info)
+
+    @field_validator("pathway")
+    @classmethod
+    def _pathway_of_kind(cls, value: Pathway | None) -> Pathway | None:
+        return _check_pathway(cls.kind, value)
+
+    @field_validator("target_tier")
+    @classmethod
+    def _tier_allowed(cls, value: Tier, info: ValidationInfo) -> Tier:
+        level = info.data.get("level")
+        if level is not None and (message := tier_error(cls.kind, Level(level), value)):
+            raise PydanticCustomError("tier_not_allowed", message)
+        return value
+
+
+def _check_pathway(kind: EntityKind, value: Pathway | None) -> Pathway | None:
+    if value is not None and value not in PATHWAYS_BY_KIND[kind]:
+        allowed = ", ".join(p.value for p in PATHWAYS_BY_KIND[kind])
+        raise PydanticCustomError("pathway_not_allowed", f"该类对象的培育路径只能是：{allowed}")
+    return value
+
+
+class _EntityUpdate(RequestModel):
+    """Descriptive fields. Level, region, tier and roster status change only through roster adjustments,
+    so the roster history always explains the entity's state on any date."""
+
+    kind: ClassVar[EntityKind]
+
+    name: Name | None = None
+    domain: Domain | None = None
+    pathway: Pathway | None = None
+    lead_department_id: uuid.UUID | None = None
+    person_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+    chain_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+    park_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+
+    @field_validator("pathway")
+    @classmethod
+    def _pathway_of_kind(cls, value: Pathway | None) -> Pathway | None:
+        return _check_pathway(cls.kind, value)
+
+
+class IndustryCreate(_EntityCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "工程机械",
+                    "level": "province",
+                    "region_code": "430000",
+                    "domain": "industry_it",
+                    "pathway": "supporting_collaboration",
+                    "target_tier": "trillion",
+                    "roadmap": "……",
+                    "listing_reason": "列入省级万亿级产业培育名单",
+                    "document_ref": "湘政办发〔2022〕4号",
+                }
+            ]
+        },
+    )
+
+    kind = EntityKind.industry
+    parent_industry_id: uuid.UUID | None = Field(default=None, description="所归属的上级产业（级别须更高）")
+    roadmap: LongText = Field(default="", description="路线图")
+    timetable: LongText = Field(default="", description="时间表")
+    task_book: LongText = Field(default="", description="任务书")
+
+
+class IndustryUpdate(_EntityUpdate):
+    kind = EntityKind.industry
+    parent_industry_id: uuid.UUID | None = None
+    roadmap: LongText | None = None
+    timetable: LongText | None = None
+    task_book: LongText | None = None
+
+
+def _uscc(value: str) -> str:
+    try:
+        return validate_uscc(value)
+    except USCCError as exc:
+        raise PydanticCustomError(exc.code, exc.message) from exc
+
+
+class EnterpriseCreate(_EntityCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "湖南某某智能装备有限公司",
+                    "level": "city",
+                    "region_code": "430100",
+                    "domain": "industry_it",
+                    "pathway": "nurture",
+                    "target_tier": "ten_billion",
+                    "uscc": "91430100MA4L7K3PXH",
+                    "labels": ["little_giant"],
+                }
+            ]
+        },
+    )
+
+    kind = EntityKind.enterprise
+    uscc: str = Field(
+        description="统一社会信用代码（18 位，校验 GB 32100 与 GB 11714 校验位）",
+        examples=["91430100MA4L7K3PXH"],
+        max_length=40,
+    )
+    labels: list[EnterpriseLabel] = Field(default_factory=list, max_length=5)
+    industry_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50, description="所属产业")
+
+    @field_validator("uscc")
+    @classmethod
+    def _check_uscc(cls, value: str) -> str:
+        return _uscc(value)
+
+
+class EnterpriseUpdate(_EntityUpdate):
+    kind = EntityKind.enterprise
+    uscc: str | None = Field(default=None, max_length=40)
+    labels: list[EnterpriseLabel] | None = Field(default=None, max_length=5)
+    industry_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+
+    @field_validator("uscc")
+    @classmethod
+    def _check_uscc(cls, value: str | None) -> str | None:
+        return None if value is None else _uscc(value)
+
+
+class AnnualPlan(RequestModel):
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    planned_investment: Yi
+
+
+class Approval(RequestModel):
+    kind: ApprovalKind
+    state: ApprovalState
+    applied_on: dt.date | None = None
+    approved_on: dt.date | None = None
+    document_no: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Approval:
+        if self.applied_on and self.approved_on and self.approved_on < self.applied_on:
+            raise PydanticCustomError("approval_dates_order", "批复日期不能早于申报日期")
+        return self
+
+
+def _project_code(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return validate_project_code(value)
+    except ValueError as exc:
+        raise PydanticCustomError("project_code_invalid", str(exc)) from exc
+
+
+class _ProjectFields(RequestModel):
+    @field_validator("project_code", check_fields=False)
+    @classmethod
+    def _check_code(cls, value: str | None) -> str | None:
+        return _project_code(value)
+
+    @field_validator("annual_plans", check_fields=False)
+    @classmethod
+    def _unique_years(cls, value: list[AnnualPlan] | None) -> list[AnnualPlan] | None:
+        if value is not None and len({p.year for p in value}) != len(value):
+            raise PydanticCustomError("annual_plan_year_duplicate", "年度计划投资的年份不能重复")
+        return value
+
+    @field_validator("approvals", check_fields=False)
+    @classmethod
+    def _unique_kinds(cls, value: list[Approval] | None) -> list[Approval] | None:
+        if value is not None and len({a.kind for a in value}) != len(value):
+            raise PydanticCustomError("approval_kind_duplicate", "同一类审批只能出现一次")
+        return value
+
+    @field_validator("actual_completion_on", check_fields=False)
+    @classmethod
+    def _actual_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("actual_start_on")
+        if value is not None and start is not None and value < start:
+            raise PydanticCustomError("project_dates_order", "实际竣工日期不能早于实际开工日期")
+        return value
+
+    @field_validator("planned_completion_on", check_fields=False)
+    @classmethod
+    def _planned_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("planned_start_on")
+        if value is not None and start is not None and value < start:
+            raise PydanticCustomError("project_dates_order", "计划竣工日期不能早于计划开工日期")
+        return value
+
+
+class ProjectCreate(_EntityCreate, _ProjectFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "某某新材料产业园项目",
+                    "level": "county",
+                    "region_code": "430181",
+                    "domain": "industry_it",
+                    "pathway": "investment_attraction",
+                    "target_tier": "hundred_million",
+                    "project_code": "2023-430181-39-03-012345",
+                    "total_investment": "25.5",
+                    "annual_plans": [{"year": 2024, "planned_investment": "8"}],
+                    "stage": "under_construction",
+                    "planned_start_on": "2024-03-01",
+                    "actual_start_on": "2024-03-18",
+                    "approvals": [
+                        {
+                            "kind": "eia",
+                            "state": "approved",
+                            "applied_on": "2023-11-02",
+                            "approved_on": "2024-01-15",
+                            "document_no": "浏环评〔2024〕3号",
+                        }
+                    ],
+                    "signing_event": "湖南-粤港澳大湾区投资贸易洽谈活动",
+                    "signed_on": "2023-09-12",
+                }
+            ]
+        },
+    )
+
+    kind = EntityKind.project
+    project_code: str | None = Field(
+        default=None,
+        max_length=40,
+        examples=["2020-430100-39-03-012345"],
+        description="全国投资项目在线审批监管平台项目代码（24 位）",
+    )
+    owner_enterprise_id: uuid.UUID | None = Field(default=None, description="项目业主企业")
+    total_investment: Yi = Field(description="总投资，单位：亿元")
+    annual_plans: list[AnnualPlan] = Field(default_factory=list, max_length=30, description="年度计划投资（亿元）")
+    stage: ProjectStage = ProjectStage.planning
+    planned_start_on: dt.date | None = None
+    planned_completion_on: dt.date | None = None
+    actual_start_on: dt.date | None = None
+    actual_completion_on: dt.date | None = None
+    approvals: list[Approval] = Field(default_factory=list, max_length=3, description="核准备案、环评、土地审批")
+    signing_event: ShortText | None = Field(default=None, description="招商引资项目的签约活动，如 中非经贸博览会")
+    signed_on: dt.date | None = None
+
+
+class ProjectUpdate(_EntityUpdate, _ProjectFields):
+    kind = EntityKind.project
+    project_code: str | None = Field(default=None, max_length=40)
+    owner_enterprise_id: uuid.UUID | None = None
+    total_investment: Yi | None = None
+    annual_plans: list[AnnualPlan] | None = Field(default=None, max_length=30)
+    stage: ProjectStage | None = None
+    planned_start_on: dt.date | None = None
+    planned_completion_on: dt.date | None = None
+    actual_start_on: dt.date | None = None
+    actual_completion_on: dt.date | None = None
+    approvals: list[Approval] | None = Field(default=None, max_length=3)
+    signing_event: ShortText | None = None
+    signed_on: dt.date | None = None

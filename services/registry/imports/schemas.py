@@ -1,0 +1,37 @@
+"""An import job as the registry reports it, with the rows it refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import Field
+
+from shared.schemas.common import ResponseModel
+from shared.schemas.enums import EntityKind
+
+
+class ImportRowError(ResponseModel):
+    row: int = Field(description="数据行号（表头为第 1 行）")
+    column: str
+    message: str
+    code: str
+
+
+class ImportJobRead(ResponseModel):
+    id: uuid.UUID
+    kind: EntityKind
+    file_format: str
+    filename: str
+    mode: str
+    status: str
+    total: int
+    processed: int
+    created: int
+    updated: int
+    error_count: int
+    errors: list[ImportRowError]
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None

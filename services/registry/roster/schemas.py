@@ -1,0 +1,76 @@
+"""A roster adjustment as requested and as recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from shared.schemas.common import RegionCode, RequestModel, ResponseModel, ShortText
+from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus, Tier
+
+
+class RosterAdjustmentCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entity_id": "4f6c2d0e-0000-4000-8000-000000000001",
+                    "action": "promote",
+                    "reason": "年营业收入突破100亿元，升级为市级重点企业",
+                    "effective_on": "2024-03-01",
+                    "document_ref": "长政办函〔2024〕12号",
+                }
+            ]
+        },
+    )
+
+    entity_id: uuid.UUID
+    action: RosterAction
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    effective_on: dt.date
+    approving_department_id: uuid.UUID | None = None
+    document_ref: ShortText | None = Field(default=None, description="调整依据文件文号")
+    to_level: Level | None = Field(default=None, description="promote/demote 的新级别；缺省为相邻的上一级/下一级")
+    to_region_code: RegionCode | None = Field(
+        default=None,
+        description="新地区：promote 缺省按上下级推导（县→所属市州，→省级 430000）；"
+        "demote 必填且须位于原地区内；retier 可改为同级别的另一地区",
+    )
+    to_tier: Tier | None = Field(
+        default=None,
+        description="新目标层级：retier 须给出 to_tier 与 to_region_code 至少一项；"
+        "promote/demote 缺省为新级别的工程层级；include 缺省保持原层级",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise PydanticCustomError("string_nul_byte", "不允许包含 NUL 字符")
+        return value
+
+
+class RosterAdjustmentRead(ResponseModel):
+    id: uuid.UUID
+    seq: int = Field(description="全局递增的记录序号（列表游标分页依据）")
+    entity_id: uuid.UUID
+    entity_kind: EntityKind
+    action: RosterAction
+    reason: str
+    effective_on: dt.date
+    approving_department_id: uuid.UUID | None
+    document_ref: str | None
+    actor_sub: str
+    actor_name: str
+    from_level: Level | None
+    to_level: Level
+    from_region_code: str | None
+    to_region_code: str
+    from_tier: Tier | None
+    to_tier: Tier
+    status_after: RosterStatus
+    created_at: dt.datetime

@@ -1,0 +1,1 @@
+"""What the registry returns to a peer, by feature."""

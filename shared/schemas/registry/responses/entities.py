@@ -1,0 +1,99 @@
+"""Industries, enterprises and projects as the registry returns them, with their derived standing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from pydantic import Field
+
+from shared.schemas.common import ResponseModel
+from shared.schemas.enums import (
+    ApprovalKind,
+    ApprovalState,
+    Domain,
+    EnterpriseLabel,
+    EntityKind,
+    Level,
+    MetricKind,
+    Pathway,
+    ProjectStage,
+    RosterStatus,
+    Standing,
+    Tier,
+)
+from shared.schemas.registry.responses.reference import PersonRead
+
+
+class StandingRead(ResponseModel):
+    """Derived from the latest annual metric; never stored."""
+
+    metric: MetricKind | None = None
+    year: int | None = None
+    value: Decimal | None = Field(default=None, description="最新年度指标值，单位：亿元")
+    actual_tier: Tier | None = Field(default=None, description="按最新年度指标实际达到的层级或梯队")
+    status: Standing = Standing.no_data
+    in_growth_band: bool = Field(default=False, description="是否处于本级企业重点推动的成长区间")
+
+
+class _EntityRead(ResponseModel):
+    id: uuid.UUID
+    kind: EntityKind
+    name: str
+    level: Level
+    region_code: str
+    domain: Domain
+    pathway: Pathway | None
+    target_tier: Tier
+    lead_department_id: uuid.UUID | None
+    roster_status: RosterStatus
+    listed_on: dt.date
+    persons: list[PersonRead] = Field(default_factory=list)
+    chain_ids: list[uuid.UUID] = Field(default_factory=list)
+    park_ids: list[uuid.UUID] = Field(default_factory=list)
+    standing: StandingRead = Field(default_factory=StandingRead)
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class IndustryRead(_EntityRead):
+    parent_industry_id: uuid.UUID | None
+    roadmap: str
+    timetable: str
+    task_book: str
+
+
+class EnterpriseRead(_EntityRead):
+    uscc: str
+    labels: list[EnterpriseLabel]
+    industry_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class AnnualPlanRead(ResponseModel):
+    year: int
+    planned_investment: Decimal
+
+
+class ApprovalRead(ResponseModel):
+    kind: ApprovalKind
+    state: ApprovalState
+    applied_on: dt.date | None
+    approved_on: dt.date | None
+    document_no: str | None
+
+
+class ProjectRead(_EntityRead):
+    project_code: str | None
+    owner_enterprise_id: uuid.UUID | None
+    total_investment: Decimal = Field(description="总投资，单位：亿元")
+    annual_plans: list[AnnualPlanRead] = Field(default_factory=list)
+    stage: ProjectStage
+    planned_start_on: dt.date | None
+    planned_completion_on: dt.date | None
+    actual_start_on: dt.date | None
+    actual_completion_on: dt.date | None
+    approvals: list[ApprovalRead] = Field(default_factory=list)
+    signing_event: str | None
+    signed_on: dt.date | None
