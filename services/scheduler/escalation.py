@@ -40,23 +40,17 @@ from types import MappingProxyType
 
 from services.scheduler.calendar import BusinessCalendar
 from services.scheduler.errors import ParametersInvalid, TransitionNotAllowed
-from shared.schemas.enums import Level
+from shared.schemas.enums import LabelledEnum, Level
 
 
-class CoordinationLevel(StrEnum):
-    county = "county"
-    city = "city"
-    department = "department"
-    leader = "leader"
+class CoordinationLevel(LabelledEnum):
+    county = "county", "县市区"
+    city = "city", "市州"
+    department = "department", "省直牵头部门"
+    leader = "leader", "联系产业链的省领导"
 
 
 LEVELS: tuple[CoordinationLevel, ...] = tuple(CoordinationLevel)
-LEVEL_LABELS: Mapping[CoordinationLevel, str] = {
-    CoordinationLevel.county: "县市区",
-    CoordinationLevel.city: "市州",
-    CoordinationLevel.department: "省直牵头部门",
-    CoordinationLevel.leader: "联系产业链的省领导",
-}
 
 
 class ProblemState(StrEnum):
@@ -168,7 +162,7 @@ def _escalated(problem: Problem, today: dt.date, calendar: BusinessCalendar, par
     above = _level_above(problem.level)
     if above is None:
         raise TransitionNotAllowed(
-            "action", "problem_at_top_level", f"问题已在最高协调层级（{LEVEL_LABELS[problem.level]}），不能再提级"
+            "action", "problem_at_top_level", f"问题已在最高协调层级（{problem.level.label}），不能再提级"
         )
     due_on, provisional = calendar.add_working_days(today, params.handling_working_days[above])
     return Problem(ProblemState.open, above, due_on, provisional)

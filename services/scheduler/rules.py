@@ -56,21 +56,20 @@ from fractions import Fraction
 
 from services.scheduler.errors import ParametersInvalid
 from services.scheduler.periods import last_day_of_month
-from shared.schemas.enums import TIER_THRESHOLD_YI, EntityKind, Level, ProjectStage, Tier
+from shared.schemas.enums import TIER_THRESHOLD_YI, EntityKind, LabelledEnum, Level, ProjectStage, Tier
 from shared.tiers import LEVEL_ORDER, allowed_tiers, tier_reached
 
 Scalar = str | int | bool | None
 Explanation = dict[str, Scalar]
 
 
-class Colour(StrEnum):
-    blue = "blue"
-    yellow = "yellow"
-    red = "red"
+class Colour(LabelledEnum):
+    blue = "blue", "蓝色提示"
+    yellow = "yellow", "黄色预警"
+    red = "red", "红色预警"
 
 
 SEVERITY: Mapping[Colour | None, int] = {None: 0, Colour.blue: 1, Colour.yellow: 2, Colour.red: 3}
-COLOUR_LABELS: Mapping[Colour, str] = {Colour.blue: "蓝色提示", Colour.yellow: "黄色预警", Colour.red: "红色预警"}
 
 
 class ElapsedBasis(StrEnum):

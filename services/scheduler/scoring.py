@@ -30,6 +30,7 @@ from types import MappingProxyType
 
 from services.scheduler.errors import ParametersInvalid
 from services.scheduler.rules import Colour
+from shared.schemas.enums import LabelledEnum
 
 
 class Component(StrEnum):
@@ -39,19 +40,12 @@ class Component(StrEnum):
     findings = "findings"
 
 
-class Grade(StrEnum):
-    excellent = "excellent"
-    good = "good"
-    fair = "fair"
-    poor = "poor"
+class Grade(LabelledEnum):
+    excellent = "excellent", "优秀"
+    good = "good", "良好"
+    fair = "fair", "一般"
+    poor = "poor", "较差"
 
-
-GRADE_LABELS: Mapping[Grade, str] = {
-    Grade.excellent: "优秀",
-    Grade.good: "良好",
-    Grade.fair: "一般",
-    Grade.poor: "较差",
-}
 
 _DEFAULT_WEIGHTS = {
     Component.submission: Decimal(30),

@@ -45,7 +45,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from services.scheduler.errors import FieldError
-from shared.schemas.enums import LABELS, ApprovalKind, ApprovalState, EntityKind, ProjectStage
+from shared.schemas.enums import ApprovalKind, ApprovalState, EntityKind, ProjectStage
 
 AMOUNT_PLACES = 4
 AMOUNT_LIMIT = Decimal(10) ** 12
@@ -144,10 +144,7 @@ _PROJECT_V1 = ReportTemplate(
         ),
         _amount("investment_cumulative", "项目累计完成投资（亿元）", running_total=True, within_total_investment=True),
         FigureSpec("stage", "项目阶段", FigureType.stage, required=True),
-        *(
-            FigureSpec(kind.value, f"{LABELS['approval_kind'][kind.value]}办理状态", FigureType.approval, required=True)
-            for kind in ApprovalKind
-        ),
+        *(FigureSpec(kind.value, f"{kind.label}办理状态", FigureType.approval, required=True) for kind in ApprovalKind),
         *_NARRATIVE,
         _text("stage_reason", "阶段回退说明"),
         _text("overrun_reason", "完成投资超过总投资的说明"),
@@ -204,16 +201,14 @@ def _parse(spec: FigureSpec, raw: object) -> FigureValue | FieldError:
             return FieldError(spec.name, "text_too_long", f"{spec.label}不能超过 {TEXT_LIMIT} 字")
         return raw.strip()
     if spec.type is FigureType.stage:
-        return _parse_choice(spec, raw, ProjectStage, "project_stage", "stage_invalid")
-    return _parse_choice(spec, raw, ApprovalState, "approval_state", "approval_state_invalid")
+        return _parse_choice(spec, raw, ProjectStage, "stage_invalid")
+    return _parse_choice(spec, raw, ApprovalState, "approval_state_invalid")
 
 
-def _parse_choice(
-    spec: FigureSpec, raw: object, choices: type[_Choice], labels: str, code: str
-) -> _Choice | FieldError:
+def _parse_choice(spec: FigureSpec, raw: object, choices: type[_Choice], code: str) -> _Choice | FieldError:
     if isinstance(raw, str) and raw in {c.value for c in choices}:
         return choices(raw)
-    names = "、".join(f"{c.value}（{LABELS[labels][c.value]}）" for c in choices)
+    names = "、".join(f"{c.value}（{c.label}）" for c in choices)
     return FieldError(spec.name, code, f"{spec.label}只能是：{names}")
 
 
@@ -310,8 +305,7 @@ def validate_submission(
             FieldError(
                 "stage",
                 "stage_moved_back",
-                f"项目阶段由{LABELS['project_stage'][previous_stage.value]}回退为"
-                f"{LABELS['project_stage'][stage.value]}；如属实，请填写阶段回退说明",
+                f"项目阶段由{previous_stage.label}回退为{stage.label}；如属实，请填写阶段回退说明",
             )
         )
     return errors

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from services.scheduler.errors import ParametersInvalid
 from services.scheduler.rules import Colour
 from services.scheduler.scoring import (
-    GRADE_LABELS,
     Component,
     Grade,
     ScoringParams,
@@ -108,7 +107,7 @@ def test_grade_cut_offs(score: str, expected: Grade) -> None:
 def test_cut_offs_and_labels_are_configurable() -> None:
     strict = ScoringParams(cutoffs={Grade.excellent: Decimal(95), Grade.good: Decimal(85), Grade.fair: Decimal(70)})
     assert grade(Decimal(91), strict) is Grade.good
-    assert [GRADE_LABELS[g] for g in Grade] == ["优秀", "良好", "一般", "较差"]
+    assert [g.label for g in Grade] == ["优秀", "良好", "一般", "较差"]
 
 
 def test_the_params_keep_their_own_copy() -> None:
