@@ -27,7 +27,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check shared services tests bench migrations
-	$(BIN)/mypy shared services
+	$(BIN)/ruff format --check shared services tests bench migrations
+	$(BIN)/mypy shared services tests bench
 
 migrate: install
 	@$(BIN)/python -m shared.cli migrate

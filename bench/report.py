@@ -179,7 +179,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 def write(results: dict[str, Any], *, write_doc: bool, doc: Path = DOC) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / results["file"]
+    path: Path = RESULTS / results["file"]
     text = json.dumps(results, ensure_ascii=False, indent=2, default=str)
     path.write_text(text, encoding="utf-8")
     (RESULTS / "latest.json").write_text(text, encoding="utf-8")

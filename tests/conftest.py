@@ -217,7 +217,6 @@ async def committed_entities(engine: AsyncEngine) -> AsyncIterator[list[str]]:
 def inline(registry_app: Any) -> ImportRunner:
     """Import jobs run to completion inside the upload request, on the test's rolled-back connection."""
     runner: ImportRunner = registry_app.state.platform.state.imports
-    runner.inline = True
     return runner
 
 

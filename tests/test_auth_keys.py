@@ -194,7 +194,8 @@ async def test_jwks_without_usable_keys_is_401_token_key_unavailable(
     database_url: str, engine: AsyncEngine, jwks_server: JwksServer
 ) -> None:
     token = jwt.encode(claims(), RSA_KEY, algorithm="RS256", headers={"kid": "current"})
-    for document in ({"keys": []}, {"keys": "not-a-list"}):
+    documents: list[dict[str, Any]] = [{"keys": []}, {"keys": "not-a-list"}]
+    for document in documents:
         jwks_server.document = document
         async with app_client(database_url, engine, jwt_algorithms=["RS256"], jwks_url=jwks_server.url) as http:
             response = await get_region(http, token)

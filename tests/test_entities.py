@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests import factories
 from tests.conftest import ADMIN, auth
 
 
-async def create(client: httpx.AsyncClient, path: str, body: dict, headers: dict | None = None) -> dict:
+async def create(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     response = await client.post(f"/api/v1/{path}", json=body, headers=headers or ADMIN)
     assert response.status_code == 201, response.text
-    return response.json()
+    data: dict[str, Any] = response.json()
+    return data
 
 
 async def test_create_enterprise_returns_201_location_etag_and_normalised_uscc(client: httpx.AsyncClient) -> None:

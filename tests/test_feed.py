@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -44,7 +45,7 @@ async def test_follower_sees_every_concurrent_write_once_in_commit_order(
     cursor = await feed_end(committing_client)  # past whatever earlier tests left
     writers, per_writer = 6, 5
     done = asyncio.Event()
-    seen: list[dict] = []
+    seen: list[dict[str, Any]] = []
 
     async def follow() -> None:
         nonlocal cursor

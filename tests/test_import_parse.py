@@ -7,6 +7,7 @@ import datetime as dt
 import inspect
 import io
 import itertools
+import os
 import uuid
 
 import openpyxl
@@ -52,8 +53,8 @@ def test_csv_rows_come_back_in_batches_with_the_row_numbers_a_spreadsheet_shows(
 def test_the_rows_are_a_stream_read_from_the_spool_one_batch_at_a_time() -> None:
     body = "".join(f"企业{n},市级\n" for n in range(1, 1001))
     with read_sheet(f"名称,级别\n{body}".encode(), CSV, batch_size=100) as sheet:
+        assert inspect.isgeneratorfunction(Sheet.batches)  # lazy: nothing is read before the first batch
         batches = sheet.batches()
-        assert inspect.isgenerator(batches)
         assert not hasattr(sheet, "rows")
         first = next(batches)
         spool = sheet._spool
@@ -111,13 +112,13 @@ def test_xlsx_rows_keep_their_numbers_and_cell_types_through_the_spool() -> None
 
 def test_new_ids_are_version_4_uuids_drawn_from_one_system_call_per_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = validate.os.urandom
+    real = os.urandom
 
     def counting(size: int) -> bytes:
         calls.append(size)
         return real(size)
 
-    monkeypatch.setattr(validate.os, "urandom", counting)
+    monkeypatch.setattr(os, "urandom", counting)
     ids = list(itertools.islice(validate.random_uuids(), 3 * validate._ID_POOL))
     assert len(calls) == 3 and len(set(ids)) == len(ids)
     for text in ids:

@@ -20,7 +20,8 @@ URL = "/api/v1/metrics"
 async def create(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
     response = await client.post(f"/api/v1/{path}", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
-    return response.json()
+    data: dict[str, Any] = response.json()
+    return data
 
 
 async def record(

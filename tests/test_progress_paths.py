@@ -23,18 +23,22 @@ from tests.conftest import ADMIN
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-async def post(client: httpx.AsyncClient, path: str, body: dict) -> dict:
+async def post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
     response = await client.post(f"/api/v1/{path}", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
-    return response.json()
+    data: dict[str, Any] = response.json()
+    return data
 
 
-async def patch(client: httpx.AsyncClient, path: str, entity_id: str, version: int, body: dict) -> dict:
+async def patch(
+    client: httpx.AsyncClient, path: str, entity_id: str, version: int, body: dict[str, Any]
+) -> dict[str, Any]:
     response = await client.patch(
         f"/api/v1/{path}/{entity_id}", json=body, headers=ADMIN | {"If-Match": f'"{version}"'}
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    data: dict[str, Any] = response.json()
+    return data
 
 
 async def build_history(client: httpx.AsyncClient) -> list[str]:
