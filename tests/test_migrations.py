@@ -11,12 +11,12 @@ import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.registry.main import create_app
-from services.registry.models import Base
+from services.registry.models import metadata
 from shared import migrate
 from shared.settings import asyncpg_dsn, to_asyncpg_url
 from tests.conftest import registry_settings
 
-MODEL_TABLES = {table.name for table in Base.metadata.tables.values()}
+MODEL_TABLES = {table.name for table in metadata.tables.values()}
 
 
 def run(coro: Any) -> Any:

@@ -21,11 +21,9 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from services.registry.models import SCHEMA, Base
+from services.registry.models import SCHEMA, metadata
 from shared.migrate import VERSION_TABLE
 from shared.settings import asyncpg_dsn, to_asyncpg_url
-
-metadata = Base.metadata
 
 # Made by the migrations' raw SQL and deliberately left out of the models: the GIN index over
 # `registry.name_grams(name)` behind Chinese name search, an expression over a function of the
