@@ -1,7 +1,8 @@
 """The append-only audit log: every write records who, when, what, before and after.
 
-Rows are only ever inserted; no route updates or deletes them, and the migration revokes UPDATE and
-DELETE on the table from PUBLIC so a mistaken query fails loudly.
+Rows are only ever inserted; no route updates or deletes them, and the service's migration puts a
+trigger on the table (`audit_event_immutable`) that raises on every UPDATE and DELETE, so a mistaken
+query fails loudly.
 """
 
 from __future__ import annotations

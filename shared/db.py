@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry
 
 from shared.settings import BaseServiceSettings
 
@@ -27,6 +28,20 @@ NAMING_CONVENTION = {
 
 def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def service_registry(schema: str) -> registry:
+    """The registry a service's SQLModel base is declared with, so the service's tables get a MetaData
+    of their own (its schema, the naming convention) and a class registry of their own:
+
+        class RegistryTable(SQLModel, registry=service_registry("registry")):
+            pass
+
+    SQLModel makes such a base abstract; every `table=True` subclass lands in its MetaData, never in
+    the global `SQLModel.metadata`, so services in one process (contract tests) never collide on a
+    table or class name.
+    """
+    return registry(metadata=service_metadata(schema))
 
 
 def server_settings(settings: BaseServiceSettings, application_name: str) -> dict[str, str]:

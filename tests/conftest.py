@@ -75,6 +75,17 @@ def database_url() -> Iterator[str]:
         del server
 
 
+@pytest.fixture
+def fresh_database(database_url: str) -> Iterator[str]:
+    """An empty database on the suite's server, dropped after the test."""
+    name = f"wqb_mig_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin_sql(database_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(database_url, name)
+    finally:
+        asyncio.run(admin_sql(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     eng = create_async_engine(to_asyncpg_url(database_url), pool_size=10, max_overflow=10)

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.registry.main import create_app
-from services.registry.models import Base
+from services.registry.models import metadata
 from shared import migrate
 from shared.db import Database
 from shared.settings import asyncpg_dsn, to_asyncpg_url
-from tests.conftest import _with_database, admin_sql, registry_settings
+from tests.conftest import registry_settings
 
-MODEL_TABLES = {table.name for table in Base.metadata.tables.values()}
+MODEL_TABLES = {table.name for table in metadata.tables.values()}
 
 
 def run(coro: Any) -> Any:
@@ -53,18 +50,6 @@ async def reference_counts(url: str) -> tuple[int, int, int, int]:
 
 async def version(url: str) -> list[str]:
     return [r["version_num"] for r in await fetch(url, "SELECT version_num FROM registry.alembic_version")]
-
-
-@pytest.fixture
-def fresh_database(database_url: str) -> Iterator[str]:
-    """An empty database on the suite's server, dropped after the test."""
-    name = f"wqb_mig_{uuid.uuid4().hex[:10]}"
-
-    run(admin_sql(database_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield _with_database(database_url, name)
-    finally:
-        run(admin_sql(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_upgrade_to_head_creates_every_model_table_and_loads_reference_data(fresh_database: str) -> None:

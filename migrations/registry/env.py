@@ -1,4 +1,4 @@
-from services.registry.models import SCHEMA, Base
+from services.registry.models import SCHEMA, metadata
 from shared.migrate import run_env
 
-run_env(SCHEMA, Base.metadata)
+run_env(SCHEMA, metadata)

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy import select
+from sqlmodel import col
 
 from services.registry.models import Department
 from shared.auth import Principal, Role
@@ -60,7 +61,8 @@ class Access:
 async def access(principal: PrincipalDep, session: SessionDep) -> Access:
     domains: frozenset[str] = frozenset()
     if principal.role is Role.department and principal.department:
-        found = await session.scalar(select(Department.domains).where(Department.code == principal.department))
+        stmt = select(col(Department.domains)).where(col(Department.code) == principal.department)
+        found = await session.scalar(stmt)
         domains = frozenset(found or ())
     return Access(principal, domains)
 

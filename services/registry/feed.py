@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.registry.models import ChangeEvent
 
@@ -37,5 +38,5 @@ async def record_change(
 
 
 async def read_changes(session: AsyncSession, after: int, limit: int) -> list[ChangeEvent]:
-    stmt = select(ChangeEvent).where(ChangeEvent.id > after).order_by(ChangeEvent.id).limit(limit)
+    stmt = select(ChangeEvent).where(col(ChangeEvent.id) > after).order_by(col(ChangeEvent.id)).limit(limit)
     return list((await session.scalars(stmt)).all())

@@ -2,6 +2,11 @@
 
 Industries, enterprises and projects share one `entity` row (class-table inheritance), so metrics,
 roster adjustments, responsible persons, chain/park links and the change feed reference one key.
+
+Every table is a SQLModel `table=True` class on `RegistryTable`, which carries the registry's own
+MetaData. Rows are written and read with Core statements over these classes and their Tables; the
+classes are never built from request bodies, so each field is typed as the value a row holds (a
+server default or identity fills it on insert).
 """
 
 from __future__ import annotations
@@ -9,16 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Column,
     Date,
     DateTime,
-    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -26,17 +29,17 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
-    Table,
     Text,
     UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlmodel import Field, SQLModel
 
-from shared.db import service_metadata
+from shared.db import service_registry
 from shared.tables import platform_tables
+from shared.tables import table as table
 
 SCHEMA = "registry"
 MONEY = Numeric(16, 4)  # 亿元 with 4 decimals
@@ -44,88 +47,93 @@ MONEY = Numeric(16, 4)  # 亿元 with 4 decimals
 PROJECT_SIZE_METRIC = "total_investment"
 
 
-class Base(DeclarativeBase):
-    metadata = service_metadata(SCHEMA)
+class RegistryTable(SQLModel, registry=service_registry(SCHEMA)):
+    """Base of the registry's table classes: their MetaData is the `registry` schema's alone."""
 
 
-tables = platform_tables(Base.metadata)
+metadata = RegistryTable.metadata
+tables = platform_tables(RegistryTable)
 
 
-def _uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
+def _uuid_pk() -> Any:
+    return Field(sa_type=UUID, primary_key=True, sa_column_kwargs={"server_default": text("gen_random_uuid()")})
 
 
-def _created() -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+def _created() -> Any:
+    return Field(sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()})
 
 
-class Region(Base):
+def _version() -> Any:
+    return Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
+
+
+class Region(RegistryTable, table=True):
     __tablename__ = "region"
-    code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-    level: Mapped[str] = mapped_column(String(10))
-    parent_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
-    county_type: Mapped[str | None] = mapped_column(String(20))
+    code: str = Field(sa_type=String(6), primary_key=True)
+    name: str = Field(sa_type=String(50))
+    level: str = Field(sa_type=String(10))
+    parent_code: str | None = Field(sa_type=String(6), foreign_key="region.code")
+    county_type: str | None = Field(sa_type=String(20))
 
 
-class Department(Base):
+class Department(RegistryTable, table=True):
     __tablename__ = "department"
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    code: Mapped[str] = mapped_column(String(60), unique=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    short_name: Mapped[str] = mapped_column(String(100))
-    level: Mapped[str] = mapped_column(String(10))
-    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
-    domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), server_default="{}")
-    role_note: Mapped[str] = mapped_column(Text, server_default="")
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = _created()
-    updated_at: Mapped[dt.datetime] = _created()
+    id: uuid.UUID = _uuid_pk()
+    code: str = Field(sa_type=String(60), unique=True)
+    name: str = Field(sa_type=String(200), unique=True)
+    short_name: str = Field(sa_type=String(100))
+    level: str = Field(sa_type=String(10))
+    region_code: str = Field(sa_type=String(6), foreign_key="region.code")
+    domains: list[str] = Field(sa_type=ARRAY(String(20)), sa_column_kwargs={"server_default": "{}"})
+    role_note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
 
 
-class Chain(Base):
+class Chain(RegistryTable, table=True):
     __tablename__ = "chain"
     __table_args__ = (UniqueConstraint("name", "group_name"),)
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    name: Mapped[str] = mapped_column(String(200))
-    group_name: Mapped[str] = mapped_column(String(200), server_default="")
-    leader_name: Mapped[str | None] = mapped_column(String(100))
-    leader_title: Mapped[str | None] = mapped_column(String(200))
-    master_enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprise.entity_id"))
-    source: Mapped[str] = mapped_column(Text, server_default="")
-    confidence: Mapped[str | None] = mapped_column(String(10))
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = _created()
-    updated_at: Mapped[dt.datetime] = _created()
+    id: uuid.UUID = _uuid_pk()
+    name: str = Field(sa_type=String(200))
+    group_name: str = Field(sa_type=String(200), sa_column_kwargs={"server_default": ""})
+    leader_name: str | None = Field(sa_type=String(100))
+    leader_title: str | None = Field(sa_type=String(200))
+    master_enterprise_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="enterprise.entity_id")
+    source: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    confidence: str | None = Field(sa_type=String(10))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
 
 
-class Park(Base):
+class Park(RegistryTable, table=True):
     __tablename__ = "park"
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    grade: Mapped[str] = mapped_column(String(30))
-    five_good: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = _created()
-    updated_at: Mapped[dt.datetime] = _created()
+    id: uuid.UUID = _uuid_pk()
+    name: str = Field(sa_type=String(200), unique=True)
+    grade: str = Field(sa_type=String(30))
+    five_good: bool = Field(sa_type=Boolean, sa_column_kwargs={"server_default": "false"})
+    region_code: str = Field(sa_type=String(6), foreign_key="region.code", index=True)
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
 
 
-class Person(Base):
+class Person(RegistryTable, table=True):
     __tablename__ = "person"
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    name: Mapped[str] = mapped_column(String(100))
-    title: Mapped[str] = mapped_column(String(200), server_default="")
-    department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("department.id"))
-    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
-    phone: Mapped[str | None] = mapped_column(String(30))
-    email: Mapped[str | None] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = _created()
-    updated_at: Mapped[dt.datetime] = _created()
+    id: uuid.UUID = _uuid_pk()
+    name: str = Field(sa_type=String(100))
+    title: str = Field(sa_type=String(200), sa_column_kwargs={"server_default": ""})
+    department_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="department.id")
+    region_code: str = Field(sa_type=String(6), foreign_key="region.code", index=True)
+    phone: str | None = Field(sa_type=String(30))
+    email: str | None = Field(sa_type=String(200))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
 
 
-class Entity(Base):
+class Entity(RegistryTable, table=True):
     __tablename__ = "entity"
     __table_args__ = (
         CheckConstraint("kind IN ('industry', 'enterprise', 'project')", name="kind"),
@@ -141,57 +149,59 @@ class Entity(Base):
         Index(None, "kind", "name", "id"),
         Index(None, "kind", "created_at", "id"),
     )
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    kind: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(10))
-    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
-    domain: Mapped[str] = mapped_column(String(20))
-    pathway: Mapped[str | None] = mapped_column(String(40))
-    target_tier: Mapped[str] = mapped_column(String(30))
-    lead_department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("department.id"))
-    roster_status: Mapped[str] = mapped_column(String(10), server_default="listed")
-    listed_on: Mapped[dt.date] = mapped_column(Date)
+    id: uuid.UUID = _uuid_pk()
+    kind: str = Field(sa_type=String(20))
+    name: str = Field(sa_type=String(200))
+    level: str = Field(sa_type=String(10))
+    region_code: str = Field(sa_type=String(6), foreign_key="region.code")
+    domain: str = Field(sa_type=String(20))
+    pathway: str | None = Field(sa_type=String(40))
+    target_tier: str = Field(sa_type=String(30))
+    lead_department_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="department.id")
+    roster_status: str = Field(sa_type=String(10), sa_column_kwargs={"server_default": "listed"})
+    listed_on: dt.date = Field(sa_type=Date)
     # The size current standing and progress go by, copied here so they read entity rows alone:
     # - an industry or enterprise: its latest annual size (revenue, else output), a copy of the newest
     #   annual metric_value rewritten in the same transaction as every annual metric write; all three
     #   null until it has an annual metric;
     # - a project: its total investment (`size_metric` = PROJECT_SIZE_METRIC, `size_year` null), kept
     #   by the statement triggers of migration 0006 on every INSERT and UPDATE of `project`.
-    size_metric: Mapped[str | None] = mapped_column(String(30))
-    size_year: Mapped[int | None] = mapped_column(SmallInteger)
-    size_value: Mapped[Decimal | None] = mapped_column(MONEY)
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = _created()
-    updated_at: Mapped[dt.datetime] = _created()
+    size_metric: str | None = Field(sa_type=String(30))
+    size_year: int | None = Field(sa_type=SmallInteger)
+    size_value: Decimal | None = Field(sa_type=MONEY)
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
 
 
-class Industry(Base):
+class Industry(RegistryTable, table=True):
     __tablename__ = "industry"
-    entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
-    parent_industry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("industry.entity_id"), index=True)
-    roadmap: Mapped[str] = mapped_column(Text, server_default="")
-    timetable: Mapped[str] = mapped_column(Text, server_default="")
-    task_book: Mapped[str] = mapped_column(Text, server_default="")
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
+    parent_industry_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="industry.entity_id", index=True)
+    roadmap: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    timetable: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    task_book: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
 
 
-class Enterprise(Base):
+class Enterprise(RegistryTable, table=True):
     __tablename__ = "enterprise"
     __table_args__ = (Index(None, "labels", postgresql_using="gin"),)
-    entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
-    uscc: Mapped[str] = mapped_column(String(18), unique=True)
-    labels: Mapped[list[str]] = mapped_column(ARRAY(String(30)), server_default="{}")
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
+    uscc: str = Field(sa_type=String(18), unique=True)
+    labels: list[str] = Field(sa_type=ARRAY(String(30)), sa_column_kwargs={"server_default": "{}"})
 
 
-enterprise_industry = Table(
-    "enterprise_industry",
-    Base.metadata,
-    Column("enterprise_id", ForeignKey("enterprise.entity_id", ondelete="CASCADE"), primary_key=True),
-    Column("industry_id", ForeignKey("industry.entity_id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+class EnterpriseIndustry(RegistryTable, table=True):
+    __tablename__ = "enterprise_industry"
+    enterprise_id: uuid.UUID = Field(
+        sa_type=UUID, foreign_key="enterprise.entity_id", ondelete="CASCADE", primary_key=True
+    )
+    industry_id: uuid.UUID = Field(
+        sa_type=UUID, foreign_key="industry.entity_id", ondelete="CASCADE", primary_key=True, index=True
+    )
 
 
-class Project(Base):
+class Project(RegistryTable, table=True):
     __tablename__ = "project"
     __table_args__ = (
         CheckConstraint(
@@ -204,58 +214,62 @@ class Project(Base):
         ),
         CheckConstraint("total_investment >= 0", name="investment_non_negative"),
     )
-    entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
-    project_code: Mapped[str | None] = mapped_column(String(24), unique=True)
-    owner_enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprise.entity_id"), index=True)
-    total_investment: Mapped[Decimal] = mapped_column(MONEY)
-    stage: Mapped[str] = mapped_column(String(30), server_default="planning")
-    planned_start_on: Mapped[dt.date | None] = mapped_column(Date)
-    actual_start_on: Mapped[dt.date | None] = mapped_column(Date)
-    planned_completion_on: Mapped[dt.date | None] = mapped_column(Date)
-    actual_completion_on: Mapped[dt.date | None] = mapped_column(Date)
-    signing_event: Mapped[str | None] = mapped_column(String(200))
-    signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
+    project_code: str | None = Field(sa_type=String(24), unique=True)
+    owner_enterprise_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="enterprise.entity_id", index=True)
+    total_investment: Decimal = Field(sa_type=MONEY)
+    stage: str = Field(sa_type=String(30), sa_column_kwargs={"server_default": "planning"})
+    planned_start_on: dt.date | None = Field(sa_type=Date)
+    actual_start_on: dt.date | None = Field(sa_type=Date)
+    planned_completion_on: dt.date | None = Field(sa_type=Date)
+    actual_completion_on: dt.date | None = Field(sa_type=Date)
+    signing_event: str | None = Field(sa_type=String(200))
+    signed_on: dt.date | None = Field(sa_type=Date)
 
 
-class ProjectAnnualPlan(Base):
+class ProjectAnnualPlan(RegistryTable, table=True):
     __tablename__ = "project_annual_plan"
     __table_args__ = (CheckConstraint("planned_investment >= 0", name="non_negative"),)
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.entity_id", ondelete="CASCADE"), primary_key=True)
-    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    planned_investment: Mapped[Decimal] = mapped_column(MONEY)
+    project_id: uuid.UUID = Field(sa_type=UUID, foreign_key="project.entity_id", ondelete="CASCADE", primary_key=True)
+    year: int = Field(sa_type=SmallInteger, primary_key=True)
+    planned_investment: Decimal = Field(sa_type=MONEY)
 
 
-class ProjectApproval(Base):
+class ProjectApproval(RegistryTable, table=True):
     __tablename__ = "project_approval"
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.entity_id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20))
-    applied_on: Mapped[dt.date | None] = mapped_column(Date)
-    approved_on: Mapped[dt.date | None] = mapped_column(Date)
-    document_no: Mapped[str | None] = mapped_column(String(100))
+    project_id: uuid.UUID = Field(sa_type=UUID, foreign_key="project.entity_id", ondelete="CASCADE", primary_key=True)
+    kind: str = Field(sa_type=String(30), primary_key=True)
+    state: str = Field(sa_type=String(20))
+    applied_on: dt.date | None = Field(sa_type=Date)
+    approved_on: dt.date | None = Field(sa_type=Date)
+    document_no: str | None = Field(sa_type=String(100))
 
 
-entity_person = Table(
-    "entity_person",
-    Base.metadata,
-    Column("entity_id", ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True),
-    Column("person_id", ForeignKey("person.id"), primary_key=True, index=True),
-)
-entity_chain = Table(
-    "entity_chain",
-    Base.metadata,
-    Column("entity_id", ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True),
-    Column("chain_id", ForeignKey("chain.id"), primary_key=True, index=True),
-)
-entity_park = Table(
-    "entity_park",
-    Base.metadata,
-    Column("entity_id", ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True),
-    Column("park_id", ForeignKey("park.id"), primary_key=True, index=True),
-)
+class EntityPerson(RegistryTable, table=True):
+    __tablename__ = "entity_person"
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
+    person_id: uuid.UUID = Field(sa_type=UUID, foreign_key="person.id", primary_key=True, index=True)
 
 
-class MetricValue(Base):
+class EntityChain(RegistryTable, table=True):
+    __tablename__ = "entity_chain"
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
+    chain_id: uuid.UUID = Field(sa_type=UUID, foreign_key="chain.id", primary_key=True, index=True)
+
+
+class EntityPark(RegistryTable, table=True):
+    __tablename__ = "entity_park"
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
+    park_id: uuid.UUID = Field(sa_type=UUID, foreign_key="park.id", primary_key=True, index=True)
+
+
+enterprise_industry = table(EnterpriseIndustry)
+entity_person = table(EntityPerson)
+entity_chain = table(EntityChain)
+entity_park = table(EntityPark)
+
+
+class MetricValue(RegistryTable, table=True):
     """Every recorded value is kept; the current one per (entity, metric, period) is the last revision."""
 
     __tablename__ = "metric_value"
@@ -274,20 +288,20 @@ class MetricValue(Base):
         ),
         CheckConstraint("month BETWEEN 0 AND 12", name="month"),
     )
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"))
-    metric: Mapped[str] = mapped_column(String(30))
-    year: Mapped[int] = mapped_column(SmallInteger)
-    month: Mapped[int] = mapped_column(SmallInteger, server_default="0")  # 0 = the whole year
-    value: Mapped[Decimal] = mapped_column(MONEY)
-    revision: Mapped[int] = mapped_column(Integer, server_default="1")
-    source: Mapped[str] = mapped_column(String(10))
-    source_ref: Mapped[str | None] = mapped_column(String(100))
-    recorded_at: Mapped[dt.datetime] = _created()
-    recorded_by: Mapped[str] = mapped_column(String(200))
+    id: int = Field(sa_type=BigInteger, sa_column_args=[Identity()], primary_key=True)
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE")
+    metric: str = Field(sa_type=String(30))
+    year: int = Field(sa_type=SmallInteger)
+    month: int = Field(sa_type=SmallInteger, sa_column_kwargs={"server_default": "0"})  # 0 = the whole year
+    value: Decimal = Field(sa_type=MONEY)
+    revision: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
+    source: str = Field(sa_type=String(10))
+    source_ref: str | None = Field(sa_type=String(100))
+    recorded_at: dt.datetime = _created()
+    recorded_by: str = Field(sa_type=String(200))
 
 
-class RosterAdjustment(Base):
+class RosterAdjustment(RegistryTable, table=True):
     __tablename__ = "roster_adjustment"
     __table_args__ = (
         Index(None, "entity_id", "effective_on", "seq"),
@@ -300,82 +314,77 @@ class RosterAdjustment(Base):
             postgresql_include=["status_after", "to_level", "to_region_code", "to_tier"],
         ),
     )
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
-    entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text)
-    effective_on: Mapped[dt.date] = mapped_column(Date)
-    approving_department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("department.id"))
-    document_ref: Mapped[str | None] = mapped_column(String(200))
-    actor_sub: Mapped[str] = mapped_column(String(200))
-    actor_name: Mapped[str] = mapped_column(String(200), server_default="")
-    from_level: Mapped[str | None] = mapped_column(String(10))
-    to_level: Mapped[str] = mapped_column(String(10))
-    from_region_code: Mapped[str | None] = mapped_column(String(6))
-    to_region_code: Mapped[str] = mapped_column(String(6))
-    from_tier: Mapped[str | None] = mapped_column(String(30))
-    to_tier: Mapped[str] = mapped_column(String(30))
-    status_after: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[dt.datetime] = _created()
+    id: uuid.UUID = _uuid_pk()
+    seq: int = Field(sa_type=BigInteger, sa_column_args=[Identity()], unique=True)
+    entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE")
+    action: str = Field(sa_type=String(20))
+    reason: str = Field(sa_type=Text)
+    effective_on: dt.date = Field(sa_type=Date)
+    approving_department_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="department.id")
+    document_ref: str | None = Field(sa_type=String(200))
+    actor_sub: str = Field(sa_type=String(200))
+    actor_name: str = Field(sa_type=String(200), sa_column_kwargs={"server_default": ""})
+    from_level: str | None = Field(sa_type=String(10))
+    to_level: str = Field(sa_type=String(10))
+    from_region_code: str | None = Field(sa_type=String(6))
+    to_region_code: str = Field(sa_type=String(6))
+    from_tier: str | None = Field(sa_type=String(30))
+    to_tier: str = Field(sa_type=String(30))
+    status_after: str = Field(sa_type=String(10))
+    created_at: dt.datetime = _created()
 
 
-class Target(Base):
+class Target(RegistryTable, table=True):
     __tablename__ = "target"
     __table_args__ = (CheckConstraint("max_count IS NULL OR max_count >= min_count", name="range"),)
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    horizon: Mapped[str] = mapped_column(String(40))
-    year: Mapped[int] = mapped_column(SmallInteger)
-    kind: Mapped[str] = mapped_column(String(20))
-    level: Mapped[str] = mapped_column(String(10))
-    tier: Mapped[str] = mapped_column(String(30))
-    domain: Mapped[str | None] = mapped_column(String(20))
-    min_count: Mapped[int] = mapped_column(Integer)
-    max_count: Mapped[int | None] = mapped_column(Integer)
-    note: Mapped[str] = mapped_column(Text, server_default="")
-    source: Mapped[str] = mapped_column(Text, server_default="")
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = _created()
-    updated_at: Mapped[dt.datetime] = _created()
+    id: uuid.UUID = _uuid_pk()
+    horizon: str = Field(sa_type=String(40))
+    year: int = Field(sa_type=SmallInteger)
+    kind: str = Field(sa_type=String(20))
+    level: str = Field(sa_type=String(10))
+    tier: str = Field(sa_type=String(30))
+    domain: str | None = Field(sa_type=String(20))
+    min_count: int = Field(sa_type=Integer)
+    max_count: int | None = Field(sa_type=Integer)
+    note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    source: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
 
 
-class ChangeEvent(Base):
+class ChangeEvent(RegistryTable, table=True):
     """The outbox behind `GET /events`: written in the same transaction as the change it describes."""
 
     __tablename__ = "change_event"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    resource_type: Mapped[str] = mapped_column(String(40))
-    resource_id: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    occurred_at: Mapped[dt.datetime] = _created()
+    id: int = Field(sa_type=BigInteger, sa_column_args=[Identity()], primary_key=True)
+    resource_type: str = Field(sa_type=String(40))
+    resource_id: str = Field(sa_type=String(100))
+    action: str = Field(sa_type=String(40))
+    payload: dict[str, Any] = Field(sa_type=JSONB)
+    occurred_at: dt.datetime = _created()
 
 
-class ImportJob(Base):
+class ImportJob(RegistryTable, table=True):
     __tablename__ = "import_job"
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    kind: Mapped[str] = mapped_column(String(20))
-    file_format: Mapped[str] = mapped_column(String(10))
-    filename: Mapped[str] = mapped_column(String(255), server_default="")
-    mode: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), server_default="pending")
-    total: Mapped[int] = mapped_column(Integer, server_default="0")
-    processed: Mapped[int] = mapped_column(Integer, server_default="0")
-    created: Mapped[int] = mapped_column(Integer, server_default="0")
-    updated: Mapped[int] = mapped_column(Integer, server_default="0")
-    error_count: Mapped[int] = mapped_column(Integer, server_default="0")
-    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_by: Mapped[str] = mapped_column(String(200))
-    actor: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[dt.datetime] = _created()
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    id: uuid.UUID = _uuid_pk()
+    kind: str = Field(sa_type=String(20))
+    file_format: str = Field(sa_type=String(10))
+    filename: str = Field(sa_type=String(255), sa_column_kwargs={"server_default": ""})
+    mode: str = Field(sa_type=String(20))
+    status: str = Field(sa_type=String(20), sa_column_kwargs={"server_default": "pending"})
+    total: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    processed: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    created: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    updated: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    error_count: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    errors: list[dict[str, Any]] = Field(sa_type=JSONB, sa_column_kwargs={"server_default": "[]"})
+    content: bytes | None = Field(sa_type=LargeBinary)
+    created_by: str = Field(sa_type=String(200))
+    actor: dict[str, Any] = Field(sa_type=JSONB)
+    created_at: dt.datetime = _created()
+    started_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    finished_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     # The runner's lease (`shared.leases`): which process holds the job, and until when.
-    lease_owner: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-def table(model: type[Base]) -> Table:
-    """A model's Table, typed as such (SQLAlchemy types `__table__` as the wider FromClause)."""
-    return cast(Table, model.__table__)
+    lease_owner: str | None = Field(sa_type=String(64))
+    lease_expires_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))

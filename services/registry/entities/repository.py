@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.registry.entities.kinds import SIZE_METRICS, KindSpec
 from services.registry.entities.queries import read_by_id
@@ -70,10 +71,11 @@ class EntityRepository:
         return sorted(wanted - found, key=str)
 
     async def region_exists(self, code: str) -> bool:
-        return await self.session.scalar(select(Region.code).where(Region.code == code)) is not None
+        return await self.session.scalar(select(col(Region.code)).where(col(Region.code) == code)) is not None
 
     async def department_exists(self, department_id: uuid.UUID) -> bool:
-        return await self.session.scalar(select(Department.id).where(Department.id == department_id)) is not None
+        stmt = select(col(Department.id)).where(col(Department.id) == department_id)
+        return await self.session.scalar(stmt) is not None
 
     async def persons_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         return await self.missing_ids(table(Person), "id", ids)
@@ -88,26 +90,34 @@ class EntityRepository:
         return await self.missing_ids(table(Industry), "entity_id", ids)
 
     async def industry_level(self, industry_id: uuid.UUID) -> str | None:
-        stmt = select(E.c.level).join(Industry, Industry.entity_id == E.c.id).where(E.c.id == industry_id)
+        stmt = select(E.c.level).join(Industry, col(Industry.entity_id) == E.c.id).where(E.c.id == industry_id)
         return await self.session.scalar(stmt)
 
     async def enterprise_exists(self, enterprise_id: uuid.UUID) -> bool:
-        stmt = select(Enterprise.entity_id).where(Enterprise.entity_id == enterprise_id)
+        stmt = select(col(Enterprise.entity_id)).where(col(Enterprise.entity_id) == enterprise_id)
         return await self.session.scalar(stmt) is not None
 
     async def enterprise_by_uscc(self, uscc: str) -> RowMapping | None:
-        stmt = select(E.c.id, E.c.name).join(Enterprise, Enterprise.entity_id == E.c.id).where(Enterprise.uscc == uscc)
+        stmt = (
+            select(E.c.id, E.c.name)
+            .join(Enterprise, col(Enterprise.entity_id) == E.c.id)
+            .where(col(Enterprise.uscc) == uscc)
+        )
         return (await self.session.execute(stmt)).mappings().first()
 
     async def project_by_code(self, code: str) -> RowMapping | None:
-        stmt = select(E.c.id, E.c.name).join(Project, Project.entity_id == E.c.id).where(Project.project_code == code)
+        stmt = (
+            select(E.c.id, E.c.name)
+            .join(Project, col(Project.entity_id) == E.c.id)
+            .where(col(Project.project_code) == code)
+        )
         return (await self.session.execute(stmt)).mappings().first()
 
     async def has_history(self, entity_id: uuid.UUID) -> bool:
         """Metrics, or roster adjustments beyond the inclusion made at creation."""
-        metrics = select(MetricValue.id).where(MetricValue.entity_id == entity_id).exists()
+        metrics = select(col(MetricValue.id)).where(col(MetricValue.entity_id) == entity_id).exists()
         adjustments = (
-            select(func.count()).select_from(RosterAdjustment).where(RosterAdjustment.entity_id == entity_id)
+            select(func.count()).select_from(RosterAdjustment).where(col(RosterAdjustment.entity_id) == entity_id)
         ).scalar_subquery()
         return bool(await self.session.scalar(select(metrics | (adjustments > 1))))
 
@@ -185,4 +195,4 @@ class EntityRepository:
         )
 
     async def delete_entity(self, entity_id: uuid.UUID) -> None:
-        await self.session.execute(delete(Entity).where(Entity.id == entity_id))
+        await self.session.execute(delete(Entity).where(col(Entity.id) == entity_id))

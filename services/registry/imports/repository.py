@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, String, any_, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.registry.entities.kinds import KindSpec
 from services.registry.models import Department, Enterprise, Entity, ImportJob, Region, table
@@ -95,11 +96,12 @@ class ImportRepository:
     # ---- reference data, loaded once per job ------------------------------------------------------
 
     async def departments(self) -> list[RowMapping]:
-        stmt = select(Department.id, Department.code, Department.name, Department.short_name)
+        stmt = select(col(Department.id), col(Department.code), col(Department.name), col(Department.short_name))
         return list((await self.session.execute(stmt)).mappings().all())
 
     async def regions(self) -> dict[str, str]:
-        return {code: name for code, name in (await self.session.execute(select(Region.code, Region.name))).all()}
+        rows = (await self.session.execute(select(col(Region.code), col(Region.name)))).all()
+        return {code: name for code, name in rows}
 
     # ---- per batch ---------------------------------------------------------------------------------
 
@@ -128,7 +130,7 @@ class ImportRepository:
     async def enterprise_ids(self, usccs: Sequence[str]) -> dict[str, uuid.UUID]:
         if not usccs:
             return {}
-        stmt = select(Enterprise.uscc, Enterprise.entity_id).where(_any_of(table(Enterprise).c.uscc, usccs))
+        stmt = select(col(Enterprise.uscc), col(Enterprise.entity_id)).where(_any_of(table(Enterprise).c.uscc, usccs))
         return {uscc: entity_id for uscc, entity_id in (await self.session.execute(stmt)).all()}
 
 

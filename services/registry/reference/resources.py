@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import RowMapping, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.registry.access import Access
 from services.registry.models import Chain, Department, Enterprise, Park, Person, Region, table
@@ -84,13 +85,13 @@ class ReferenceResource:
 
 async def region_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
     code = values.get("region_code")
-    if code is not None and await session.scalar(select(Region.code).where(Region.code == code)) is None:
+    if code is not None and await session.scalar(select(col(Region.code)).where(col(Region.code) == code)) is None:
         raise Invalid.field("region_code", f"行政区划代码 {code} 不是湖南省的有效代码", "region_unknown")
 
 
 async def department_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
     dept = values.get("department_id")
-    if dept is not None and await session.scalar(select(Department.id).where(Department.id == dept)) is None:
+    if dept is not None and await session.scalar(select(col(Department.id)).where(col(Department.id) == dept)) is None:
         raise Invalid.field("department_id", "部门不存在", "department_unknown")
 
 
@@ -98,7 +99,7 @@ async def master_enterprise_exists(session: AsyncSession, values: Mapping[str, A
     ent = values.get("master_enterprise_id")
     if (
         ent is not None
-        and await session.scalar(select(Enterprise.entity_id).where(Enterprise.entity_id == ent)) is None
+        and await session.scalar(select(col(Enterprise.entity_id)).where(col(Enterprise.entity_id) == ent)) is None
     ):
         raise Invalid.field("master_enterprise_id", "链主企业不存在", "enterprise_unknown")
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 from sqlalchemy import select
+from sqlmodel import col
 
 from services.registry.access import AccessDep
 from services.registry.models import Region
@@ -35,11 +36,11 @@ async def list_regions(
     level: Level | None = None,
     parent: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> Page[RegionRead]:
-    stmt = select(Region).order_by(Region.code)
+    stmt = select(Region).order_by(col(Region.code))
     if level is not None:
-        stmt = stmt.where(Region.level == level.value)
+        stmt = stmt.where(col(Region.level) == level.value)
     if parent is not None:
-        stmt = stmt.where(Region.parent_code == parent)
+        stmt = stmt.where(col(Region.parent_code) == parent)
     rows = (await session.scalars(stmt)).all()
     return Page(items=[RegionRead.model_validate(r) for r in rows], next_cursor=None)
 
@@ -49,7 +50,8 @@ async def get_region(code: str, session: SessionDep, _: PrincipalDep) -> RegionD
     region = await session.get(Region, code)
     if region is None:
         raise NotFound("行政区划不存在", code="region_not_found")
-    children = (await session.scalars(select(Region).where(Region.parent_code == code).order_by(Region.code))).all()
+    stmt = select(Region).where(col(Region.parent_code) == code).order_by(col(Region.code))
+    children = (await session.scalars(stmt)).all()
     return RegionDetail(
         **RegionRead.model_validate(region).model_dump(), children=[RegionRead.model_validate(c) for c in children]
     )
