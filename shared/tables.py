@@ -1,4 +1,5 @@
-"""Tables every service keeps in its own schema: the audit log and idempotency records.
+"""Tables every service keeps in its own schema: the audit log and idempotency records, and for a
+service that calls its peers, the outbox of those calls.
 
 A service declares both on its SQLModel base (see `shared.db.service_registry`) with one line,
 
@@ -6,7 +7,9 @@ A service declares both on its SQLModel base (see `shared.db.service_registry`) 
 
 which defines `AuditEvent` and `IdempotencyRecord` as `table=True` classes on that base, so they land
 in the service's schema and MetaData (and its migrations), and hands back their Tables for
-`shared.audit` and `shared.idempotency`, which query them with Core.
+`shared.audit` and `shared.idempotency`, which query them with Core. `outbox_table(base)` adds
+`outbox_message` the same way. A service's first migration creates the same tables with
+`shared.migration_ops.create_platform_tables`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,20 @@ import types
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, String, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
@@ -80,21 +96,55 @@ class IdempotencyRecordColumns(SQLModel):
         return (Index(None, "created_at"),)
 
 
-def platform_tables(base: type[SQLModel]) -> PlatformTables:
-    """Define `AuditEvent` and `IdempotencyRecord` as table classes on a service's base; once per base.
+class OutboxMessageColumns(SQLModel):
+    """The columns of `outbox_message`: a call to a peer, written in the transaction of the change that
+    causes it, delivered later with retries under a lease, with one idempotency key for every try."""
 
-    The classes are made with `types.new_class` because a base held in a variable cannot be named in a
-    class statement the type checker accepts; they take the base's module, as if written there.
-    """
+    __tablename__ = "outbox_message"
+
+    id: int = Field(sa_type=BigInteger, sa_column_args=[Identity()], primary_key=True)
+    peer: str = Field(sa_type=String(40))
+    operation: str = Field(sa_type=String(60))
+    idempotency_key: str = Field(sa_type=String(255))
+    payload: dict[str, Any] = Field(sa_type=JSONB)
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()})
+    attempts: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    next_attempt_at: dt.datetime = Field(
+        sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()}
+    )
+    last_error: str | None = Field(sa_type=Text)
+    delivered_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    response: dict[str, Any] | None = Field(sa_type=JSONB)
+    lease_owner: str | None = Field(sa_type=String(64))
+    lease_expires_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (
+            UniqueConstraint("peer", "idempotency_key"),
+            Index("ix_outbox_message_due", "next_attempt_at", postgresql_where=text("delivered_at IS NULL")),
+        )
+
+
+def _declare(base: type[SQLModel], name: str, columns: type[SQLModel]) -> Table:
+    """`class <name>(columns, base, table=True)`, made with `types.new_class` because a base held in a
+    variable cannot be named in a class statement the type checker accepts; it takes the base's
+    module, as if written there."""
 
     def in_module(namespace: dict[str, Any]) -> None:
         namespace["__module__"] = base.__module__
 
-    def declare(name: str, columns: type[SQLModel]) -> Table:
-        model = types.new_class(name, (columns, base), {"table": True}, in_module)
-        return table(model)
+    return table(types.new_class(name, (columns, base), {"table": True}, in_module))
 
+
+def outbox_table(base: type[SQLModel]) -> Table:
+    """Define `OutboxMessage` as a table class on a service's base; once per base."""
+    return _declare(base, "OutboxMessage", OutboxMessageColumns)
+
+
+def platform_tables(base: type[SQLModel]) -> PlatformTables:
+    """Define `AuditEvent` and `IdempotencyRecord` as table classes on a service's base; once per base."""
     return PlatformTables(
-        audit_event=declare("AuditEvent", AuditEventColumns),
-        idempotency_record=declare("IdempotencyRecord", IdempotencyRecordColumns),
+        audit_event=_declare(base, "AuditEvent", AuditEventColumns),
+        idempotency_record=_declare(base, "IdempotencyRecord", IdempotencyRecordColumns),
     )

@@ -33,19 +33,19 @@ from shared.settings import asyncpg_dsn, to_asyncpg_url
 NOT_IN_MODELS = {"ix_entity_name_grams"}
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
-    if type_ == "schema":
-        return name == SCHEMA  # other services' schemas may share the database
-    return name not in NOT_IN_MODELS
+def autogenerate_diff(connection: Connection, target: MetaData, *, schema: str = SCHEMA) -> list[Any]:
+    """What autogenerate would write to bring the schema to `target`, configured as `run_env` is."""
 
+    def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        if type_ == "schema":
+            return name == schema  # other services' schemas may share the database
+        return name not in NOT_IN_MODELS
 
-def autogenerate_diff(connection: Connection, target: MetaData) -> list[Any]:
-    """What autogenerate would write to bring the database to `target`, configured as `run_env` is."""
     context = MigrationContext.configure(
         connection,
         opts={
             "target_metadata": target,
-            "version_table_schema": SCHEMA,
+            "version_table_schema": schema,
             "version_table": VERSION_TABLE,
             # The tables are schema-qualified, so the comparison has to look inside the schema.
             "include_schemas": True,
