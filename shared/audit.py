@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import PrincipalDep, RequestContext
 from shared.db import SessionDep
+from shared.edge import StoredDatetime
 from shared.pagination import CursorQuery, LimitQuery, PageRequest, Sorting, cut_page
 from shared.schemas.common import DEFAULT_PAGE_LIMIT, Page
 
@@ -111,8 +112,8 @@ def audit_router() -> APIRouter:
         resource_type: Annotated[str | None, Query(max_length=60)] = None,
         resource_id: Annotated[str | None, Query(max_length=100)] = None,
         action: Annotated[str | None, Query(max_length=60)] = None,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
+        since: StoredDatetime | None = None,
+        until: StoredDatetime | None = None,
     ) -> Page[AuditEventRead]:
         principal.require_admin()
         log: AuditLog = request.app.state.platform.audit

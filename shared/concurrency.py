@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Response
 from pydantic import BaseModel
 
+from shared.edge import INT32_MAX
 from shared.errors import PreconditionFailed, PreconditionRequired
 
 _ETAG_RE = re.compile(r'^(?:W/)?"(\d+)"$')
@@ -46,7 +47,10 @@ async def expected_version(
     match = _ETAG_RE.match(if_match.strip())
     if match is None:
         raise PreconditionFailed("If-Match 格式无效，应为 GET 返回的 ETag", code="if_match_invalid")
-    return int(match.group(1))
+    digits = match.group(1)
+    if len(digits) > 10 or int(digits) > INT32_MAX:  # no version that large exists: never the current one
+        raise PreconditionFailed("If-Match 的版本不是资源的当前版本，请重新获取后再试")
+    return int(digits)
 
 
 IfMatchDep = Annotated[int, Depends(expected_version)]

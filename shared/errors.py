@@ -1,6 +1,7 @@
 """The error vocabulary of every service, rendered once as RFC 9457 problem+json.
 
     AppError                         (500, never leaks internals)
+    ├── BadRequest                   400  (a body or multipart that cannot be parsed at all)
     ├── Unauthorized                 401  + WWW-Authenticate: Bearer
     ├── Forbidden                    403
     ├── NotFound                     404  (also for records outside the caller's scope)
@@ -11,7 +12,13 @@
     ├── Invalid                      422  (field-level errors)
     ├── PreconditionRequired         428  (If-Match missing)
     ├── PeerUnavailable              502/503  (a peer service could not answer)
-    └── ServiceUnavailable           503
+    └── ServiceUnavailable           503  + Retry-After
+        └── DatabaseUnavailable      503  (the database cannot be reached; the service recovers by itself)
+
+Input the database would refuse (a NUL byte, an integer or a time outside its range) is refused at
+the edge, before any query: `shared.edge` for paths, query strings and typed parameters, the
+schemas for bodies. A value that still reaches the database and is refused there as data answers 422
+`value_out_of_range` rather than 500, and nothing was changed: the statement failed.
 
 Domain code raises these (or subclasses named `<Thing><Problem>`); routers never build error
 responses themselves. Peer clients map the problem documents they receive back to these classes.
@@ -24,10 +31,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("wanqianbai.errors")
@@ -80,6 +89,12 @@ class AppError(Exception):
             body["errors"] = [e.as_dict() for e in self.errors]
         body.update(self.extra)
         return body
+
+
+class BadRequest(AppError):
+    status = 400
+    default_code = "request_malformed"
+    default_title = "请求格式错误"
 
 
 class Unauthorized(AppError):
@@ -155,6 +170,14 @@ class ServiceUnavailable(AppError):
     default_title = "服务暂不可用"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    default_code = "database_unavailable"
+    default_title = "数据库暂不可用"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or "数据库暂时无法连接，请稍后重试", headers={"Retry-After": "5"})
+
+
 class PeerUnavailable(AppError):
     status = 502
     default_code = "peer_unavailable"
@@ -162,6 +185,7 @@ class PeerUnavailable(AppError):
 
 
 _BY_STATUS: dict[int, type[AppError]] = {
+    400: BadRequest,
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,
@@ -260,6 +284,48 @@ def field_errors_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> list[Fiel
     return out
 
 
+# SQLSTATE classes of errors about the data a statement was given (22: data exception) and of a
+# database that cannot be reached or is going away (08: connection exception, 57P: operator
+# intervention, 53: insufficient resources).
+_DATA_SQLSTATES = ("22",)
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53")
+
+
+def from_database_error(exc: BaseException) -> AppError | None:
+    """The problem a database failure means for the caller, or None when it is a defect of ours.
+
+    Connection failures (refused, reset, timed out, the pool exhausted) are 503 with Retry-After;
+    a value the database refused as data is 422. Anything else stays a 500.
+    """
+    cause: BaseException = exc
+    if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
+        cause = exc.orig
+        cause = getattr(cause, "__cause__", None) or cause
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection could be had in time
+        return DatabaseUnavailable()
+    if isinstance(cause, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.CannotConnectNowError)):
+        return DatabaseUnavailable()
+    if isinstance(cause, asyncpg.exceptions.InterfaceError) and "connection" in str(cause).lower():
+        return DatabaseUnavailable()
+    state = getattr(cause, "sqlstate", None)
+    if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+        return DatabaseUnavailable()
+    if (isinstance(state, str) and state.startswith(_DATA_SQLSTATES)) or isinstance(
+        cause, (asyncpg.exceptions.DataError, OverflowError)
+    ):
+        return Invalid("请求中的某个值超出了可存储的范围或含有不允许的字符", code="value_out_of_range")
+    return None
+
+
+_DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
+
+
 def problem_response(error: AppError, request_id: str | None = None) -> Response:
     body = error.problem()
     if request_id:
@@ -296,9 +362,20 @@ def install_error_handlers(app: FastAPI) -> None:
             err: AppError = NotFound("请求的地址不存在", code="route_not_found")
         elif exc.status_code == 405:
             err = MethodNotAllowed()
+        elif exc.status_code == 400:  # Starlette could not parse the body at all
+            err = BadRequest("请求体无法解析：JSON 或 multipart 格式错误，或不是有效的 UTF-8")
         else:
             err = cls(str(exc.detail) if exc.status_code < 500 else None)
         return problem_response(err, request_id(request))
+
+    async def on_database(request: Request, exc: Exception) -> Response:
+        translated = from_database_error(exc)
+        if translated is None:
+            log.exception("unhandled database error", exc_info=exc)
+            translated = AppError()
+        elif translated.status >= 500:
+            log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(translated, request_id(request))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
@@ -307,4 +384,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    # Handled where they are raised (not by the last-resort handler, which re-raises after answering).
+    for database_error in _DATABASE_ERRORS:
+        app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(Exception, on_unexpected)

@@ -55,7 +55,7 @@ def _stored_key(method: str, route: str, key: str) -> str:
 def _request_hash(method: str, route: str, body: bytes) -> str:
     try:
         canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # not JSON, or nested too deep to re-encode
         canonical = body
     return hashlib.sha256(f"{method} {route}\n".encode() + canonical).hexdigest()
 

@@ -1,4 +1,5 @@
-"""The ASGI middleware every service runs: request id, trace context, body limit, metrics, access log.
+"""The ASGI middleware every service runs: request id, trace context, NUL refusal, body limit, metrics,
+access log.
 
 Written as plain ASGI (not BaseHTTPMiddleware) because it wraps every request on the hot path.
 """
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PayloadTooLarge, problem_response
+from shared.edge import nul_in_request
+from shared.errors import AppError, PayloadTooLarge, problem_response
 from shared.logging import request_id_var, service_var, traceparent_var
 from shared.metrics import Metrics
 
@@ -97,8 +99,12 @@ class PlatformMiddleware:
             await send(message)
 
         try:
+            refused = nul_in_request(scope["path"], scope["query_string"])
+            if refused is not None:
+                await self._refuse(send_wrapper, refused, request_id)
+                return
             declared = headers.get(b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
+            if declared is not None and declared.isdigit() and len(declared) < 20 and int(declared) > limit:
                 await self._too_large(send_wrapper, limit, request_id)
                 return
             received = 0
@@ -140,7 +146,11 @@ class PlatformMiddleware:
             traceparent_var.reset(tp_token)
             service_var.reset(service_token)
 
+    @classmethod
+    async def _too_large(cls, send: Send, limit: int, request_id: str) -> None:
+        await cls._refuse(send, PayloadTooLarge(f"请求体超过上限 {limit} 字节"), request_id)
+
     @staticmethod
-    async def _too_large(send: Send, limit: int, request_id: str) -> None:
-        response = problem_response(PayloadTooLarge(f"请求体超过上限 {limit} 字节"), request_id)
+    async def _refuse(send: Send, error: AppError, request_id: str) -> None:
+        response = problem_response(error, request_id)
         await response({"type": "http"}, _no_receive, send)

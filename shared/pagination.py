@@ -14,6 +14,7 @@ import orjson
 from fastapi import Query
 from sqlalchemy import ColumnElement, Select, tuple_
 
+from shared.edge import INT64_MAX
 from shared.errors import Invalid
 from shared.schemas.common import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 
@@ -36,8 +37,13 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(raw: Any, python_type: type) -> Any:
+    """A cursor's value as its column's type; a value the database could not compare with is refused."""
     if raw is None:
         return None
+    if isinstance(raw, str) and "\x00" in raw:
+        raise ValueError("NUL in a cursor")
+    if isinstance(raw, int) and not -INT64_MAX - 1 <= raw <= INT64_MAX:
+        raise ValueError("integer out of range in a cursor")
     if python_type is dt.datetime:
         return dt.datetime.fromisoformat(raw)
     if python_type is dt.date:

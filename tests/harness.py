@@ -22,8 +22,8 @@ AppFactory = Callable[..., FastAPI]  # a service's `create_app(settings, *, data
 
 
 @asynccontextmanager
-async def started(create_app: AppFactory, settings: Any, database: Database) -> AsyncIterator[FastAPI]:
-    """The service's app on `database`, its lifespan running for the block."""
+async def started(create_app: AppFactory, settings: Any, database: Database | None) -> AsyncIterator[FastAPI]:
+    """The service's app on `database` (None: its own engine, from the settings), its lifespan running for the block."""
     app = create_app(settings, database=database)
     async with app.router.lifespan_context(app):
         yield app

@@ -16,6 +16,7 @@ import pytest
 from shared.clients import RegistryClient, RetryPolicy, paginate
 from shared.errors import (
     AppError,
+    BadRequest,
     Conflict,
     FieldError,
     Forbidden,
@@ -284,12 +285,20 @@ async def test_401_becomes_unauthorized_with_code() -> None:
 
 
 async def test_other_4xx_is_the_base_app_error_keeping_the_code() -> None:
-    peer = Peer(problem(400, "bad_request", "请求格式错误"))
+    peer = Peer(problem(410, "gone", "已删除"))
     async with registry_on(peer, []) as registry:
         with pytest.raises(AppError) as caught:
             await registry.get_park(PARK_ID)
     assert type(caught.value) is AppError
-    assert caught.value.code == "bad_request"
+    assert caught.value.code == "gone"
+
+
+async def test_400_is_bad_request_keeping_the_code() -> None:
+    peer = Peer(problem(400, "request_malformed", "请求格式错误"))
+    async with registry_on(peer, []) as registry:
+        with pytest.raises(BadRequest) as caught:
+            await registry.get_park(PARK_ID)
+    assert caught.value.code == "request_malformed"
 
 
 async def test_connect_error_becomes_peer_unavailable_after_retries() -> None:

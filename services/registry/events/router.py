@@ -11,6 +11,7 @@ from shared.app import api_router
 from shared.auth import Role
 from shared.context import PrincipalDep
 from shared.db import SessionDep
+from shared.edge import INT64_MAX
 from shared.errors import Forbidden
 from shared.schemas.registry.responses.feed import ChangeEventRead, ChangeFeedPage
 
@@ -31,7 +32,7 @@ router = api_router(tags=["events"])
 async def list_events(
     session: SessionDep,
     principal: PrincipalDep,
-    after: Annotated[int, Query(ge=0, description="上次返回的 next_cursor；从头读取用 0")] = 0,
+    after: Annotated[int, Query(ge=0, le=INT64_MAX, description="上次返回的 next_cursor；从头读取用 0")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangeFeedPage:
     if principal.role not in (Role.admin, Role.service):
