@@ -38,6 +38,7 @@ from shared.loops import LoopService
 from shared.metrics import Metrics
 from shared.middleware import PlatformMiddleware
 from shared.migrate import current_revision, head_revision
+from shared.openapi import install_openapi
 from shared.schemas.enums import LabelledEnum
 from shared.settings import BaseServiceSettings
 from shared.tables import PlatformTables
@@ -203,6 +204,7 @@ def create_service_app(
     # The service's own routes first: routes are tried in order, and the lists are the most requested.
     for router in (*routers, operations_router(platform), enums_router(enums), audit_router()):
         mount(app, router)
+    install_openapi(app)
     return app
 
 

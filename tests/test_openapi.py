@@ -63,3 +63,31 @@ def test_paging_parameters_follow_each_list_s_own_filters(registry_app: Any) -> 
     assert names("/api/v1/enterprises")[-6:] == ["sort", "limit", "cursor", "label", "uscc", "industry"]
     limit = next(p for p in spec["paths"]["/api/v1/projects"]["get"]["parameters"] if p["name"] == "limit")
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 200, "default": 50, "title": "Limit"}
+
+
+def test_every_operation_documents_its_problems_as_problem_json_and_the_bearer_scheme(registry_app: Any) -> None:
+    spec = registry_app.openapi()
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "平台签发的 JWT",
+    }
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            expected = {"422"}
+            if path.startswith("/api/v1"):
+                expected |= {"401", "403", "404", "503"}
+                assert operation["security"] == [{"bearerAuth": []}], (method, path)
+            if "{" in path:
+                expected.add("404")
+            if method in ("patch", "delete"):
+                expected |= {"409", "412", "428"}
+            if method in ("post", "patch", "put"):
+                expected |= {"400", "409", "413"}
+            documented = {
+                status for status, response in operation["responses"].items() if response.get("content") == problem
+            }
+            assert expected <= documented, (method, path, expected - documented)

@@ -1,0 +1,107 @@
+"""CI: the API fuzzer (schemathesis) against every service's OpenAPI, each service a real process.
+
+A throw-away database on TEST_DATABASE_URL's server, migrated; each service started with uvicorn on a
+port of its own; schemathesis run against its /openapi.json with an admin token, failing on any 5xx,
+any status the document does not list, any response that breaks its schema or content type. Bounded
+by FUZZ_EXAMPLES per operation (default 30) and FUZZ_MAX_TIME seconds per service (default 150; the
+fuzzing and stateful phases go on until it is spent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shared import migrate  # noqa: E402
+from shared.auth import mint_token  # noqa: E402
+from shared.cli import SERVICES  # noqa: E402
+from tests.conftest import _with_database, admin_sql  # noqa: E402
+
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+SECRET = secrets.token_urlsafe(48)  # this run only
+
+
+def wait_ready(port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def main() -> int:
+    server_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"wqb_fuzz_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin_sql(server_url, f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    failed: list[str] = []
+    try:
+        for spec in SERVICES:
+            migrate.upgrade(spec.name, url)
+        token = mint_token(secret=SECRET, sub="fuzz-admin", role="admin", region="430000", name="模糊测试")
+        for offset, spec in enumerate(SERVICES):
+            port = 18001 + offset
+            env = os.environ | {
+                "DATABASE_URL": url,
+                "JWT_SECRET": SECRET,
+                "ACCESS_LOG": "false",
+                "LOG_LEVEL": "WARNING",
+                "WEBHOOK_ALLOWED_HOSTS": '["localhost", "127.0.0.1"]',
+            }
+            command = [sys.executable, "-m", "uvicorn", spec.app, "--factory", "--port", str(port), "--no-access-log"]
+            process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
+            try:
+                if not wait_ready(port, time.monotonic() + 60):
+                    print(f"fuzz: {spec.name} never became ready", file=sys.stderr)
+                    failed.append(spec.name)
+                    continue
+                fuzz = [
+                    str(Path(sys.executable).with_name("schemathesis")),
+                    "run",
+                    f"http://127.0.0.1:{port}/openapi.json",
+                    "--header",
+                    f"Authorization: Bearer {token}",
+                    "--checks",
+                    CHECKS,
+                    "--max-examples",
+                    os.environ.get("FUZZ_EXAMPLES", "30"),
+                    "--max-time",
+                    os.environ.get("FUZZ_MAX_TIME", "150"),
+                    "--seed",
+                    os.environ.get("FUZZ_SEED", "20261201"),
+                    "--generation-database",
+                    "none",
+                    "--workers",
+                    "2",
+                    "--no-color",
+                ]
+                print(f"== fuzz {spec.name}", flush=True)
+                if subprocess.run(fuzz, cwd=ROOT, check=False).returncode != 0:  # noqa: S603
+                    failed.append(spec.name)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    finally:
+        asyncio.run(admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    if failed:
+        print(f"fuzz: failures in {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print("fuzz: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
