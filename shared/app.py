@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -164,7 +165,9 @@ def create_service_app(
                 await platform.engine.dispose()
             platform._database = None
 
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the service itself (fastapi-offline bundles their assets): a
+    # government intranet usually has no route to a public CDN, where FastAPI's pages load them from.
+    app = FastAPIOffline(
         title=title,
         description=description,
         version="1.0.0",

@@ -91,3 +91,18 @@ def test_every_operation_documents_its_problems_as_problem_json_and_the_bearer_s
                 status for status, response in operation["responses"].items() if response.get("content") == problem
             }
             assert expected <= documented, (method, path, expected - documented)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_docs_pages_load_every_asset_from_the_service_itself(client: Any, page: str) -> None:
+    import re
+
+    html = (await client.get(page)).text
+    assets = re.findall(r"""(?:src|href)=["']?([^"' >]+)""", html)
+    assert assets, html
+    assert not [a for a in assets if a.startswith(("http:", "https:", "//"))], assets
+    assert "cdn" not in html.lower()
+    for asset in assets:
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 1000, asset
