@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -207,6 +207,8 @@ def create_service_app(
     # The service's own routes first: routes are tried in order, and the lists are the most requested.
     for router in (*routers, operations_router(platform), enums_router(enums), audit_router()):
         mount(app, router)
+    # The docs' static files last: routes are tried in order, and those are the least requested.
+    app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
     install_openapi(app)
     return app
 

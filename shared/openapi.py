@@ -8,7 +8,8 @@ follows from what it is, so they are added here once for every service rather th
 |---|---|---|
 | 400 | every operation with a body | the body cannot be parsed (not UTF-8, malformed JSON or multipart) |
 | 401, 403 | every `/api/v1` operation | no or bad token; a role or region scope that does not allow it |
-| 404 | every `/api/v1` operation | no such record (in the path, or named by a filter or field), or one outside the caller's scope |
+| 404 | every `/api/v1` operation | no such record (in the path, or named by a filter or a field), or |
+| | | one outside the caller's scope |
 | 409 | creating and changing operations | a unique code taken, an idempotent request in flight |
 | 412, 428 | operations that take `If-Match` | a stale version; `If-Match` missing |
 | 413 | operations with a body | the body is over the limit |
