@@ -14,25 +14,27 @@ import datetime as dt
 import gc
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.audit import AuditLog, audit_router
 from shared.auth import TokenVerifier
 from shared.context import PrincipalDep
 from shared.db import Database, create_engine
-from shared.errors import install_error_handlers
+from shared.errors import FieldError, Invalid, install_error_handlers
 from shared.idempotency import IdempotencyPurge
 from shared.logging import configure_logging, service_var
 from shared.loops import LoopService
@@ -226,8 +228,47 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+class PlatformRoute(APIRoute):
+    """A path operation that refuses query parameters it does not declare (422 `extra_forbidden`).
+
+    One rule for every operation of every service, lists and single records alike: a misspelt
+    filter is an error, never silently ignored. The names come from the operation's own parameters
+    (query models' fields included), computed once.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        allowed = query_names(self.dependant)
+
+        async def checked(request: Request) -> Response:
+            if request.scope["query_string"]:
+                unknown = [name for name in request.query_params if name not in allowed]
+                if unknown:
+                    errors = [FieldError(name, "不允许的字段", "extra_forbidden") for name in unknown]
+                    raise Invalid("；".join(f"{name}: 不允许的字段" for name in unknown), errors=errors)
+            return await handler(request)
+
+        return checked
+
+
+def query_names(dependant: Dependant) -> frozenset[str]:
+    """Every query parameter an operation declares, through its dependencies and query models."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        pending.extend(current.dependencies)
+        for param in current.query_params:
+            model = param.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                names |= {info.alias or name for name, info in model.model_fields.items()}
+            else:
+                names.add(param.alias)
+    return frozenset(names)
+
+
 # `add_api_route` parameters that are not attributes of the route under the same name.
-_MOUNT_FROM_ROUTE: dict[str, Callable[[APIRoute], Any]] = {"route_class_override": type}
+_MOUNT_FROM_ROUTE: dict[str, Callable[[APIRoute], Any]] = {"route_class_override": lambda _: PlatformRoute}
 
 
 def mount(app: FastAPI, router: APIRouter) -> None:

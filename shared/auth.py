@@ -16,7 +16,7 @@ import jwt
 from fastapi import Request
 
 from shared.errors import Forbidden, Unauthorized
-from shared.regions import CODE_RE, covers
+from shared.regions import CODE_RE, covers, region_level
 from shared.schemas.enums import LabelledEnum
 from shared.settings import BaseServiceSettings
 
@@ -34,6 +34,11 @@ class Role(LabelledEnum):
     county = "county", "县市区操作员"
     viewer = "viewer", "只读用户"
     service = "service", "平台内部服务"
+
+
+# Roles bound to one level of region: their `region` claim must be a code of that level.
+_ROLE_LEVEL = {Role.city: "city", Role.county: "county"}
+_LEVEL_LABEL = {"city": "市州", "county": "县市区"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +171,12 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     region = str(claims.get("region", ""))
     if not CODE_RE.match(region):
         raise Unauthorized("令牌行政区划代码无效", code="token_region_invalid")
+    if role in _ROLE_LEVEL and region_level(region) != _ROLE_LEVEL[role]:
+        # A city token for the province would read and write province-wide: the claims contradict.
+        raise Unauthorized(
+            f"令牌角色与行政区划不符：{role.label}须对应{_LEVEL_LABEL[_ROLE_LEVEL[role]]}代码",
+            code="token_claims_inconsistent",
+        )
     department = claims.get("department")
     if role is Role.department and not department:
         raise Unauthorized("部门角色的令牌须带 department", code="token_department_missing")

@@ -198,3 +198,49 @@ def test_mount_refuses_a_route_option_it_cannot_carry_over(monkeypatch: pytest.M
     monkeypatch.setattr(app.router, "add_api_route", add_api_route)
     with pytest.raises(TypeError, match="brand_new_option"):
         mount(app, router)
+
+
+@pytest.mark.parametrize(
+    ("role", "region"),
+    [("city", "430000"), ("city", "430102"), ("county", "430100"), ("county", "430000")],
+)
+async def test_a_token_whose_role_does_not_fit_its_region_is_refused(
+    client: httpx.AsyncClient, role: str, region: str
+) -> None:
+    response = await client.get("/api/v1/regions", headers=auth(role, region))
+    assert (response.status_code, response.json()["code"]) == (401, "token_claims_inconsistent")
+
+
+@pytest.mark.parametrize(
+    ("role", "region"), [("city", "430100"), ("county", "430102"), ("viewer", "430100"), ("admin", "430000")]
+)
+async def test_a_token_whose_role_fits_its_region_is_accepted(
+    client: httpx.AsyncClient, role: str, region: str
+) -> None:
+    assert (await client.get("/api/v1/regions", headers=auth(role, region))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/enterprises/00000000-0000-0000-0000-000000000000?colour=red",
+        "/api/v1/audit-events?colour=red",
+        "/api/v1/events?colour=red",
+        "/api/v1/imports?colour=red",
+        "/api/v1/regions?colour=red",
+        "/api/v1/regions/430100?colour=red",
+        "/api/v1/enterprises?colour=red",
+        "/api/v1/enums?colour=red",
+    ],
+)
+async def test_an_undeclared_query_parameter_is_422_on_every_operation(client: httpx.AsyncClient, url: str) -> None:
+    response = await client.get(url, headers=ADMIN)
+    assert (response.status_code, response.json()["errors"]) == (
+        422,
+        [{"field": "colour", "message": "不允许的字段", "code": "extra_forbidden"}],
+    )
+
+
+async def test_declared_query_parameters_still_pass(client: httpx.AsyncClient) -> None:
+    for url in ("/api/v1/regions?level=city", "/api/v1/events?after=0&limit=5", "/api/v1/audit-events?limit=1"):
+        assert (await client.get(url, headers=ADMIN)).status_code == 200, url
