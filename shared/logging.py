@@ -39,6 +39,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        traceparent = traceparent_var.get()
+        if traceparent:  # 00-<trace id>-<span id>-<flags>, validated (or made) by the middleware
+            entry["trace_id"], entry["span_id"] = traceparent[3:35], traceparent[36:52]
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

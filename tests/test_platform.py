@@ -244,3 +244,22 @@ async def test_an_undeclared_query_parameter_is_422_on_every_operation(client: h
 async def test_declared_query_parameters_still_pass(client: httpx.AsyncClient) -> None:
     for url in ("/api/v1/regions?level=city", "/api/v1/events?after=0&limit=5", "/api/v1/audit-events?limit=1"):
         assert (await client.get(url, headers=ADMIN)).status_code == 200, url
+
+
+async def test_log_lines_of_a_request_carry_its_trace_and_span_ids(
+    database_url: str, engine: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.registry.main import create_app
+    from tests.conftest import registry_settings
+    from tests.harness import asgi_client, started
+
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    settings = registry_settings(database_url)
+    async with started(create_app, settings, Database.on(engine)) as app, asgi_client(app, "registry") as http:
+        capsys.readouterr()
+        await http.get("/healthz", headers={"traceparent": trace})
+        await http.get("/healthz")
+    lines = [json.loads(raw) for raw in capsys.readouterr().out.splitlines() if raw.startswith("{")]
+    [traced, fresh] = [line for line in lines if line["logger"] == "wanqianbai.access"]
+    assert (traced["trace_id"], traced["span_id"]) == ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
+    assert len(fresh["trace_id"]) == 32 and len(fresh["span_id"]) == 16 and fresh["trace_id"] != traced["trace_id"]
