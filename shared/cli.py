@@ -34,7 +34,10 @@ class ServiceSpec:
     default_port: int
 
 
-SERVICES = (ServiceSpec("registry", "services.registry.main:create_app", "REGISTRY_PORT", 8001),)
+SERVICES = (
+    ServiceSpec("registry", "services.registry.main:create_app", "REGISTRY_PORT", 8001),
+    ServiceSpec("scheduler", "services.scheduler.main:create_app", "SCHEDULER_PORT", 8002),
+)
 
 
 def dev_secret() -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from services.registry.imports.runner import ImportRunner
 from services.registry.main import create_app as create_registry_app
 from services.registry.settings import Settings as RegistrySettings
+from services.scheduler.main import create_app as create_scheduler_app
+from services.scheduler.settings import Settings as SchedulerSettings
 from shared import migrate
 from shared.auth import mint_token
 from shared.clients import RegistryClient, RetryPolicy
@@ -32,7 +35,9 @@ from shared.settings import asyncpg_dsn, to_asyncpg_url
 from tests.harness import asgi_client, started
 
 SECRET = "test-secret-not-for-production-use-0123456789"
-SERVICES = ("registry",)
+SERVICES = ("registry", "scheduler")
+# Peer calls in tests retry at once: a test never waits out a real backoff.
+FAST_RETRY = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
 
 
 def _server_url() -> tuple[str, Any]:
@@ -101,6 +106,21 @@ def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
     return RegistrySettings(database_url=database_url, jwt_secret=SECRET, **values)
 
 
+def scheduler_settings(database_url: str, **overrides: Any) -> SchedulerSettings:
+    values: dict[str, Any] = {"access_log": True, "log_level": "INFO", "gc_freeze": False, "run_loops": False}
+    values |= overrides
+    return SchedulerSettings(database_url=database_url, jwt_secret=SECRET, **values)
+
+
+def scheduler_factory(registry: Any, transport: httpx.AsyncBaseTransport | None = None) -> Any:
+    """The scheduler's `create_app`, its registry client on `transport` (default: the registry app in process)."""
+    return functools.partial(
+        create_scheduler_app,
+        registry_transport=transport or httpx.ASGITransport(app=registry),
+        registry_retry=FAST_RETRY,
+    )
+
+
 @pytest.fixture
 async def db_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """One connection holding one outer transaction, rolled back after the test."""
@@ -129,6 +149,20 @@ async def committing_registry_app(database_url: str, engine: AsyncEngine) -> Asy
     settings = registry_settings(database_url, run_loops=True)
     async with started(create_registry_app, settings, Database.on(engine)) as app:
         yield app
+
+
+@pytest.fixture
+async def scheduler_app(database_url: str, db_connection: AsyncConnection, registry_app: Any) -> AsyncIterator[Any]:
+    """The scheduler inside the test's rolled-back transaction, calling the registry app in process."""
+    factory = scheduler_factory(registry_app)
+    async with started(factory, scheduler_settings(database_url), Database.inside(db_connection)) as app:
+        yield app
+
+
+@pytest.fixture
+async def scheduler_client(scheduler_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(scheduler_app, "scheduler") as http:
+        yield http
 
 
 @pytest.fixture
@@ -190,8 +224,7 @@ async def committed_prefix(engine: AsyncEngine) -> AsyncIterator[str]:
 async def registry_client(registry_app: Any) -> AsyncIterator[RegistryClient]:
     """A RegistryClient (admin token) on the real registry over ASGI, inside the test's rolled-back transaction."""
     transport = httpx.ASGITransport(app=registry_app)
-    retry = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
-    async with RegistryClient("http://registry", token=token(), transport=transport, retry=retry) as registry:
+    async with RegistryClient("http://registry", token=token(), transport=transport, retry=FAST_RETRY) as registry:
         yield registry
 
 

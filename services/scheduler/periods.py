@@ -17,17 +17,9 @@ import calendar as _stdlib_calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 from services.scheduler.errors import ScheduleInvalid
-
-
-class PeriodKind(StrEnum):
-    week = "week"
-    month = "month"
-    quarter = "quarter"
-    year = "year"
-
+from shared.schemas.scheduler.enums import PeriodKind as PeriodKind
 
 _KEY_RE: dict[PeriodKind, re.Pattern[str]] = {
     PeriodKind.week: re.compile(r"^(\d{4})-W(\d{2})$"),

@@ -41,31 +41,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
 from services.scheduler.calendar import BusinessCalendar
 from services.scheduler.errors import ScheduleInvalid
-from services.scheduler.periods import Period, PeriodKind, last_day_of_month, period_of
+from services.scheduler.periods import Period, last_day_of_month, period_of
+from shared.schemas.scheduler.enums import MissedTickPolicy as MissedTickPolicy
+from shared.schemas.scheduler.enums import PeriodKind
+from shared.schemas.scheduler.enums import ReportedPeriod as ReportedPeriod
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_TIME_OF_DAY = dt.time(9, 0)
 UTC = dt.UTC
 # croniter searches this far for the next match; a plan that matches less often than this is a mistake.
 _CRON_SEARCH_YEARS = 8
-
-
-class ReportedPeriod(StrEnum):
-    previous = "previous"
-    current = "current"
-
-
-class MissedTickPolicy(StrEnum):
-    skip = "skip"
-    latest = "latest"
-    all = "all"
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -13,7 +13,7 @@ from shared.clients.base import ServiceClient, Timeout
 from shared.clients.params import QueryValue, segment
 from shared.concurrency import etag_for
 from shared.schemas.common import Page
-from shared.schemas.enums import Level, ParkGrade
+from shared.schemas.enums import EntityKind, Level, ParkGrade
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
 from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
@@ -23,6 +23,8 @@ from shared.schemas.registry.responses.progress import ProgressRead
 from shared.schemas.registry.responses.reference import DepartmentRead, ParkRead, RegionDetail, RegionRead
 
 API = "/api/v1"
+EntityRead = IndustryRead | EnterpriseRead | ProjectRead
+ENTITY_PATHS = {EntityKind.industry: "industries", EntityKind.enterprise: "enterprises", EntityKind.project: "projects"}
 
 
 class RegistryClient(ServiceClient):
@@ -161,6 +163,55 @@ class RegistryClient(ServiceClient):
         return await self.call(
             Page[EnterpriseRead], "GET", f"{API}/enterprises", params=params, request_timeout=request_timeout
         )
+
+    async def list_industries(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        request_timeout: Timeout | None = None,
+        **filters: QueryValue,
+    ) -> Page[IndustryRead]:
+        """One page; `filters` are the registry's query parameters (`level=`, `region=`, `as_of=`, ...)."""
+        params = {**filters, "limit": limit, "cursor": cursor}
+        return await self.call(
+            Page[IndustryRead], "GET", f"{API}/industries", params=params, request_timeout=request_timeout
+        )
+
+    async def list_projects(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        request_timeout: Timeout | None = None,
+        **filters: QueryValue,
+    ) -> Page[ProjectRead]:
+        """One page; `filters` are the registry's query parameters (`level=`, `region=`, `stage=`, ...)."""
+        params = {**filters, "limit": limit, "cursor": cursor}
+        return await self.call(
+            Page[ProjectRead], "GET", f"{API}/projects", params=params, request_timeout=request_timeout
+        )
+
+    async def list_entities(
+        self,
+        kind: EntityKind,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        request_timeout: Timeout | None = None,
+        **filters: QueryValue,
+    ) -> Page[EntityRead]:
+        """One page of the list of `kind` (industries, enterprises or projects), with the same filters."""
+        params = {**filters, "limit": limit, "cursor": cursor}
+        path = f"{API}/{ENTITY_PATHS[kind]}"
+        page: Page[IndustryRead] | Page[EnterpriseRead] | Page[ProjectRead]
+        if kind is EntityKind.industry:
+            page = await self.call(Page[IndustryRead], "GET", path, params=params, request_timeout=request_timeout)
+        elif kind is EntityKind.enterprise:
+            page = await self.call(Page[EnterpriseRead], "GET", path, params=params, request_timeout=request_timeout)
+        else:
+            page = await self.call(Page[ProjectRead], "GET", path, params=params, request_timeout=request_timeout)
+        return Page[EntityRead].model_construct(items=list(page.items), next_cursor=page.next_cursor)
 
     async def get_project(self, id: uuid.UUID, *, request_timeout: Timeout | None = None) -> ProjectRead:
         return await self.call(ProjectRead, "GET", f"{API}/projects/{segment(id)}", request_timeout=request_timeout)

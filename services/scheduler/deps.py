@@ -1,0 +1,35 @@
+"""The scheduler's typed state and the dependencies that reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.scheduler.peers import Peers
+from services.scheduler.rounds.ticker import RoundTicker
+from services.scheduler.settings import Settings
+from shared.app import Platform
+from shared.outbox import Outbox, OutboxRelay
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerState:
+    """What the scheduler holds beyond the platform: its peer clients, its outbox and its two loops."""
+
+    peers: Peers
+    outbox: Outbox
+    ticker: RoundTicker
+    relay: OutboxRelay
+
+
+SchedulerPlatform = Platform[Settings, SchedulerState]
+
+
+def scheduler_platform(request: Request) -> SchedulerPlatform:
+    platform: SchedulerPlatform = request.app.state.platform
+    return platform
+
+
+SchedulerPlatformDep = Annotated[SchedulerPlatform, Depends(scheduler_platform)]

@@ -1,0 +1,81 @@
+"""The scheduler service: dispatch plans, their rounds and report tasks (定期调度). Port 8002."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import RowMapping
+
+from services.scheduler.business_calendar.router import router as calendar_router
+from services.scheduler.deps import SchedulerState
+from services.scheduler.models import SCHEMA, outbox, tables
+from services.scheduler.peers import Peers
+from services.scheduler.plans.router import router as plans_router
+from services.scheduler.rounds.router import router as rounds_router
+from services.scheduler.rounds.ticker import RoundTicker
+from services.scheduler.settings import Settings
+from services.scheduler.tasks.router import router as tasks_router
+from services.scheduler.tasks.service import RECORD_METRIC, REGISTRY
+from shared.app import create_service_app
+from shared.auth import Role
+from shared.clients import RetryPolicy
+from shared.clients.base import DEFAULT_RETRY
+from shared.db import Database
+from shared.outbox import Outbox, OutboxRelay
+from shared.schemas.enums import ENUM_TYPES
+from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.scheduler.enums import SCHEDULER_ENUM_TYPES
+
+DESCRIPTION = """
+湖南省产业发展“万千百”工程 **定期调度**：调度计划按固定节奏（每月、每季度、每周、每年或 cron）开启报送轮次，
+向名单内的每个产业、企业、项目派发报送任务；县市区报送、上一级或牵头部门审核，审核通过的数据写入名单库指标。
+
+The scheduler of Hunan's 万千百 programme: dispatch plans tick on their schedule in an IANA time zone,
+each tick opens a round for one reporting period with a report task per roster entity in scope; tasks
+are filed, reviewed, and accepted figures are written to the registry's metrics.
+
+Conventions: bearer JWT on every `/api/v1` route; errors are `application/problem+json` with a stable
+`code`; lists page by cursor; `PATCH`/`DELETE` need `If-Match`; creating `POST`s accept `Idempotency-Key`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    registry_retry: RetryPolicy = DEFAULT_RETRY,
+) -> FastAPI:
+    """`registry_transport` and `registry_retry` put the registry client on another transport (tests)."""
+    settings = settings or Settings()
+    peers = Peers(settings.registry_url, transport=registry_transport, retry=registry_retry)
+
+    async def record_metric(row: RowMapping) -> dict[str, object]:
+        body = MetricCreate.model_validate(row["payload"])
+        metric = await peers.registry.record_metric(body, row["idempotency_key"])
+        return metric.model_dump(mode="json")
+
+    state = SchedulerState(
+        peers=peers,
+        outbox=Outbox(outbox),
+        ticker=RoundTicker(peers, interval_s=settings.tick_interval_s, ahead=settings.rounds_ahead),
+        relay=OutboxRelay(
+            outbox,
+            {(REGISTRY, RECORD_METRIC): record_metric},
+            interval_s=settings.relay_interval_s,
+            backoff_max_s=settings.relay_backoff_max_s,
+        ),
+    )
+    return create_service_app(
+        service="scheduler",
+        schema=SCHEMA,
+        title="万千百 scheduler（定期调度）",
+        description=DESCRIPTION,
+        settings=settings,
+        state=state,
+        tables=tables,
+        routers=[tasks_router, rounds_router, plans_router, calendar_router],
+        enums=SCHEDULER_ENUM_TYPES | ENUM_TYPES | {"role": Role},
+        lifespans=[peers.lifespan, state.ticker.lifespan, state.relay.lifespan],
+        database=database,
+    )

@@ -1,0 +1,218 @@
+"""Tables of the scheduler, all in the `scheduler` schema.
+
+A plan (`plan`) ticks on its schedule; each tick opens a round (`round`, one per plan and period key,
+UNIQUE), and opening a round creates one report task (`report_task`) per entity of the roster in the
+plan's scope, with a snapshot of the entity as it stood. Each filing of a task is kept
+(`report_submission`). The business calendar's admin overrides are `calendar_override` and
+`calendar_year`. The platform tables include `outbox_message`: metric writes to the registry,
+recorded with the acceptance that causes them.
+
+Every table is a SQLModel `table=True` class on `SchedulerTable`; rows are written and read with Core
+statements over their Tables, never built from request bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlmodel import Field, SQLModel
+
+from shared.db import service_registry
+from shared.tables import outbox_table, platform_tables
+from shared.tables import table as table
+
+SCHEMA = "scheduler"
+
+
+class SchedulerTable(SQLModel, registry=service_registry(SCHEMA)):
+    """Base of the scheduler's table classes: their MetaData is the `scheduler` schema's alone."""
+
+
+metadata = SchedulerTable.metadata
+tables = platform_tables(SchedulerTable)
+outbox = outbox_table(SchedulerTable)
+
+
+def _uuid_pk() -> Any:
+    return Field(sa_type=UUID, primary_key=True, sa_column_kwargs={"server_default": text("gen_random_uuid()")})
+
+
+def _created() -> Any:
+    return Field(sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()})
+
+
+def _version() -> Any:
+    return Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
+
+
+class Plan(SchedulerTable, table=True):
+    """A dispatch plan. `last_tick_at` is the instant up to which its ticks have been processed;
+    `next_tick_at` the first tick after it (NULL while paused), which the ticker's claim looks at."""
+
+    __tablename__ = "plan"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'paused')", name="status"),
+        CheckConstraint("missed_tick_policy IN ('skip', 'latest', 'all')", name="missed_tick_policy"),
+        Index("ix_plan_due", "next_tick_at", postgresql_where=text("status = 'active'")),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    name: str = Field(sa_type=String(200))
+    owner_department: str = Field(sa_type=String(60))
+    region_code: str = Field(sa_type=String(6), index=True)
+    schedule: dict[str, Any] = Field(sa_type=JSONB)
+    cron: str = Field(sa_type=String(200))
+    period_kind: str = Field(sa_type=String(10))
+    timezone: str = Field(sa_type=String(64))
+    scope: dict[str, Any] = Field(sa_type=JSONB)
+    template_versions: dict[str, Any] = Field(sa_type=JSONB)
+    submission_window: dict[str, Any] = Field(sa_type=JSONB)
+    reminders: list[Any] = Field(sa_type=JSONB)
+    missed_tick_policy: str = Field(sa_type=String(10))
+    missed_tick_cap: int = Field(sa_type=SmallInteger)
+    status: str = Field(sa_type=String(10))
+    last_tick_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    next_tick_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    lease_owner: str | None = Field(sa_type=String(64))
+    lease_expires_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    created_by: str = Field(sa_type=String(200))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class Round(SchedulerTable, table=True):
+    """One reporting round of a plan: at most one per (plan, period key), whatever opened it."""
+
+    __tablename__ = "round"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "period_key"),
+        CheckConstraint("state IN ('scheduled', 'open', 'closed', 'cancelled')", name="state"),
+        Index("ix_round_state_opens_at", "state", "opens_at"),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    plan_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("plan.id", ondelete="CASCADE")])
+    period_key: str = Field(sa_type=String(10))
+    state: str = Field(sa_type=String(10))
+    backfill: bool = Field(sa_type=Boolean, sa_column_kwargs={"server_default": "false"})
+    opens_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    due_on: dt.date = Field(sa_type=Date)
+    due_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    grace_until: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    reminders: list[Any] = Field(sa_type=JSONB)
+    provisional: bool = Field(sa_type=Boolean)
+    roster_on: dt.date | None = Field(sa_type=Date)
+    opened_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    closed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    cancelled_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class ReportTask(SchedulerTable, table=True):
+    """One entity's report in one round, with the entity as the roster had it when the round opened."""
+
+    __tablename__ = "report_task"
+    __table_args__ = (
+        UniqueConstraint("round_id", "entity_id"),
+        CheckConstraint("state IN ('pending', 'submitted', 'returned', 'resubmitted', 'accepted')", name="state"),
+        Index("ix_report_task_region_code_state", "region_code", "state"),
+        Index("ix_report_task_entity_id_accepted_at", "entity_id", "accepted_at"),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    round_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("round.id", ondelete="CASCADE")])
+    plan_id: uuid.UUID = Field(sa_type=UUID, index=True)
+    period_key: str = Field(sa_type=String(10))
+    entity_id: uuid.UUID = Field(sa_type=UUID)
+    entity_kind: str = Field(sa_type=String(20))
+    entity_name: str = Field(sa_type=String(200))
+    region_code: str = Field(sa_type=String(6))
+    level: str = Field(sa_type=String(10))
+    tier: str = Field(sa_type=String(30))
+    domain: str = Field(sa_type=String(20))
+    lead_department_id: uuid.UUID | None = Field(sa_type=UUID)
+    lead_department_code: str | None = Field(sa_type=String(60))
+    lead_department_name: str | None = Field(sa_type=String(200))
+    responsible_person: str | None = Field(sa_type=String(100))
+    facts: dict[str, Any] = Field(sa_type=JSONB, sa_column_kwargs={"server_default": "{}"})
+    template_version: int = Field(sa_type=SmallInteger)
+    state: str = Field(sa_type=String(12))
+    due_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    figures: dict[str, Any] | None = Field(sa_type=JSONB)
+    submission_count: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    submitted_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    submitted_by: str | None = Field(sa_type=String(200))
+    reviewed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    reviewed_by: str | None = Field(sa_type=String(200))
+    review_comment: str | None = Field(sa_type=Text)
+    accepted_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class ReportSubmission(SchedulerTable, table=True):
+    """Every filing of a task, in order, with the review it got."""
+
+    __tablename__ = "report_submission"
+    __table_args__ = (UniqueConstraint("task_id", "seq"),)
+
+    id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": True})
+    task_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("report_task.id", ondelete="CASCADE")])
+    seq: int = Field(sa_type=Integer)
+    figures: dict[str, Any] = Field(sa_type=JSONB)
+    submitted_by: str = Field(sa_type=String(200))
+    submitted_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    outcome: str | None = Field(sa_type=String(10))
+    comment: str | None = Field(sa_type=Text)
+    reviewed_by: str | None = Field(sa_type=String(200))
+    reviewed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+
+
+class CalendarOverride(SchedulerTable, table=True):
+    """An admin's answer for one date (working or not), final over the package and the weekday rule."""
+
+    __tablename__ = "calendar_override"
+
+    day: dt.date = Field(sa_type=Date, primary_key=True)
+    working: bool = Field(sa_type=Boolean)
+    note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    updated_by: str = Field(sa_type=String(200))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class CalendarYear(SchedulerTable, table=True):
+    """A year whose State Council arrangement the office has entered in full: its days are no longer
+    provisional."""
+
+    __tablename__ = "calendar_year"
+    __table_args__ = (CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),)
+
+    year: int = Field(sa_type=SmallInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
+    completed_by: str = Field(sa_type=String(200))
+    created_at: dt.datetime = _created()

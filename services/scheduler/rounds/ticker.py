@@ -1,0 +1,122 @@
+"""The round ticker: each tick opens the rounds that active plans have due, on the loop primitive.
+
+A tick claims plans whose `next_tick_at` has come (`FOR UPDATE SKIP LOCKED` with a lease, so any
+number of replicas share the work and a dead replica's plans are claimed again once its leases
+expire). For each, the missed-tick policy (`schedule.ticks_to_open`) chooses which of the ticks since
+`last_tick_at` to open; each chosen round's roster is read from the registry, then the round and its
+tasks are written in one transaction (`RoundBook.open`, idempotent on the period key). Last, the plan
+records `last_tick_at = now`, its next tick and its scheduled rounds. A failure (the registry away)
+leaves `last_tick_at` where it was: the next tick tries the same rounds again, and those already
+opened are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.scheduler.business_calendar.repository import CalendarRepository
+from services.scheduler.peers import Peers
+from services.scheduler.plans.convert import timing_of
+from services.scheduler.plans.repository import PlanRepository
+from services.scheduler.rounds.opening import SYSTEM, RoundBook, fetch_roster
+from services.scheduler.rounds.repository import RoundRepository
+from services.scheduler.schedule import round_timing, ticks_to_open
+from services.scheduler.views import round_read
+from shared.context import RequestContext
+from shared.loops import Clock, WorkerService, utc_now
+from shared.schemas.scheduler.enums import PlanStatus, RoundState
+
+log = logging.getLogger("wanqianbai.scheduler.ticks")
+
+
+@dataclass(frozen=True, slots=True)
+class DuePlan:
+    id: uuid.UUID
+    now: dt.datetime
+
+
+class RoundTicker(WorkerService[DuePlan]):
+    name = "round-ticker"
+    concurrency = 2
+    lease_s = 120.0
+
+    def __init__(
+        self, peers: Peers, *, interval_s: float, ahead: int, clock: Clock = utc_now, owner: str | None = None
+    ) -> None:
+        super().__init__(clock=clock, owner=owner)
+        self.peers = peers
+        self.interval_s = interval_s
+        self.ahead = ahead
+        self.opened = 0
+
+    @property
+    def lease_duration(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.lease_s)
+
+    async def claim(self, now: dt.datetime, limit: int) -> Sequence[DuePlan]:
+        async with self.platform.sessionmaker.begin() as session:
+            rows = await PlanRepository(session).claim_due(
+                owner=self.owner, now=now, duration=self.lease_duration, limit=limit
+            )
+        return [DuePlan(row["id"], now) for row in rows]
+
+    async def renew(self, items: Sequence[DuePlan], now: dt.datetime) -> None:
+        async with self.platform.sessionmaker.begin() as session:
+            await PlanRepository(session).renew(
+                [i.id for i in items], owner=self.owner, now=now, duration=self.lease_duration
+            )
+
+    async def process(self, item: DuePlan) -> None:
+        try:
+            await self._open_due(item)
+        finally:
+            if not _cancelling():
+                async with self.platform.sessionmaker.begin() as session:
+                    await PlanRepository(session).release(item.id, owner=self.owner)
+
+    async def _open_due(self, item: DuePlan) -> None:
+        sessions, now = self.platform.sessionmaker, item.now
+        async with sessions.begin() as session:
+            plan = await PlanRepository(session).get(item.id)
+            calendar = await CalendarRepository(session).calendar()
+        if plan is None or plan["status"] != PlanStatus.active:
+            return
+        timing = timing_of(plan)
+        selection = ticks_to_open(timing.schedule, plan["last_tick_at"], now, timing.policy, cap=timing.cap)
+        for tick in selection.to_open:
+            planned = round_timing(timing.schedule, timing.window, timing.reminders, calendar, tick)
+            async with sessions.begin() as session:
+                state = await RoundRepository(session).state_of(plan["id"], planned.period_key)
+            if state not in (None, RoundState.scheduled):
+                continue
+            on = tick.astimezone(timing.schedule.zone).date()
+            roster = await fetch_roster(self.peers.registry, plan, on)
+            async with sessions.begin() as session:
+                book = RoundBook(session, ahead=self.ahead)
+                opened = await book.open(plan, planned, roster, now=now, roster_on=on, backfill=False)
+                if opened is not None:
+                    self.opened += 1
+                    ctx = RequestContext(principal=SYSTEM, request_id=None, now=now, zone=self.platform.zone)
+                    row = await RoundRepository(session).get(opened["id"])
+                    after = round_read(row).model_dump(mode="json") if row is not None else None
+                    await self.platform.audit.record(
+                        session, ctx, action="open", resource_type="round", resource_id=opened["id"], after=after
+                    )
+        async with sessions.begin() as session:
+            plans = PlanRepository(session)
+            await plans.set_ticks(plan["id"], {"last_tick_at": now})
+            current = await plans.get(plan["id"], lock=True)
+            if current is not None:
+                await RoundBook(session, ahead=self.ahead).reschedule(current, calendar, now)
+        if selection.dropped:
+            log.info("missed ticks dropped", extra={"plan_id": str(plan["id"]), "policy": timing.policy.value})
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -1,0 +1,1 @@
+"""Request bodies a client sends to the scheduler, by feature."""
