@@ -16,7 +16,9 @@ follows from what it is, so they are added here once for every service rather th
 | 422 | every operation | a parameter or field refused (NUL bytes included, in any query string) |
 | 503 | every operation that reads the database | the database cannot be reached (with `Retry-After`) |
 
-A description a route gives for one of these statuses is kept; its content becomes the problem schema.
+A description a route gives for one of these statuses is kept; its content becomes the problem schema,
+and so does that of any other error status a route declares itself (`PEER_UNAVAILABLE` for an
+operation that calls a peer service, 502).
 """
 
 from __future__ import annotations
@@ -47,8 +49,12 @@ DESCRIPTIONS = {
     413: "请求体超过上限（code: payload_too_large）",
     422: "参数或字段校验失败，errors 列出每个字段的问题（含空字符 string_nul_byte）",
     428: "缺少 If-Match 请求头（code: precondition_required）",
+    502: "依赖的服务（如名单库）暂不可用，稍后重试",
     503: "数据库或依赖服务暂不可用，按 Retry-After 稍后重试",
 }
+
+# `responses=` of an operation that calls a peer service and answers 502 when it cannot.
+PEER_UNAVAILABLE: dict[int | str, dict[str, Any]] = {502: {"description": DESCRIPTIONS[502]}}
 
 
 class ProblemFieldError(BaseModel):
@@ -126,11 +132,12 @@ def install_openapi(app: FastAPI) -> None:
                 if route.path.startswith(API_PREFIX):
                     operation["security"] = [{BEARER: []}]
                 responses = operation.setdefault("responses", {})
-                for status in sorted(statuses(route)):
+                declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
+                for status in sorted(statuses(route) | declared):
                     given = responses.get(str(status), {})
                     description = given.get("description")
                     if description in (None, "Validation Error", "Successful Response"):
-                        description = DESCRIPTIONS[status]
+                        description = DESCRIPTIONS.get(status, "错误")
                     responses[str(status)] = {"description": description, "content": problem}
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)

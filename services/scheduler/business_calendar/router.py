@@ -17,7 +17,6 @@ from services.scheduler.business_calendar.schemas import (
 )
 from services.scheduler.business_calendar.service import CalendarService
 from services.scheduler.deps import SchedulerPlatformDep
-from services.scheduler.openapi import problems
 from shared.app import api_router
 from shared.audit import AuditDep
 from shared.concurrency import IfMatchDep, etag_for, set_etag
@@ -39,9 +38,7 @@ async def _service(
 CalendarServiceDep = Annotated[CalendarService, Depends(_service)]
 
 
-@router.get(
-    "/calendar/overrides", response_model=Page[OverrideRead], summary="工作日调整（按日期范围）", responses=problems()
-)
+@router.get("/calendar/overrides", response_model=Page[OverrideRead], summary="工作日调整（按日期范围）")
 async def list_calendar_overrides(
     svc: CalendarServiceDep,
     since: Annotated[dt.date | None, Query(description="不早于该日（含）")] = None,
@@ -55,7 +52,6 @@ async def list_calendar_overrides(
     response_model=OverrideRead,
     status_code=201,
     summary="新增某日的工作日调整（仅管理员；重排各计划未开启的轮次）",
-    responses=problems(403, 409),
 )
 async def create_calendar_override(
     body: OverrideCreate, svc: CalendarServiceDep, ctx: ContextDep, idem: IdempotencyDep
@@ -67,9 +63,7 @@ async def create_calendar_override(
     )
 
 
-@router.get(
-    "/calendar/overrides/{day}", response_model=OverrideRead, summary="某日的工作日调整", responses=problems(404)
-)
+@router.get("/calendar/overrides/{day}", response_model=OverrideRead, summary="某日的工作日调整")
 async def get_calendar_override(day: Day, svc: CalendarServiceDep, response: Response) -> OverrideRead:
     override = await svc.get_override(day)
     set_etag(response, override.version)
@@ -80,7 +74,6 @@ async def get_calendar_override(day: Day, svc: CalendarServiceDep, response: Res
     "/calendar/overrides/{day}",
     response_model=OverrideRead,
     summary="修改某日的工作日调整（仅管理员；需 If-Match）",
-    responses=problems(403, 404, 412, 428),
 )
 async def update_calendar_override(
     day: Day, body: OverrideUpdate, svc: CalendarServiceDep, ctx: ContextDep, version: IfMatchDep, response: Response
@@ -94,16 +87,13 @@ async def update_calendar_override(
     "/calendar/overrides/{day}",
     status_code=204,
     summary="删除某日的工作日调整（仅管理员；需 If-Match）",
-    responses=problems(403, 404, 412, 428),
 )
 async def delete_calendar_override(day: Day, svc: CalendarServiceDep, ctx: ContextDep, version: IfMatchDep) -> Response:
     await svc.delete_override(ctx, day, version)
     return Response(status_code=204)
 
 
-@router.get(
-    "/calendar/years", response_model=Page[YearRead], summary="已录入完整节假日安排的年度", responses=problems()
-)
+@router.get("/calendar/years", response_model=Page[YearRead], summary="已录入完整节假日安排的年度")
 async def list_calendar_years(svc: CalendarServiceDep) -> Page[YearRead]:
     return Page(items=await svc.list_years(), next_cursor=None)
 
@@ -113,7 +103,6 @@ async def list_calendar_years(svc: CalendarServiceDep) -> Page[YearRead]:
     response_model=YearRead,
     status_code=201,
     summary="标记某年度节假日安排已录入完整（仅管理员；重排各计划未开启的轮次）",
-    responses=problems(403, 409),
 )
 async def create_calendar_year(
     body: YearCreate, svc: CalendarServiceDep, ctx: ContextDep, idem: IdempotencyDep
@@ -125,7 +114,6 @@ async def create_calendar_year(
     "/calendar/years/{year}",
     status_code=204,
     summary="撤销某年度的完整标记（仅管理员）",
-    responses=problems(403, 404),
 )
 async def delete_calendar_year(
     year: Annotated[int, Path(ge=2000, le=2100)], svc: CalendarServiceDep, ctx: ContextDep

@@ -9,7 +9,6 @@ from fastapi import Depends, Query, Response
 
 from services.scheduler.access import AccessDep
 from services.scheduler.deps import SchedulerPlatformDep
-from services.scheduler.openapi import problems
 from services.scheduler.plans.service import PlanFilters, PlanService
 from shared.app import api_router
 from shared.audit import AuditDep
@@ -17,6 +16,7 @@ from shared.concurrency import IfMatchDep, etag_for, set_etag
 from shared.context import ContextDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
+from shared.openapi import PEER_UNAVAILABLE
 from shared.schemas.common import Page
 from shared.schemas.scheduler.actions.plans import BackfillRoundCreate, PlanCreate, PlanUpdate
 from shared.schemas.scheduler.responses.plans import PlanPreview, PlanRead
@@ -45,7 +45,6 @@ FiltersQuery = Annotated[PlanFilters, Query()]
         "its `period` and `reports_on`) in `timezone`; each tick opens a round for one reporting period with a "
         "report task per roster entity in `scope`. Its next rounds are scheduled at once (see /preview)."
     ),
-    responses=problems(403, 409),
 )
 async def create_plan(body: PlanCreate, svc: PlanServiceDep, ctx: ContextDep, idem: IdempotencyDep) -> Response:
     return await idem.run(
@@ -53,13 +52,13 @@ async def create_plan(body: PlanCreate, svc: PlanServiceDep, ctx: ContextDep, id
     )
 
 
-@router.get("/plans", response_model=Page[PlanRead], summary="调度计划列表（游标分页）", responses=problems())
+@router.get("/plans", response_model=Page[PlanRead], summary="调度计划列表（游标分页）")
 async def list_plans(svc: PlanServiceDep, filters: FiltersQuery) -> Page[PlanRead]:
     items, cursor = await svc.list(filters)
     return Page(items=items, next_cursor=cursor)
 
 
-@router.get("/plans/{id}", response_model=PlanRead, summary="一个调度计划", responses=problems(404))
+@router.get("/plans/{id}", response_model=PlanRead, summary="一个调度计划")
 async def get_plan(id: uuid.UUID, svc: PlanServiceDep, response: Response) -> PlanRead:
     plan = await svc.get(id)
     set_etag(response, plan.version)
@@ -70,7 +69,6 @@ async def get_plan(id: uuid.UUID, svc: PlanServiceDep, response: Response) -> Pl
     "/plans/{id}",
     response_model=PlanRead,
     summary="修改调度计划（需 If-Match；改调度规则、时区、截止规则、提醒、范围或状态时重排未开启的轮次）",
-    responses=problems(403, 404, 412, 428),
 )
 async def update_plan(
     id: uuid.UUID, body: PlanUpdate, svc: PlanServiceDep, ctx: ContextDep, version: IfMatchDep, response: Response
@@ -84,7 +82,6 @@ async def update_plan(
     "/plans/{id}",
     status_code=204,
     summary="删除从未开启过轮次的调度计划（需 If-Match；已有轮次的 409，应改为暂停）",
-    responses=problems(403, 404, 409, 412, 428),
 )
 async def delete_plan(id: uuid.UUID, svc: PlanServiceDep, ctx: ContextDep, version: IfMatchDep) -> Response:
     await svc.delete(ctx, id, version)
@@ -96,7 +93,6 @@ async def delete_plan(id: uuid.UUID, svc: PlanServiceDep, ctx: ContextDep, versi
     response_model=PlanPreview,
     summary="预览接下来 N 轮的报告期、开启、截止、宽限与提醒时间",
     description="`provisional` marks timings that rest on a year whose holiday arrangement is not yet known.",
-    responses=problems(404),
 )
 async def preview_plan(
     id: uuid.UUID,
@@ -116,7 +112,7 @@ async def preview_plan(
         "Opens the round of `period_key` now, with the roster as it stood at the end of that period (or today). "
         "A period that already has a round is 409 `round_exists`; one not yet begun is 422 `period_in_future`."
     ),
-    responses=problems(403, 404, 409, 502, 503),
+    responses=PEER_UNAVAILABLE,
 )
 async def create_backfill_round(
     id: uuid.UUID,

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from services.scheduler.access import AccessDep
-from services.scheduler.openapi import problems
 from services.scheduler.rounds.service import RoundFilters, RoundService
 from shared.app import api_router
 from shared.audit import AuditDep
@@ -29,13 +28,13 @@ RoundServiceDep = Annotated[RoundService, Depends(_service)]
 FiltersQuery = Annotated[RoundFilters, Query()]
 
 
-@router.get("/rounds", response_model=Page[RoundRead], summary="调度轮次列表（游标分页）", responses=problems())
+@router.get("/rounds", response_model=Page[RoundRead], summary="调度轮次列表（游标分页）")
 async def list_rounds(svc: RoundServiceDep, filters: FiltersQuery) -> Page[RoundRead]:
     items, cursor = await svc.list(filters)
     return Page(items=items, next_cursor=cursor)
 
 
-@router.get("/rounds/{id}", response_model=RoundRead, summary="一个调度轮次", responses=problems(404))
+@router.get("/rounds/{id}", response_model=RoundRead, summary="一个调度轮次")
 async def get_round(id: uuid.UUID, svc: RoundServiceDep, response: Response) -> RoundRead:
     found = await svc.get(id)
     set_etag(response, found.version)
@@ -46,7 +45,6 @@ async def get_round(id: uuid.UUID, svc: RoundServiceDep, response: Response) -> 
     "/rounds/{id}/close",
     response_model=RoundRead,
     summary="结束报送中的轮次（需 If-Match）",
-    responses=problems(403, 404, 409, 412, 428),
 )
 async def close_round(
     id: uuid.UUID, svc: RoundServiceDep, ctx: ContextDep, version: IfMatchDep, response: Response
@@ -60,7 +58,6 @@ async def close_round(
     "/rounds/{id}/cancel",
     response_model=RoundRead,
     summary="取消待开启或报送中的轮次（需 If-Match）",
-    responses=problems(403, 404, 409, 412, 428),
 )
 async def cancel_round(
     id: uuid.UUID, svc: RoundServiceDep, ctx: ContextDep, version: IfMatchDep, response: Response

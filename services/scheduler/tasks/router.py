@@ -9,7 +9,6 @@ from fastapi import Depends, Query, Response
 
 from services.scheduler.access import AccessDep
 from services.scheduler.deps import SchedulerPlatformDep
-from services.scheduler.openapi import problems
 from services.scheduler.tasks.service import TaskFilters, TaskService
 from shared.app import api_router
 from shared.audit import AuditDep
@@ -36,13 +35,12 @@ FiltersQuery = Annotated[TaskFilters, Query()]
     "/tasks",
     response_model=TaskPage,
     summary="报送任务（待办）列表：按轮次、状态、逾期、地区（含下级）、类别、牵头部门筛选，附各状态计数",
-    responses=problems(),
 )
 async def list_tasks(svc: TaskServiceDep, ctx: ContextDep, filters: FiltersQuery) -> TaskPage:
     return await svc.list(ctx, filters)
 
 
-@router.get("/tasks/{id}", response_model=TaskRead, summary="一个报送任务", responses=problems(404))
+@router.get("/tasks/{id}", response_model=TaskRead, summary="一个报送任务")
 async def get_task(id: uuid.UUID, svc: TaskServiceDep, ctx: ContextDep, response: Response) -> TaskRead:
     task = await svc.get(ctx, id)
     set_etag(response, task.version)
@@ -59,7 +57,6 @@ async def get_task(id: uuid.UUID, svc: TaskServiceDep, ctx: ContextDep, response
         "running_total_decreased, stage_moved_back, ...). A filed report is locked (409 `task_locked`) "
         "until it is returned; a round not open is 409 `round_not_open`."
     ),
-    responses=problems(403, 404, 409),
 )
 async def submit_task(
     id: uuid.UUID, body: SubmissionCreate, svc: TaskServiceDep, ctx: ContextDep, response: Response
@@ -77,7 +74,6 @@ async def submit_task(
         "Accepts the filed report and queues its figures for the registry's metrics in the same transaction; "
         "the writes are delivered by the outbox relay, retried until the registry has them, each once."
     ),
-    responses=problems(403, 404, 409),
 )
 async def accept_task(
     id: uuid.UUID, svc: TaskServiceDep, ctx: ContextDep, response: Response, body: ReviewAccept | None = None
@@ -91,7 +87,6 @@ async def accept_task(
     "/tasks/{id}/return",
     response_model=TaskRead,
     summary="退回报送（上一级或牵头部门，须说明原因）",
-    responses=problems(403, 404, 409),
 )
 async def return_task(
     id: uuid.UUID, body: ReviewReturn, svc: TaskServiceDep, ctx: ContextDep, response: Response
