@@ -20,7 +20,7 @@ from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, Entity
 from services.registry.entities.queries import apply_filters, build_read_query, prepared_read_by_id
 from services.registry.entities.repository import EntityRepository
 from services.registry.entities.views import feed_payload, render
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
 from services.registry.reads import Reader
 from shared.audit import AuditLog

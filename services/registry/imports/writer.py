@@ -5,7 +5,7 @@ Each statement takes the batch as parallel arrays, one per column (`INSERT … S
 the automatic roster inclusion (effective on the listing date, today by default), all three written
 by one statement, and a change-feed event carrying the record as `GET` shows it.
 
-Change-feed events follow `services.registry.feed`'s ordering protocol (ids handed out under the
+Change-feed events follow `services.registry.events.repository`'s ordering protocol (ids handed out under the
 feed's advisory lock, held until commit). An all-or-nothing import would otherwise hold that lock,
 and so stall every other registry write, for as long as it runs: its events are staged in a
 temporary table and moved into the feed in one statement just before the import commits.
@@ -29,7 +29,7 @@ from services.registry.access import Access
 from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
 from services.registry.entities.queries import E, build_read_query
 from services.registry.entities.views import feed_payload, render
-from services.registry.feed import lock_feed
+from services.registry.events.repository import lock_feed
 from services.registry.imports.validate import Candidate
 from services.registry.models import PROJECT_SIZE_METRIC, SCHEMA
 from shared.schemas.enums import EntityKind, RosterAction, RosterStatus

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
 from services.registry.progress.filters import ProgressFilters, TargetFilters
 from services.registry.progress.repository import TARGET_SORTING, CubeQuery, ProgressRepository, TargetRepository
 from services.registry.progress.rollup import (

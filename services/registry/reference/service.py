@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
 from services.registry.reference.resources import ReferenceResource, _Filters
 from shared.audit import AuditLog
 from shared.concurrency import stale

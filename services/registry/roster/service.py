@@ -18,7 +18,7 @@ from services.registry.access import Access
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.repository import EntityRepository
 from services.registry.entities.views import feed_payload, render
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
 from services.registry.roster.repository import AdjustmentQuery, RosterRepository
 from services.registry.roster.rules import RosterState, check_effective_on, next_state
 from services.registry.roster.schemas import RosterAdjustmentCreate, RosterAdjustmentRead
