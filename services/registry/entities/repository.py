@@ -6,7 +6,7 @@ Returns rows or None; never commits and never raises HTTP errors.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, Table, delete, func, insert, select, update
@@ -16,18 +16,12 @@ from sqlmodel import col
 from services.registry.entities.kinds import SIZE_METRICS, KindSpec
 from services.registry.entities.queries import read_by_id
 from services.registry.models import (
-    Chain,
-    Department,
     Enterprise,
     Entity,
-    Industry,
     MetricValue,
-    Park,
-    Person,
     Project,
     ProjectAnnualPlan,
     ProjectApproval,
-    Region,
     RosterAdjustment,
     enterprise_industry,
     entity_chain,
@@ -62,40 +56,6 @@ class EntityRepository:
         return (await self.session.execute(stmt)).mappings().first()
 
     # ---- lookups used by validation ---------------------------------------------------------
-
-    async def missing_ids(self, table: Table, column: str, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        wanted = set(ids)
-        if not wanted:
-            return []
-        found = set((await self.session.scalars(select(table.c[column]).where(table.c[column].in_(wanted)))).all())
-        return sorted(wanted - found, key=str)
-
-    async def region_exists(self, code: str) -> bool:
-        return await self.session.scalar(select(col(Region.code)).where(col(Region.code) == code)) is not None
-
-    async def department_exists(self, department_id: uuid.UUID) -> bool:
-        stmt = select(col(Department.id)).where(col(Department.id) == department_id)
-        return await self.session.scalar(stmt) is not None
-
-    async def persons_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Person), "id", ids)
-
-    async def chains_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Chain), "id", ids)
-
-    async def parks_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Park), "id", ids)
-
-    async def industries_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Industry), "entity_id", ids)
-
-    async def industry_level(self, industry_id: uuid.UUID) -> str | None:
-        stmt = select(E.c.level).join(Industry, col(Industry.entity_id) == E.c.id).where(E.c.id == industry_id)
-        return await self.session.scalar(stmt)
-
-    async def enterprise_exists(self, enterprise_id: uuid.UUID) -> bool:
-        stmt = select(col(Enterprise.entity_id)).where(col(Enterprise.entity_id) == enterprise_id)
-        return await self.session.scalar(stmt) is not None
 
     async def enterprise_by_uscc(self, uscc: str) -> RowMapping | None:
         stmt = (

@@ -23,6 +23,7 @@ from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
 from services.registry.reads import Reader
+from services.registry.reference.repository import ReferenceLookups
 from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
@@ -54,6 +55,7 @@ class EntityService:
         self.access = access
         self.audit = audit
         self.repo = EntityRepository(session)
+        self.lookups = ReferenceLookups(session)
 
     # ---- reads ------------------------------------------------------------------------------------
 
@@ -75,7 +77,7 @@ class EntityService:
     async def _check_references(self, values: dict[str, Any], entity_id: uuid.UUID | None = None) -> None:
         """Every reference the body names must exist and fit; all problems are reported at once."""
         errors: list[FieldError] = []
-        repo = self.repo
+        repo = self.lookups
         if "region_code" in values and not await repo.region_exists(values["region_code"]):
             errors.append(
                 FieldError("region_code", f"{values['region_code']} 不是湖南省的有效行政区划代码", "region_unknown")
