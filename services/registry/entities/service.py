@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
-from services.registry.entities.queries import apply_filters, build_read_query, prepared_read_by_id
-from services.registry.entities.repository import EntityRepository
+from services.registry.entities.queries import prepared_read_by_id
+from services.registry.entities.repository import EntityQuery, EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
@@ -60,12 +60,10 @@ class EntityService:
     # ---- reads ------------------------------------------------------------------------------------
 
     async def list(self, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
-        query = build_read_query(self.spec, filters.as_of)
-        stmt = apply_filters(query.stmt, self.spec, filters, self.access.principal)
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        stmt, key, column = query.sorting.apply(stmt, page)
-        rows = await self.repo.fetch(stmt)
-        items, cursor = cut_page(rows, page, key, column.key or "id")
+        query = EntityQuery(filters, scope=self.access.principal.read_scope)
+        rows, key, sort_attr = await self.repo.list(self.spec, query, page)
+        items, cursor = cut_page(rows, page, key, sort_attr)
         return [render(self.spec, r, self.access) for r in items], cursor
 
     async def get(self, entity_id: uuid.UUID) -> BaseModel:

@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import RowMapping, text
+from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -286,8 +286,7 @@ class ImportPipeline:
         changes nothing but the counters a restart recomputes anyway (an all-or-nothing job runs again
         from the start; a valid-rows job commits its progress with its batches, not here)."""
         async with self.sessionmaker.begin() as session:
-            await session.execute(text("SET LOCAL synchronous_commit = off"))
-            await ImportRepository(session).save_job(job_id, values)
+            await ImportRepository(session).save_progress(job_id, values)
 
     async def fail(self, job_id: uuid.UUID) -> None:
         """Close a job an unexpected error stopped, keeping what its committed batches did."""

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.events.repository import record_change
 from services.registry.progress.filters import ProgressFilters, TargetFilters
-from services.registry.progress.repository import TARGET_SORTING, CubeQuery, ProgressRepository, TargetRepository
+from services.registry.progress.repository import CubeQuery, ProgressRepository, TargetQuery, TargetRepository
 from services.registry.progress.rollup import (
     LEVELS,
     Cell,
@@ -58,13 +58,12 @@ class TargetService:
         self.repo = TargetRepository(session)
 
     async def list(self, filters: TargetFilters) -> tuple[list[TargetRead], str | None]:
-        stmt = self.repo.list_query(
+        query = TargetQuery(
             horizon=filters.horizon, year=filters.year, kind=filters.kind, level=filters.level, domain=filters.domain
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        stmt, key, column = TARGET_SORTING.apply(stmt, page)
-        rows = await self.repo.fetch(stmt)
-        items, cursor = cut_page(rows, page, key, column.key or "id")
+        rows, key, sort_attr = await self.repo.list(query, page)
+        items, cursor = cut_page(rows, page, key, sort_attr)
         return [target_read(r) for r in items], cursor
 
     async def get(self, target_id: uuid.UUID) -> TargetRead:
