@@ -4,6 +4,8 @@
 create schema itself (USCC, level/region, tier, pathway rules), the region and department reference
 data, the caller's write scope, and duplicates inside the file. `resolve_batch` then looks the batch
 up in the database and sorts it into records to create, records to update and rows in error.
+Every rule the API has too is `entities.rules`' (through the schema or called here), so a row is
+refused with the code and message a request would get.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping
 
 from services.registry.access import Access
+from services.registry.entities import rules
 from services.registry.entities.kinds import LINK_FIELDS, KindSpec
 from services.registry.imports.cells import CellError
 from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC
 from services.registry.imports.parse import Cells, Layout
 from services.registry.imports.problems import RowIssue
 from services.registry.imports.repository import ImportRepository, upsert_key
-from shared.errors import Forbidden, field_errors_from_pydantic
+from shared.errors import FieldError, Forbidden, field_errors_from_pydantic
 from shared.identifiers import normalise_uscc
 from shared.schemas.enums import EntityKind, Level, Tier
 
@@ -137,6 +140,10 @@ class RowReader:
         name = field_path.split(".", 1)[0]
         return self.headers.get(name, name)
 
+    def issue(self, number: int, error: FieldError, column: str | None = None) -> RowIssue:
+        """A rule's error as the row's issue, on the column that feeds its field unless told otherwise."""
+        return RowIssue(number, column or self.header(error.field), error.message, error.code)
+
     def read_batch(self, rows: Sequence[tuple[int, Cells]]) -> tuple[list[Candidate], list[RowIssue]]:
         candidates: list[Candidate] = []
         issues: list[RowIssue] = []
@@ -163,8 +170,8 @@ class RowReader:
                 continue
             if column.field == LEAD_DEPARTMENT:
                 department = self.departments.find(value)
-                if department is None:
-                    issues.append(RowIssue(number, written, f"牵头部门“{value}”不存在", "department_unknown"))
+                if error := rules.department_known(exists=department is not None, named=value):
+                    issues.append(self.issue(number, error, written))
                 payload["lead_department_id"] = department
             elif column.field == OWNER_USCC:
                 owner_uscc = normalise_uscc(value)
@@ -181,16 +188,18 @@ class RowReader:
                 if column_name not in reported:
                     issues.append(RowIssue(number, column_name, error.message, error.code))
         region = payload.get("region_code")
-        region_header = self.headers["region_code"]
-        if region is not None and region not in self.regions and region_header not in {i.column for i in issues}:
-            message = f"{region} 不是湖南省的有效行政区划代码"
-            issues.append(RowIssue(number, region_header, message, "region_unknown"))
+        if (
+            region is not None
+            and (error := rules.region_known(region, exists=region in self.regions))
+            and self.headers["region_code"] not in {i.column for i in issues}
+        ):
+            issues.append(self.issue(number, error))
         if model is None or issues:
             return issues
         values = model.model_dump(exclude=self.not_imported)
         listed_on = values["listed_on"] = values["listed_on"] or self.today
-        if listed_on > self.today:  # the roster is history: a listing never takes effect ahead of time
-            return [RowIssue(number, self.headers["listed_on"], "纳入名单日期不能晚于今天", "listed_on_future")]
+        if error := rules.listed_on(listed_on, self.today):
+            return [self.issue(number, error)]
         if (denied := self.denied(number, values["region_code"], str(values["domain"]))) is not None:
             return [denied]
         key = upsert_key(self.spec.kind, values)
@@ -220,9 +229,8 @@ async def resolve_batch(repo: ImportRepository, reader: RowReader, candidates: S
     for candidate in candidates:
         if candidate.owner_uscc is not None:
             owner = owners.get(candidate.owner_uscc)
-            if owner is None:
-                message = f"统一社会信用代码为 {candidate.owner_uscc} 的业主企业不存在"
-                plan.issues.append(RowIssue(candidate.row, reader.headers[OWNER_USCC], message, "enterprise_unknown"))
+            if error := rules.owner_known(exists=owner is not None, uscc=candidate.owner_uscc):
+                plan.issues.append(reader.issue(candidate.row, error))
                 continue
             candidate.values["owner_enterprise_id"] = owner
         matches = existing.get(candidate.key, []) if candidate.key is not None else []
@@ -252,6 +260,10 @@ def _check_update(reader: RowReader, candidate: Candidate, current: RowMapping) 
             now = now or (Tier(value) if field_name == "target_tier" else Level(value)).label
             message = f"已存在的记录当前为“{now}”；级别、地区和目标层级须通过名单调整修改"
             return RowIssue(candidate.row, reader.headers[field_name], message, "import_roster_change_required")
+    # The row's dates are in order (the schema saw to that), but it may change one of a pair only.
+    record = dict(current) | {f: candidate.values[f] for f in reader.changeable}
+    if error := rules.project_dates(record):
+        return reader.issue(candidate.row, error)
     return None
 
 
