@@ -161,8 +161,17 @@ class ImportRepository:
         return {uscc: entity_id for uscc, entity_id in (await self.session.execute(stmt)).all()}
 
 
+# The fields that identify an existing record an import row updates.
+UPSERT_KEYS: dict[EntityKind, tuple[str, ...]] = {
+    EntityKind.industry: ("name", "level", "region_code"),
+    EntityKind.enterprise: ("uscc",),
+    EntityKind.project: ("project_code",),
+}
+
+
 def upsert_key(kind: EntityKind, values: Mapping[Any, Any]) -> Hashable | None:
-    """What identifies an existing record: USCC, project code (None: always new), or name+level+region."""
+    """What identifies an existing record (`UPSERT_KEYS`): USCC, project code (None: always new), or
+    name, level and region."""
     if kind is EntityKind.enterprise:
         return str(values["uscc"])
     if kind is EntityKind.project:

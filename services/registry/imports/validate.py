@@ -22,12 +22,12 @@ from sqlalchemy import RowMapping
 
 from services.registry.access import Access
 from services.registry.entities import rules
-from services.registry.entities.kinds import LINK_FIELDS, KindSpec
+from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
 from services.registry.imports.cells import CellError
-from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC
+from services.registry.imports.columns import COLUMNS, FIELD_OF_COLUMN, IMPORTED_FIELDS, LEAD_DEPARTMENT, OWNER_USCC
 from services.registry.imports.parse import Cells, Layout
 from services.registry.imports.problems import RowIssue
-from services.registry.imports.repository import ImportRepository, upsert_key
+from services.registry.imports.repository import UPSERT_KEYS, ImportRepository, upsert_key
 from shared.errors import FieldError, Forbidden, field_errors_from_pydantic
 from shared.identifiers import normalise_uscc
 from shared.schemas.enums import EntityKind, Level, Tier
@@ -40,19 +40,23 @@ _KEY: dict[EntityKind, tuple[str, str]] = {
     EntityKind.enterprise: ("uscc", "统一社会信用代码"),
     EntityKind.project: ("project_code", "项目代码"),
 }
-# Columns an upsert may change: what a PATCH may (level, region and tier change only through the roster).
-UPDATABLE: dict[EntityKind, tuple[str, ...]] = {
-    EntityKind.industry: ("domain", "pathway", "lead_department_id", "roadmap", "timetable", "task_book"),
-    EntityKind.enterprise: ("name", "domain", "pathway", "lead_department_id", "labels"),
-    EntityKind.project: (
-        *("name", "domain", "pathway", "lead_department_id"),
-        *("owner_enterprise_id", "total_investment", "stage", "planned_start_on", "planned_completion_on"),
-        *("actual_start_on", "actual_completion_on", "signing_event", "signed_on"),
-    ),
-}
-_FIELD_OF_COLUMN = {LEAD_DEPARTMENT: "lead_department_id", OWNER_USCC: "owner_enterprise_id"}
+
+
+def _updatable(spec: KindSpec) -> tuple[str, ...]:
+    """The columns an upsert may change: the stored columns a PATCH may (level, region and tier change
+    only through the roster), that a file can hold, but not those that found the record."""
+    return tuple(
+        c
+        for c in (*ENTITY_COLUMNS, *spec.own_columns)
+        if c in spec.update.model_fields and c in IMPORTED_FIELDS[spec.kind] and c not in UPSERT_KEYS[spec.kind]
+    )
+
+
+UPDATABLE: dict[EntityKind, tuple[str, ...]] = {kind: _updatable(spec) for kind, spec in KINDS.items()}
 # Create-schema fields no import column feeds (always their empty default): left out of a row's values.
-_NOT_IMPORTED = frozenset({*LINK_FIELDS, "industry_ids", "annual_plans", "approvals"})
+NOT_IMPORTED: dict[EntityKind, frozenset[str]] = {
+    kind: frozenset(spec.create.model_fields.keys() - IMPORTED_FIELDS[kind]) for kind, spec in KINDS.items()
+}
 # New ids drawn per os.urandom call: one system call per this many new records, not one each.
 _ID_POOL = 1024
 _VARIANT = "89ab"  # the RFC 4122 variant leaves a random UUID's 17th hex digit one of these
@@ -128,12 +132,12 @@ class RowReader:
         self.seen: dict[Hashable, int] = {}
         headers = {c.field: c.header for c in COLUMNS[spec.kind]}
         self.headers = {f: layout.header_of(f, h) for f, h in headers.items()}
-        for column, schema_field in _FIELD_OF_COLUMN.items():
+        for column, schema_field in FIELD_OF_COLUMN.items():
             self.headers[schema_field] = self.headers.get(column, schema_field)
         key_field, self.key_label = _KEY[spec.kind]
         self.key_header = self.headers[key_field]
         self.changeable = _changeable(spec.kind, layout.fields)
-        self.not_imported = set(_NOT_IMPORTED & spec.create.model_fields.keys())
+        self.not_imported = set(NOT_IMPORTED[spec.kind])
         self.ids = random_uuids()
 
     def header(self, field_path: str) -> str:
@@ -269,7 +273,7 @@ def _check_update(reader: RowReader, candidate: Candidate, current: RowMapping) 
 
 def _changeable(kind: EntityKind, present: frozenset[str]) -> list[str]:
     """The fields an upsert overwrites: those it may change whose column the file has."""
-    column_of = {f: c for c, f in _FIELD_OF_COLUMN.items()}
+    column_of = {f: c for c, f in FIELD_OF_COLUMN.items()}
     return [f for f in UPDATABLE[kind] if column_of.get(f, f) in present]
 
 
