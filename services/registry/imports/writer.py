@@ -3,17 +3,20 @@
 Each statement takes the batch as parallel arrays, one per column (`INSERT … SELECT … FROM unnest(…)`,
 `UPDATE … FROM unnest(…)`). New records get what the API gives them: the entity and its kind's row,
 the automatic roster inclusion (effective on the listing date, today by default), all three written
-by one statement, and a change-feed event carrying the record as `GET` shows it.
+by one statement, a change-feed event carrying the record as `GET` shows it, and an audit event
+(`create`, after = that record). An updated record gets an audit event as a PATCH does (`update`,
+before and after = the record as `GET` shows it before and after); each batch's audit events are one
+statement (`AuditLog.record_many`) in the batch's transaction.
 
 The columns each statement names, and the types its arrays travel as, are those of the tables
 (`services.registry.models`): the entity's body columns (`kinds.ENTITY_COLUMNS`), the kind table's
 columns that an import column feeds (`columns.IMPORTED_FIELDS`), the feed's own.
 
 Change-feed events follow `services.registry.events.repository`'s ordering protocol (ids handed out
-under the feed's advisory lock, held until commit). An all-or-nothing import would otherwise hold that lock,
-and so stall every other registry write, for as long as it runs: its events are staged in a
-temporary table and moved into the feed in one statement just before the import commits.
-Never commits.
+under the feed's advisory lock, held until commit). An all-or-nothing import would otherwise hold
+that lock, and so stall every other registry write, for as long as it runs: its events are staged
+in a temporary table and moved into the feed in one statement just before the import commits.
+Audit events need no such lock and go straight in. Never commits.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import orjson
@@ -38,6 +42,8 @@ from services.registry.events.repository import lock_feed
 from services.registry.imports.columns import IMPORTED_FIELDS
 from services.registry.imports.validate import NOT_IMPORTED, Candidate
 from services.registry.models import PROJECT_SIZE_METRIC, ChangeEvent, Entity, RosterAdjustment, table
+from shared.audit import AuditEntry, AuditLog
+from shared.context import RequestContext
 from shared.schemas.enums import EntityKind, RosterAction, RosterStatus
 
 E, R, FEED = table(Entity), table(RosterAdjustment), table(ChangeEvent)
@@ -142,10 +148,16 @@ def prepare_creations(spec: KindSpec, candidates: Iterable[Candidate], stamp: dt
 
 
 class BulkWriter:
-    def __init__(self, session: AsyncSession, spec: KindSpec, access: Access) -> None:
+    """Writes one job's batches; `ctx` is the request that uploaded the file (its time is each batch's)."""
+
+    def __init__(
+        self, session: AsyncSession, spec: KindSpec, access: Access, audit: AuditLog, ctx: RequestContext
+    ) -> None:
         self.session = session
         self.spec = spec
         self.access = access
+        self.audit = audit
+        self.ctx = ctx
         self.table = spec.table.fullname
         self.staging: str | None = None
         self.events: list[FeedEvent] = []
@@ -196,13 +208,23 @@ class BulkWriter:
             | _arrays(staged, candidates, [c.id for c in candidates]),
         )
         self.events += [FeedEvent(c.id, "created", c.payload) for c in candidates]
+        await self._audit(now, "create", [AuditEntry(c.id, None, c.payload) for c in candidates])
 
-    async def update(self, updates: Sequence[tuple[Candidate, uuid.UUID]], columns: Sequence[str]) -> None:
+    async def update(
+        self, updates: Sequence[tuple[Candidate, uuid.UUID]], columns: Sequence[str], now: dt.datetime
+    ) -> None:
         """Overwrite `columns` of existing records and bump their version, as a PATCH would."""
         if not updates:
             return
         candidates = [c for c, _ in updates]
         ids = [entity_id for _, entity_id in updates]
+        records = EntityRepository(self.session)
+        # The batch is read twice (before and after); each read is planned for its own ids. A prepared
+        # statement run more than five times may be given a generic plan, which guesses the array's
+        # length and, where the table's statistics lag behind the import, compares every entity with
+        # every id: seconds per batch instead of milliseconds.
+        await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        before = {i: self._payload(row) for i, row in (await records.read_many(self.spec, ids)).items()}
         entity_columns = [c for c in columns if c in ENTITY_COLUMNS]
         k = self.spec.table
         own = {c: k.c[c] for c in columns if c in KIND_COLUMNS[self.spec.kind]}
@@ -225,11 +247,19 @@ class BulkWriter:
                 _arrays(staged, candidates, ids),
             )
         # An updated record keeps its links, metrics and history: read it back as GET shows it.
-        by_id = await EntityRepository(self.session).read_many(self.spec, ids)
-        self.events += [
-            FeedEvent(str(i), "updated", orjson.dumps(feed_payload(render(self.spec, by_id[i], self.access))).decode())
-            for i in ids
-        ]
+        after = {i: self._payload(row) for i, row in (await records.read_many(self.spec, ids)).items()}
+        self.events += [FeedEvent(str(i), "updated", after[i]) for i in ids]
+        await self._audit(now, "update", [AuditEntry(str(i), before[i], after[i]) for i in ids])
+
+    def _payload(self, row: Mapping[Any, Any]) -> str:
+        """A record as its feed and audit events carry it: as `GET` shows it, without contact details."""
+        return orjson.dumps(feed_payload(render(self.spec, row, self.access))).decode()
+
+    async def _audit(self, now: dt.datetime, action: str, entries: Sequence[AuditEntry]) -> None:
+        ctx = replace(self.ctx, now=now)
+        await self.audit.record_many(
+            self.session, ctx, action=action, resource_type=self.spec.kind.value, entries=entries
+        )
 
     async def stage_feed(self) -> None:
         """From now on, hold feed events back until `flush_feed` (call outside any savepoint)."""
