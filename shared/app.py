@@ -127,7 +127,7 @@ def create_service_app(
     transaction); otherwise the lifespan creates the engine from the settings and disposes of it.
     """
     configure_logging(settings.log_level)
-    metrics = Metrics(service)
+    metrics = Metrics()
     platform = Platform(
         service=service,
         schema=schema,

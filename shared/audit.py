@@ -2,17 +2,21 @@
 
 Rows are only ever inserted; no route updates or deletes them, and the service's migration puts a
 trigger on the table (`audit_event_immutable`) that raises on every UPDATE and DELETE, so a mistaken
-query fails loudly.
+query fails loudly. A write of one record records one event (`record`); a set-based write of many
+records records theirs in one statement (`record_many`), in the same transaction as the write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, Text, bindparam, cast, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import PrincipalDep, RequestContext
@@ -35,6 +39,16 @@ class AuditEventRead(BaseModel):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One record of a set-based write: its id, and its state before and after as JSON text (None for
+    none: before a creation, after a deletion), as a bulk writer already holds it."""
+
+    resource_id: str
+    before: str | None
+    after: str | None
 
 
 class AuditLog:
@@ -64,6 +78,44 @@ class AuditLog:
                 request_id=ctx.request_id,
             )
         )
+
+    async def record_many(
+        self,
+        session: AsyncSession,
+        ctx: RequestContext,
+        *,
+        action: str,
+        resource_type: str,
+        entries: Sequence[AuditEntry],
+    ) -> None:
+        """One event per entry, each as `record` would write it, in a single INSERT … SELECT over the
+        entries' arrays however many there are."""
+        if not entries:
+            return
+        t = self.table
+        shared = {
+            "occurred_at": ctx.now,
+            **ctx.principal.audit_fields(),
+            "action": action,
+            "resource_type": resource_type,
+            "request_id": ctx.request_id,
+        }
+        u = (
+            func.unnest(
+                bindparam("resource_ids", [e.resource_id for e in entries], type_=ARRAY(Text)),
+                bindparam("befores", [e.before for e in entries], type_=ARRAY(Text)),
+                bindparam("afters", [e.after for e in entries], type_=ARRAY(Text)),
+            )
+            .table_valued("resource_id", "before", "after")
+            .render_derived("u")
+        )
+        source = select(
+            *(literal(value, t.c[name].type).label(name) for name, value in shared.items()),
+            u.c.resource_id,
+            cast(u.c.before, JSONB),
+            cast(u.c.after, JSONB),
+        ).select_from(u)
+        await session.execute(insert(t).from_select([*shared, "resource_id", "before", "after"], source))
 
     async def list(
         self,

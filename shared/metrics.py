@@ -33,9 +33,8 @@ class PoolCollector(Collector):
 class Metrics:
     """One registry per app, so several apps (tests) never collide on global state."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.service = service
         self.requests = Counter(
             "http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )

@@ -146,7 +146,7 @@ async def test_upload_returns_202_with_the_pending_job_and_its_location(
     assert job["started_at"] is None and job["finished_at"] is None
 
 
-async def test_good_csv_creates_every_row_with_roster_inclusion_feed_events_and_one_audit_event(
+async def test_good_csv_creates_every_row_with_roster_inclusion_feed_events_and_the_job_s_audit_event(
     client: httpx.AsyncClient, inline: ImportRunner, db_session: async_sessionmaker[AsyncSession]
 ) -> None:
     content = csv_bytes([ENTERPRISE_HEADER, *(enterprise_row(n) for n in (1, 2, 3))])

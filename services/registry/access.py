@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import select
-from sqlmodel import col
 
-from services.registry.models import Department
+from services.registry.reference.repository import ReferenceLookups
 from shared.auth import Principal, Role
 from shared.context import PrincipalDep
 from shared.db import SessionDep
@@ -59,11 +57,11 @@ class Access:
 
 
 async def access(principal: PrincipalDep, session: SessionDep) -> Access:
+    """What the caller may write: a department's token names it by code, and it leads the domains its
+    row lists (none if the row is gone)."""
     domains: frozenset[str] = frozenset()
     if principal.role is Role.department and principal.department:
-        stmt = select(col(Department.domains)).where(col(Department.code) == principal.department)
-        found = await session.scalar(stmt)
-        domains = frozenset(found or ())
+        domains = await ReferenceLookups(session).department_domains(principal.department)
     return Access(principal, domains)
 
 

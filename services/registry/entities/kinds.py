@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Table
@@ -17,7 +17,7 @@ from services.registry.entities.schemas import (
     ProjectCreate,
     ProjectUpdate,
 )
-from services.registry.models import Enterprise, Industry, Project, table
+from services.registry.models import Enterprise, Entity, Industry, Project, table
 from shared.schemas.common import PageParams, RegionCode
 from shared.schemas.enums import (
     Domain,
@@ -78,11 +78,14 @@ class KindSpec:
     update: type[BaseModel]
     read: type[BaseModel]
     filters: type[EntityFilters]
-    # Columns of the kind's own table that the create/update bodies carry as they are.
-    own_columns: tuple[str, ...]
     # Metrics whose latest annual value sets the actual tier, preferred first (none for projects: their
     # total investment does).
     standing_metrics: tuple[MetricKind, ...]
+    # Columns of the kind's own table, which the create/update bodies carry as they are: all but its key.
+    own_columns: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "own_columns", tuple(c.key for c in self.table.c if c.key != "entity_id"))
 
     @property
     def label(self) -> str:
@@ -97,7 +100,6 @@ INDUSTRIES = KindSpec(
     update=IndustryUpdate,
     read=IndustryRead,
     filters=IndustryFilters,
-    own_columns=("parent_industry_id", "roadmap", "timetable", "task_book"),
     standing_metrics=(MetricKind.revenue, MetricKind.output),
 )
 ENTERPRISES = KindSpec(
@@ -108,7 +110,6 @@ ENTERPRISES = KindSpec(
     update=EnterpriseUpdate,
     read=EnterpriseRead,
     filters=EnterpriseFilters,
-    own_columns=("uscc", "labels"),
     standing_metrics=(MetricKind.revenue, MetricKind.output),
 )
 PROJECTS = KindSpec(
@@ -119,18 +120,6 @@ PROJECTS = KindSpec(
     update=ProjectUpdate,
     read=ProjectRead,
     filters=ProjectFilters,
-    own_columns=(
-        "project_code",
-        "owner_enterprise_id",
-        "total_investment",
-        "stage",
-        "planned_start_on",
-        "planned_completion_on",
-        "actual_start_on",
-        "actual_completion_on",
-        "signing_event",
-        "signed_on",
-    ),
     standing_metrics=(),
 )
 
@@ -144,5 +133,15 @@ if ENTERPRISES.standing_metrics != INDUSTRIES.standing_metrics or list(SIZE_METR
     # The latest-size queries order by `metric DESC` so that an index can deliver the rows in order;
     # that equals the preference order only while it is the descending order of the names.
     raise RuntimeError("size metrics must be shared by industries and enterprises and in descending name order")
-ENTITY_COLUMNS = ("name", "level", "region_code", "domain", "pathway", "target_tier", "lead_department_id")
+# Columns of `entity` the service fills itself rather than copying from a body: keys, the roster's
+# state, the size copy and the bookkeeping.
+_ENTITY_SERVER_COLUMNS = frozenset(
+    [
+        *("id", "kind", "roster_status", "listed_on"),
+        *("size_metric", "size_year", "size_value"),
+        *("version", "created_at", "updated_at"),
+    ]
+)
+# Columns of `entity` the create/update bodies carry as they are (name, level, region_code, …).
+ENTITY_COLUMNS = tuple(c.key for c in table(Entity).c if c.key not in _ENTITY_SERVER_COLUMNS)
 LINK_FIELDS = ("person_ids", "chain_ids", "park_ids")

@@ -42,7 +42,6 @@ from services.registry.models import (
     table,
 )
 from services.registry.reads import PreparedRead
-from shared.auth import Principal
 from shared.pagination import Sorting
 from shared.regions import code_range
 from shared.schemas.enums import EntityKind
@@ -240,11 +239,12 @@ def _effective(stmt: Select[Any], name: str) -> ColumnElement[Any]:
     raise KeyError(name)
 
 
-def apply_filters(stmt: Select[Any], spec: KindSpec, filters: EntityFilters, principal: Principal) -> Select[Any]:
+def apply_filters(stmt: Select[Any], spec: KindSpec, filters: EntityFilters, scope: str | None) -> Select[Any]:
+    """`stmt` narrowed to the records `filters` match within the region `scope` (None: everywhere)."""
     conditions: list[ColumnElement[bool]] = []
     region = _effective(stmt, "region_code")
-    if principal.read_scope is not None:
-        low, high = code_range(principal.read_scope)
+    if scope is not None:
+        low, high = code_range(scope)
         conditions.append(region.between(low, high))
     if filters.region is not None:
         low, high = code_range(filters.region)

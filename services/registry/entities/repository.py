@@ -1,33 +1,30 @@
-"""Every query that writes entities: the entity row, its kind's row, links and child rows.
+"""Every query of entities: their reads and lists, the entity row, its kind's row, links and child rows.
 
-Returns rows or None; never commits and never raises HTTP errors.
+Returns rows or None; never commits and never raises HTTP errors. The read statements themselves are
+built in `entities.queries`; the GET-by-id lane runs the one for a single record outside any session.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, delete, func, insert, select, update
+from sqlalchemy import RowMapping, Select, Table, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.registry.entities.kinds import SIZE_METRICS, KindSpec
-from services.registry.entities.queries import read_by_id
+from services.registry.entities.kinds import SIZE_METRICS, EntityFilters, KindSpec
+from services.registry.entities.queries import apply_filters, build_read_query, read_by_id
 from services.registry.models import (
-    Chain,
-    Department,
     Enterprise,
     Entity,
-    Industry,
     MetricValue,
-    Park,
-    Person,
     Project,
     ProjectAnnualPlan,
     ProjectApproval,
-    Region,
     RosterAdjustment,
     enterprise_industry,
     entity_chain,
@@ -35,6 +32,7 @@ from services.registry.models import (
     entity_person,
     table,
 )
+from shared.pagination import PageRequest
 
 E = table(Entity)
 LINKS: dict[str, tuple[Table, str]] = {
@@ -42,6 +40,29 @@ LINKS: dict[str, tuple[Table, str]] = {
     "chain_ids": (entity_chain, "chain_id"),
     "park_ids": (entity_park, "park_id"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class EntityQuery:
+    """One list of a kind's records: the list's filters, within the caller's region scope."""
+
+    filters: EntityFilters
+    scope: str | None = None  # a region code: only records in a region it covers (on `as_of`, if given)
+
+
+def _filtered(spec: KindSpec, query: EntityQuery) -> tuple[Select[Any], Any]:
+    read = build_read_query(spec, query.filters.as_of)
+    return apply_filters(read.stmt, spec, query.filters, query.scope), read.sorting
+
+
+def ordered(spec: KindSpec, query: EntityQuery) -> Select[Any]:
+    """Every record `query` matches, in the order its `sort` names, unpaged (an export's rows).
+
+    Built before it runs, so that an unknown `sort` is a 422 before a response starts streaming.
+    """
+    stmt, sorting = _filtered(spec, query)
+    ordered_stmt: Select[Any] = sorting.order(stmt, query.filters.sort)
+    return ordered_stmt
 
 
 class EntityRepository:
@@ -53,8 +74,18 @@ class EntityRepository:
         row: RowMapping | None = result.mappings().first()
         return row
 
-    async def fetch(self, stmt: Any) -> Sequence[RowMapping]:
-        return (await self.session.execute(stmt)).mappings().all()
+    async def read_many(self, spec: KindSpec, ids: Sequence[uuid.UUID | str]) -> dict[uuid.UUID, RowMapping]:
+        """Records by id in their API shape (as `read` gives them), in one statement; absent ids are left out."""
+        stmt = build_read_query(spec).stmt.where(E.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(UUID))))
+        return {row["id"]: row for row in (await self.session.execute(stmt)).mappings().all()}
+
+    async def list(
+        self, spec: KindSpec, query: EntityQuery, page: PageRequest
+    ) -> tuple[Sequence[RowMapping], str, str]:
+        """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
+        stmt, sorting = _filtered(spec, query)
+        stmt, key, column = sorting.apply(stmt, page)
+        return (await self.session.execute(stmt)).mappings().all(), key, column.key or "id"
 
     async def head(self, entity_id: uuid.UUID) -> RowMapping | None:
         """The entity row alone, locked for the rest of the transaction."""
@@ -62,40 +93,6 @@ class EntityRepository:
         return (await self.session.execute(stmt)).mappings().first()
 
     # ---- lookups used by validation ---------------------------------------------------------
-
-    async def missing_ids(self, table: Table, column: str, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        wanted = set(ids)
-        if not wanted:
-            return []
-        found = set((await self.session.scalars(select(table.c[column]).where(table.c[column].in_(wanted)))).all())
-        return sorted(wanted - found, key=str)
-
-    async def region_exists(self, code: str) -> bool:
-        return await self.session.scalar(select(col(Region.code)).where(col(Region.code) == code)) is not None
-
-    async def department_exists(self, department_id: uuid.UUID) -> bool:
-        stmt = select(col(Department.id)).where(col(Department.id) == department_id)
-        return await self.session.scalar(stmt) is not None
-
-    async def persons_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Person), "id", ids)
-
-    async def chains_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Chain), "id", ids)
-
-    async def parks_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Park), "id", ids)
-
-    async def industries_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing_ids(table(Industry), "entity_id", ids)
-
-    async def industry_level(self, industry_id: uuid.UUID) -> str | None:
-        stmt = select(E.c.level).join(Industry, col(Industry.entity_id) == E.c.id).where(E.c.id == industry_id)
-        return await self.session.scalar(stmt)
-
-    async def enterprise_exists(self, enterprise_id: uuid.UUID) -> bool:
-        stmt = select(col(Enterprise.entity_id)).where(col(Enterprise.entity_id) == enterprise_id)
-        return await self.session.scalar(stmt) is not None
 
     async def enterprise_by_uscc(self, uscc: str) -> RowMapping | None:
         stmt = (

@@ -1,4 +1,8 @@
-"""Create and update bodies of industries, enterprises and projects, with the rules a body alone can check."""
+"""Create and update bodies of industries, enterprises and projects, with the rules a body alone can check.
+
+The rules themselves are `entities.rules`, which the bulk import and the services call too; the
+validators here only hand what they find to pydantic.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from typing import Annotated, ClassVar
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.registry.entities import rules
+from shared.errors import FieldError
 from shared.identifiers import USCCError, validate_project_code, validate_uscc
-from shared.schemas.common import LongText, Name, RegionCode, RequestModel, ShortText, Text, Yi, check_level_region
+from shared.schemas.common import LongText, Name, RegionCode, RequestModel, ShortText, Text, Yi
 from shared.schemas.enums import (
-    PATHWAYS_BY_KIND,
     ApprovalKind,
     ApprovalState,
     Domain,
@@ -23,7 +28,12 @@ from shared.schemas.enums import (
     ProjectStage,
     Tier,
 )
-from shared.tiers import tier_error
+
+
+def _broken(error: FieldError | None) -> None:
+    """A rule's error as pydantic reports it: at the field being validated, with the rule's code."""
+    if error is not None:
+        raise PydanticCustomError(error.code, error.message)
 
 
 class _EntityCreate(RequestModel):
@@ -46,27 +56,24 @@ class _EntityCreate(RequestModel):
     @field_validator("region_code")
     @classmethod
     def _level_matches_region(cls, value: str, info: ValidationInfo) -> str:
-        return check_level_region(value, info)
+        level = info.data.get("level")
+        if level is not None:
+            _broken(rules.level_region(Level(level), value))
+        return value
 
     @field_validator("pathway")
     @classmethod
     def _pathway_of_kind(cls, value: Pathway | None) -> Pathway | None:
-        return _check_pathway(cls.kind, value)
+        _broken(rules.pathway(cls.kind, value))
+        return value
 
     @field_validator("target_tier")
     @classmethod
     def _tier_allowed(cls, value: Tier, info: ValidationInfo) -> Tier:
         level = info.data.get("level")
-        if level is not None and (message := tier_error(cls.kind, Level(level), value)):
-            raise PydanticCustomError("tier_not_allowed", message)
+        if level is not None:
+            _broken(rules.target_tier(cls.kind, Level(level), value))
         return value
-
-
-def _check_pathway(kind: EntityKind, value: Pathway | None) -> Pathway | None:
-    if value is not None and value not in PATHWAYS_BY_KIND[kind]:
-        allowed = ", ".join(p.value for p in PATHWAYS_BY_KIND[kind])
-        raise PydanticCustomError("pathway_not_allowed", f"该类对象的培育路径只能是：{allowed}")
-    return value
 
 
 class _EntityUpdate(RequestModel):
@@ -86,7 +93,8 @@ class _EntityUpdate(RequestModel):
     @field_validator("pathway")
     @classmethod
     def _pathway_of_kind(cls, value: Pathway | None) -> Pathway | None:
-        return _check_pathway(cls.kind, value)
+        _broken(rules.pathway(cls.kind, value))
+        return value
 
 
 class IndustryCreate(_EntityCreate):
@@ -223,20 +231,12 @@ class _ProjectFields(RequestModel):
             raise PydanticCustomError("approval_kind_duplicate", "同一类审批只能出现一次")
         return value
 
-    @field_validator("actual_completion_on", check_fields=False)
+    @field_validator("planned_completion_on", "actual_completion_on", check_fields=False)
     @classmethod
-    def _actual_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("actual_start_on")
-        if value is not None and start is not None and value < start:
-            raise PydanticCustomError("project_dates_order", "实际竣工日期不能早于实际开工日期")
-        return value
-
-    @field_validator("planned_completion_on", check_fields=False)
-    @classmethod
-    def _planned_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("planned_start_on")
-        if value is not None and start is not None and value < start:
-            raise PydanticCustomError("project_dates_order", "计划竣工日期不能早于计划开工日期")
+    def _completion_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        field = info.field_name
+        assert field is not None
+        _broken(rules.completion_order(field, info.data.get(rules.DATE_PAIRS[field][0]), value))
         return value
 
 

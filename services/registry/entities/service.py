@@ -16,13 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
+from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
-from services.registry.entities.queries import apply_filters, build_read_query, prepared_read_by_id
-from services.registry.entities.repository import EntityRepository
+from services.registry.entities.queries import prepared_read_by_id
+from services.registry.entities.repository import EntityQuery, EntityRepository
 from services.registry.entities.views import feed_payload, render
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
 from services.registry.reads import Reader
+from services.registry.reference.repository import ReferenceLookups
 from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
@@ -54,16 +56,15 @@ class EntityService:
         self.access = access
         self.audit = audit
         self.repo = EntityRepository(session)
+        self.lookups = ReferenceLookups(session)
 
     # ---- reads ------------------------------------------------------------------------------------
 
     async def list(self, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
-        query = build_read_query(self.spec, filters.as_of)
-        stmt = apply_filters(query.stmt, self.spec, filters, self.access.principal)
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        stmt, key, column = query.sorting.apply(stmt, page)
-        rows = await self.repo.fetch(stmt)
-        items, cursor = cut_page(rows, page, key, column.key or "id")
+        query = EntityQuery(filters, scope=self.access.principal.read_scope)
+        rows, key, sort_attr = await self.repo.list(self.spec, query, page)
+        items, cursor = cut_page(rows, page, key, sort_attr)
         return [render(self.spec, r, self.access) for r in items], cursor
 
     async def get(self, entity_id: uuid.UUID) -> BaseModel:
@@ -74,15 +75,13 @@ class EntityService:
 
     async def _check_references(self, values: dict[str, Any], entity_id: uuid.UUID | None = None) -> None:
         """Every reference the body names must exist and fit; all problems are reported at once."""
-        errors: list[FieldError] = []
-        repo = self.repo
-        if "region_code" in values and not await repo.region_exists(values["region_code"]):
-            errors.append(
-                FieldError("region_code", f"{values['region_code']} 不是湖南省的有效行政区划代码", "region_unknown")
-            )
-        dept = values.get("lead_department_id")
-        if dept is not None and not await repo.department_exists(dept):
-            errors.append(FieldError("lead_department_id", "牵头部门不存在", "department_unknown"))
+        found: list[FieldError | None] = []
+        repo = self.lookups
+        if "region_code" in values:
+            code = values["region_code"]
+            found.append(rules.region_known(code, exists=await repo.region_exists(code)))
+        if (dept := values.get("lead_department_id")) is not None:
+            found.append(rules.department_known(exists=await repo.department_exists(dept)))
         for field, finder, label in (
             ("person_ids", repo.persons_missing, "责任人"),
             ("chain_ids", repo.chains_missing, "产业链"),
@@ -92,7 +91,7 @@ class EntityService:
             if values.get(field):
                 missing = await finder(values[field])
                 if missing:
-                    errors.append(
+                    found.append(
                         FieldError(field, f"{label}不存在：{', '.join(map(str, missing))}", f"{field[:-4]}_unknown")
                     )
         if self.spec.kind is EntityKind.industry and values.get("parent_industry_id") is not None:
@@ -100,20 +99,20 @@ class EntityService:
             parent_level = await repo.industry_level(parent)
             own_level = values.get("level")
             if parent == entity_id:
-                errors.append(FieldError("parent_industry_id", "产业不能归属于自身", "parent_industry_self"))
+                found.append(FieldError("parent_industry_id", "产业不能归属于自身", "parent_industry_self"))
             elif parent_level is None:
-                errors.append(FieldError("parent_industry_id", "上级产业不存在", "parent_industry_unknown"))
+                found.append(FieldError("parent_industry_id", "上级产业不存在", "parent_industry_unknown"))
             elif own_level and LEVEL_ORDER[Level(parent_level)] <= LEVEL_ORDER[Level(own_level)]:
-                errors.append(
+                found.append(
                     FieldError(
                         "parent_industry_id",
                         "所归属的产业级别须高于本产业（县→市/省，市→省）",
                         "parent_industry_not_above",
                     )
                 )
-        owner = values.get("owner_enterprise_id")
-        if owner is not None and not await repo.enterprise_exists(owner):
-            errors.append(FieldError("owner_enterprise_id", "项目业主企业不存在", "enterprise_unknown"))
+        if (owner := values.get("owner_enterprise_id")) is not None:
+            found.append(rules.owner_known(exists=await repo.enterprise_exists(owner)))
+        errors = [e for e in found if e is not None]
         if errors:
             raise Invalid(
                 "；".join(e.message for e in errors), code=errors[0].code if len(errors) == 1 else None, errors=errors
@@ -141,11 +140,8 @@ class EntityService:
         values = body.model_dump()
         self.access.require_entity_write(values["region_code"], values["domain"].value)
         await self._check_references(values)
-        today = ctx.today
-        listed_on = values.pop("listed_on") or today
-        if listed_on > today:
-            # the roster is history: a listing takes effect when decided, never ahead of time
-            raise Invalid.field("listed_on", "纳入名单日期不能晚于今天", "listed_on_future")
+        listed_on = values.pop("listed_on") or ctx.today
+        rules.require(rules.listed_on(listed_on, ctx.today))
         reason, document_ref = values.pop("listing_reason"), values.pop("document_ref")
         entity = await self.repo.insert_entity(
             {c: values[c] for c in ENTITY_COLUMNS}
@@ -212,7 +208,7 @@ class EntityService:
         merged = current | values
         if "domain" in values:
             self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
-        self._check_dates(merged)
+        rules.require(rules.project_dates(merged))
         await self._check_references(values | {"level": current["level"]}, entity_id)
         if not await self.repo.update_entity(
             entity_id, expected_version, {c: values[c] for c in ENTITY_COLUMNS if c in values}
@@ -235,15 +231,6 @@ class EntityService:
         )
         await record_change(self.session, self.spec.kind.value, entity_id, "updated", payload)
         return after
-
-    @staticmethod
-    def _check_dates(merged: dict[str, Any]) -> None:
-        for start, end, label in (
-            ("planned_start_on", "planned_completion_on", "计划"),
-            ("actual_start_on", "actual_completion_on", "实际"),
-        ):
-            if merged.get(start) and merged.get(end) and merged[end] < merged[start]:
-                raise Invalid.field(end, f"{label}竣工日期不能早于{label}开工日期", "project_dates_order")
 
     async def delete(self, ctx: RequestContext, entity_id: uuid.UUID, expected_version: int) -> None:
         """Remove a record entered by mistake. One with history leaves the list by a roster removal."""

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
-from services.registry.feed import read_changes
+from services.registry.events.service import ChangeFeedService
 from shared.app import api_router
-from shared.auth import Role
 from shared.context import PrincipalDep
 from shared.db import SessionDep
 from shared.edge import INT64_MAX
-from shared.errors import Forbidden
-from shared.schemas.registry.responses.feed import ChangeEventRead, ChangeFeedPage
+from shared.schemas.registry.responses.feed import ChangeFeedPage
 
 router = api_router(tags=["events"])
+
+
+async def _service(session: SessionDep, principal: PrincipalDep) -> ChangeFeedService:
+    return ChangeFeedService(session, principal)
+
+
+ChangeFeedServiceDep = Annotated[ChangeFeedService, Depends(_service)]
 
 
 @router.get(
@@ -30,15 +35,8 @@ router = api_router(tags=["events"])
     ),
 )
 async def list_events(
-    session: SessionDep,
-    principal: PrincipalDep,
+    svc: ChangeFeedServiceDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX, description="上次返回的 next_cursor；从头读取用 0")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangeFeedPage:
-    if principal.role not in (Role.admin, Role.service):
-        raise Forbidden("变更事件流仅向管理员和平台服务开放", code="role_not_allowed")
-    events = await read_changes(session, after, limit)
-    return ChangeFeedPage(
-        items=[ChangeEventRead.model_validate(e) for e in events],
-        next_cursor=str(events[-1].id if events else after),
-    )
+    return await svc.list(after, limit)

@@ -4,14 +4,23 @@ One declaration serves both directions, so what an export writes an import reads
 describe the record without being writable (ID, 地区, 名单状态, 更新时间) are export-only; an import
 recognises and skips them, so an exported file imports as it is. The listing's reason and document
 number belong to the roster adjustment, not the record: import-only.
+
+What the table and the create schema already say is not said again here: a column that names no
+codec reads and writes cells by the type of the table column its field is stored in (dates, exact
+amounts, else text), and a column is required when its field is required by the kind's create schema.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from sqlalchemy import Date, Numeric
+from sqlalchemy.types import TypeEngine
+
+from services.registry.entities.kinds import KINDS
 from services.registry.imports.cells import Cell, DateCell, DecimalCell, EnumCell, EnumListCell
+from services.registry.models import Entity, table
 from shared.schemas.enums import Domain, EnterpriseLabel, EntityKind, Level, Pathway, ProjectStage, RosterStatus, Tier
 
 TEXT = Cell()
@@ -21,11 +30,11 @@ TEXT = Cell()
 class Column:
     field: str
     header: str
-    cell: Cell = TEXT
+    cell: Cell = TEXT  # TEXT as declared: the codec the stored column's type calls for
     aliases: tuple[str, ...] = ()
-    required: bool = False
     imported: bool = True
     exported: bool = True
+    required: bool = False  # set per kind from its create schema
 
     def names(self) -> tuple[str, ...]:
         return (self.header, self.field, *self.aliases)
@@ -36,22 +45,22 @@ LEAD_DEPARTMENT = "lead_department"
 OWNER_USCC = "owner_uscc"
 # Export-only fields taken from the read row or derived from it.
 REGION_NAME = "region_name"
-
-_DATE = DateCell()
+# The record's field each of those columns feeds, once resolved (a department's id, an owner's id).
+FIELD_OF_COLUMN = {LEAD_DEPARTMENT: "lead_department_id", OWNER_USCC: "owner_enterprise_id"}
 
 _HEAD = (
     Column("id", "ID", aliases=("编号",), imported=False),
-    Column("name", "名称", aliases=("企业名称", "项目名称", "产业名称"), required=True),
-    Column("level", "级别", EnumCell(Level, "级别"), required=True),
-    Column("region_code", "行政区划代码", aliases=("地区代码", "区划代码"), required=True),
+    Column("name", "名称", aliases=("企业名称", "项目名称", "产业名称")),
+    Column("level", "级别", EnumCell(Level, "级别")),
+    Column("region_code", "行政区划代码", aliases=("地区代码", "区划代码")),
     Column(REGION_NAME, "地区", aliases=("地区名称",), imported=False),
-    Column("domain", "领域", EnumCell(Domain, "领域"), required=True),
+    Column("domain", "领域", EnumCell(Domain, "领域")),
     Column("pathway", "培育路径", EnumCell(Pathway, "培育路径")),
-    Column("target_tier", "目标层级", EnumCell(Tier, "目标层级"), aliases=("tier",), required=True),
+    Column("target_tier", "目标层级", EnumCell(Tier, "目标层级"), aliases=("tier",)),
     Column(LEAD_DEPARTMENT, "牵头部门", aliases=("lead_department_id", "lead_department_code")),
 )
 _TAIL = (
-    Column("listed_on", "纳入名单日期", _DATE),
+    Column("listed_on", "纳入名单日期"),
     Column("listing_reason", "纳入理由", aliases=("纳入名单理由",), exported=False),
     Column("document_ref", "文件文号", aliases=("依据文件文号",), exported=False),
     Column("roster_status", "名单状态", EnumCell(RosterStatus, "名单状态"), imported=False),
@@ -67,7 +76,7 @@ INDUSTRY_COLUMNS = (
 )
 ENTERPRISE_COLUMNS = (
     *_HEAD[:2],
-    Column("uscc", "统一社会信用代码", aliases=("信用代码", "社会信用代码"), required=True),
+    Column("uscc", "统一社会信用代码", aliases=("信用代码", "社会信用代码")),
     *_HEAD[2:],
     Column("labels", "标签", EnumListCell(EnterpriseLabel, "企业标签"), aliases=("企业标签",)),
     *_TAIL,
@@ -76,22 +85,51 @@ PROJECT_COLUMNS = (
     *_HEAD[:2],
     Column("project_code", "项目代码"),
     *_HEAD[2:],
-    Column("total_investment", "总投资（亿元）", DecimalCell(), aliases=("总投资",), required=True),
+    Column("total_investment", "总投资（亿元）", aliases=("总投资",)),
     Column("stage", "阶段", EnumCell(ProjectStage, "项目阶段"), aliases=("项目阶段",)),
     Column(OWNER_USCC, "业主单位统一社会信用代码", aliases=("业主统一社会信用代码", "owner_enterprise_uscc")),
-    Column("planned_start_on", "计划开工日期", _DATE),
-    Column("planned_completion_on", "计划竣工日期", _DATE),
-    Column("actual_start_on", "实际开工日期", _DATE),
-    Column("actual_completion_on", "实际竣工日期", _DATE),
+    Column("planned_start_on", "计划开工日期"),
+    Column("planned_completion_on", "计划竣工日期"),
+    Column("actual_start_on", "实际开工日期"),
+    Column("actual_completion_on", "实际竣工日期"),
     Column("signing_event", "签约活动"),
-    Column("signed_on", "签约日期", _DATE),
+    Column("signed_on", "签约日期"),
     *_TAIL,
 )
 
+
+def _codec(stored: TypeEngine[object]) -> Cell:
+    if isinstance(stored, Date):
+        return DateCell()
+    if isinstance(stored, Numeric):
+        return DecimalCell()
+    return TEXT
+
+
+def _of_kind(kind: EntityKind, declared: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The kind's columns with their codecs from the table and their `required` from the create schema."""
+    spec = KINDS[kind]
+    stored = {c.key: c.type for c in (*table(Entity).c, *spec.table.c)}
+    fields = spec.create.model_fields
+    return tuple(
+        replace(
+            column,
+            cell=_codec(stored[column.field]) if column.cell is TEXT and column.field in stored else column.cell,
+            required=column.field in fields and fields[column.field].is_required(),
+        )
+        for column in declared
+    )
+
+
 COLUMNS: dict[EntityKind, tuple[Column, ...]] = {
-    EntityKind.industry: INDUSTRY_COLUMNS,
-    EntityKind.enterprise: ENTERPRISE_COLUMNS,
-    EntityKind.project: PROJECT_COLUMNS,
+    EntityKind.industry: _of_kind(EntityKind.industry, INDUSTRY_COLUMNS),
+    EntityKind.enterprise: _of_kind(EntityKind.enterprise, ENTERPRISE_COLUMNS),
+    EntityKind.project: _of_kind(EntityKind.project, PROJECT_COLUMNS),
+}
+# The record's fields an import can write, by kind: what its imported columns feed.
+IMPORTED_FIELDS: dict[EntityKind, frozenset[str]] = {
+    kind: frozenset(FIELD_OF_COLUMN.get(c.field, c.field) for c in columns if c.imported)
+    for kind, columns in COLUMNS.items()
 }
 
 

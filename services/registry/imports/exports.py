@@ -1,6 +1,6 @@
 """Exports: every record a list's filters match, as CSV or XLSX, streamed in the import's own columns.
 
-The rows come from the list's own query (`build_read_query` + `apply_filters`, so the caller's region
+The rows come from the list's own query (`imports.repository.export_statement`, so the caller's region
 scope applies) read through a server-side cursor: one statement, one snapshot, however many rows.
 Enumerations are written as their Chinese labels, amounts as exact decimals, and the columns are the
 import's, so an exported file imports back as it is.
@@ -26,15 +26,14 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.entities.kinds import EntityFilters, KindSpec
-from services.registry.entities.queries import apply_filters, build_read_query
+from services.registry.entities.repository import EntityQuery
 from services.registry.imports.cells import ExportValue, csv_value, is_formula_like, xlsx_value
-from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC, REGION_NAME, Column
-from services.registry.imports.repository import ImportRepository
-from services.registry.models import Enterprise, Project, table
+from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, REGION_NAME, Column
+from services.registry.imports.repository import ImportRepository, export_statement
 from shared.auth import Principal
 from shared.schemas.common import PageParams
 from shared.schemas.enums import EntityKind
@@ -88,18 +87,11 @@ class Export:
         self.zone = zone
         self.spec = spec
         self.columns = exported_columns(spec.kind)
-        self.statement = self._statement(principal, filters)
+        # Built now, so that an unknown `sort` is a 422 before the response starts streaming.
+        self.statement = export_statement(spec, EntityQuery(filters, scope=principal.read_scope))
 
-    def _statement(self, principal: Principal, filters: EntityFilters) -> Select[Any]:
-        """The list's query in a stable order; an unknown `sort` is a 422 now, before streaming starts."""
-        query = build_read_query(self.spec, filters.as_of)
-        stmt = apply_filters(query.stmt, self.spec, filters, principal)
-        stmt = query.sorting.order(stmt, filters.sort)
-        if self.spec.kind is EntityKind.project:
-            e, p = table(Enterprise), table(Project)
-            owner = select(e.c.uscc).where(e.c.entity_id == p.c.owner_enterprise_id).scalar_subquery()
-            stmt = stmt.add_columns(owner.label(OWNER_USCC))
-        return stmt
+    def stream(self, file_format: ExportFormat) -> AsyncIterator[bytes]:
+        return self.csv() if file_format == "csv" else self.xlsx()
 
     def header(self) -> list[str]:
         return [c.header for c in self.columns]
@@ -109,8 +101,7 @@ class Export:
             repo = ImportRepository(session)
             departments = {row["id"]: row["name"] for row in await repo.departments()}
             regions = await repo.regions()
-            result = await session.stream(self.statement.execution_options(yield_per=PAGE_ROWS))
-            async for page in result.mappings().partitions(PAGE_ROWS):
+            async for page in repo.stream(self.statement, PAGE_ROWS):
                 yield [self._cells(row, departments, regions) for row in page]
 
     def _cells(self, row: RowMapping, departments: dict[Any, str], regions: dict[str, str]) -> list[ExportValue]:

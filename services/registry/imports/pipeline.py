@@ -11,7 +11,9 @@ of the database work, so the two overlap on a two-core machine and memory holds 
   status; after the first bad row nothing more is written but every row is still checked, so the
   job lists all the errors. Progress is reported in short transactions of its own.
 
-The audit log gets one event for the whole import (resource_type `import_job`).
+The audit log gets an event for every record the import creates or changes, written with its batch
+as the API writes one with each of its writes (a record the file leaves as it is gets none), and one
+for the whole import (resource_type `import_job`) with its outcome.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import RowMapping, text
+from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -223,8 +225,9 @@ class ImportPipeline:
         writer.events.clear()  # a retried batch starts over
         plan = await resolve_batch(ImportRepository(writer.session), reader, candidates)
         if write:
-            await writer.create(plan.creates, self.clock())
-            await writer.update(plan.updates, reader.changeable)
+            now = self.clock()
+            await writer.create(plan.creates, now)
+            await writer.update(plan.updates, reader.changeable, now)
             await writer.write_events()
         return plan.issues, len(plan.creates), len(plan.updates)
 
@@ -242,13 +245,19 @@ class ImportPipeline:
                 log.info("import batch raced a concurrent write; retrying once")
         raise AssertionError("unreachable")
 
-    def _writer(self, session: AsyncSession, reader: RowReader) -> BulkWriter:
-        return BulkWriter(session, reader.spec, reader.access)
+    def _writer(self, session: AsyncSession, reader: RowReader, job: RowMapping) -> BulkWriter:
+        """A writer for the job's batches, auditing them as the upload's own request (its id and caller)."""
+        return BulkWriter(session, reader.spec, reader.access, self.audit, self._context(job, self.clock()))
+
+    def _context(self, job: RowMapping, now: dt.datetime) -> RequestContext:
+        """The upload's request as the job's writes record it: its caller and its id, at `now`."""
+        request_id = job["actor"].get("request_id")
+        return RequestContext(principal=actor_of(job), request_id=request_id, now=now, zone=self.zone)
 
     async def _valid_rows(self, job: RowMapping, reader: RowReader, sheet: Sheet, progress: Progress) -> None:
         async for chunk, candidates, issues in self._batches(reader, sheet, progress.processed):
             async with self.sessionmaker.begin() as session:
-                writer = self._writer(session, reader)
+                writer = self._writer(session, reader, job)
                 more, created, updated = await self._apply_retrying(writer, reader, candidates, write=True)
                 after = replace(progress, errors=list(progress.errors))
                 after.processed += len(chunk)
@@ -262,7 +271,7 @@ class ImportPipeline:
     async def _all_or_nothing(self, job: RowMapping, reader: RowReader, sheet: Sheet, progress: Progress) -> None:
         try:
             async with self.sessionmaker.begin() as session:
-                writer = self._writer(session, reader)
+                writer = self._writer(session, reader, job)
                 await writer.stage_feed()
                 async for chunk, candidates, issues in self._batches(reader, sheet, 0):
                     write = progress.error_count == 0 and not issues
@@ -286,8 +295,7 @@ class ImportPipeline:
         changes nothing but the counters a restart recomputes anyway (an all-or-nothing job runs again
         from the start; a valid-rows job commits its progress with its batches, not here)."""
         async with self.sessionmaker.begin() as session:
-            await session.execute(text("SET LOCAL synchronous_commit = off"))
-            await ImportRepository(session).save_job(job_id, values)
+            await ImportRepository(session).save_progress(job_id, values)
 
     async def fail(self, job_id: uuid.UUID) -> None:
         """Close a job an unexpected error stopped, keeping what its committed batches did."""
@@ -318,8 +326,7 @@ class ImportPipeline:
         now = self.clock()
         values = progress.values() | {"status": status.value, "finished_at": now, "content": None}
         await ImportRepository(session).save_job(job["id"], values)
-        actor = actor_of(job)
-        ctx = RequestContext(principal=actor, request_id=job["actor"].get("request_id"), now=now, zone=self.zone)
+        ctx = self._context(job, now)
         summary = {k: v for k, v in values.items() if k not in ("errors", "content", "finished_at")}
         await self.audit.record(
             session,

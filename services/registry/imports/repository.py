@@ -1,4 +1,5 @@
-"""Every query of imports except the bulk writes: job rows, and the lookups row validation needs.
+"""Every query of imports and exports except the bulk writes: job rows, the lookups row validation
+needs, and the rows an export streams.
 
 Returns rows or None; never commits and never raises HTTP errors.
 """
@@ -7,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, String, any_, bindparam, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, RowMapping, Select, String, any_, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.registry.entities.kinds import KindSpec
-from services.registry.models import Department, Enterprise, Entity, ImportJob, Region, table
+from services.registry.entities.repository import EntityQuery, ordered
+from services.registry.imports.columns import OWNER_USCC
+from services.registry.models import Department, Enterprise, Entity, ImportJob, Project, Region, table
 from shared.leases import Lease
 from shared.pagination import PageRequest, Sorting, cut_page
 from shared.schemas.enums import EntityKind, ImportStatus
@@ -29,6 +32,19 @@ JOB_LEASE = Lease(J)
 JOB_SORTING = Sorting(columns={"created_at": J.c.created_at}, tiebreak=J.c.id, default="-created_at")
 TEXT_ARRAY = ARRAY(String)
 UNFINISHED = (ImportStatus.pending.value, ImportStatus.running.value)
+
+
+def export_statement(spec: KindSpec, query: EntityQuery) -> Select[Any]:
+    """The list's records in its sort order, unpaged; a project's with its owner's USCC (`owner_uscc`).
+
+    Raises `Invalid` (422) for an unknown sort, so build it before a response starts.
+    """
+    stmt = ordered(spec, query)
+    if spec.kind is EntityKind.project:
+        e, p = table(Enterprise), table(Project)
+        owner = select(e.c.uscc).where(e.c.entity_id == p.c.owner_enterprise_id).scalar_subquery()
+        stmt = stmt.add_columns(owner.label(OWNER_USCC))
+    return stmt
 
 
 def _any_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
@@ -93,6 +109,11 @@ class ImportRepository:
     async def save_job(self, job_id: uuid.UUID, values: Mapping[str, Any]) -> None:
         await self.session.execute(update(J).where(J.c.id == job_id).values(**values))
 
+    async def save_progress(self, job_id: uuid.UUID, values: Mapping[str, Any]) -> None:
+        """`save_job` for counters a restart recomputes anyway: its commit does not wait for the WAL flush."""
+        await self.session.execute(text("SET LOCAL synchronous_commit = off"))
+        await self.save_job(job_id, values)
+
     # ---- reference data, loaded once per job ------------------------------------------------------
 
     async def departments(self) -> list[RowMapping]:
@@ -102,6 +123,12 @@ class ImportRepository:
     async def regions(self) -> dict[str, str]:
         rows = (await self.session.execute(select(col(Region.code), col(Region.name)))).all()
         return {code: name for code, name in rows}
+
+    async def stream(self, stmt: Select[Any], rows_per_page: int) -> AsyncIterator[Sequence[RowMapping]]:
+        """The rows of `stmt` through a server-side cursor, `rows_per_page` at a time."""
+        result = await self.session.stream(stmt.execution_options(yield_per=rows_per_page))
+        async for page in result.mappings().partitions(rows_per_page):
+            yield page
 
     # ---- per batch ---------------------------------------------------------------------------------
 
@@ -134,8 +161,17 @@ class ImportRepository:
         return {uscc: entity_id for uscc, entity_id in (await self.session.execute(stmt)).all()}
 
 
+# The fields that identify an existing record an import row updates.
+UPSERT_KEYS: dict[EntityKind, tuple[str, ...]] = {
+    EntityKind.industry: ("name", "level", "region_code"),
+    EntityKind.enterprise: ("uscc",),
+    EntityKind.project: ("project_code",),
+}
+
+
 def upsert_key(kind: EntityKind, values: Mapping[Any, Any]) -> Hashable | None:
-    """What identifies an existing record: USCC, project code (None: always new), or name+level+region."""
+    """What identifies an existing record (`UPSERT_KEYS`): USCC, project code (None: always new), or
+    name, level and region."""
     if kind is EntityKind.enterprise:
         return str(values["uscc"])
     if kind is EntityKind.project:

@@ -110,9 +110,8 @@ def _mount_export(spec: KindSpec) -> None:
         export = Export(
             request.app.state.platform.sessionmaker, spec, principal, spec.filters.model_validate(values), ctx.zone
         )
-        stream = export.csv() if file_format == "csv" else export.xlsx()
         headers = {"Content-Disposition": content_disposition(spec, file_format, ctx.today)}
-        return StreamingResponse(stream, media_type=MEDIA_TYPES[file_format], headers=headers)
+        return StreamingResponse(export.stream(file_format), media_type=MEDIA_TYPES[file_format], headers=headers)
 
 
 for _spec in KINDS.values():

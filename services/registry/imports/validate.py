@@ -4,6 +4,8 @@
 create schema itself (USCC, level/region, tier, pathway rules), the region and department reference
 data, the caller's write scope, and duplicates inside the file. `resolve_batch` then looks the batch
 up in the database and sorts it into records to create, records to update and rows in error.
+Every rule the API has too is `entities.rules`' (through the schema or called here), so a row is
+refused with the code and message a request would get.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping
 
 from services.registry.access import Access
-from services.registry.entities.kinds import LINK_FIELDS, KindSpec
+from services.registry.entities import rules
+from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
 from services.registry.imports.cells import CellError
-from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, OWNER_USCC
+from services.registry.imports.columns import COLUMNS, FIELD_OF_COLUMN, IMPORTED_FIELDS, LEAD_DEPARTMENT, OWNER_USCC
 from services.registry.imports.parse import Cells, Layout
 from services.registry.imports.problems import RowIssue
-from services.registry.imports.repository import ImportRepository, upsert_key
-from shared.errors import Forbidden, field_errors_from_pydantic
+from services.registry.imports.repository import UPSERT_KEYS, ImportRepository, upsert_key
+from shared.errors import FieldError, Forbidden, field_errors_from_pydantic
 from shared.identifiers import normalise_uscc
 from shared.schemas.enums import EntityKind, Level, Tier
 
@@ -37,19 +40,23 @@ _KEY: dict[EntityKind, tuple[str, str]] = {
     EntityKind.enterprise: ("uscc", "统一社会信用代码"),
     EntityKind.project: ("project_code", "项目代码"),
 }
-# Columns an upsert may change: what a PATCH may (level, region and tier change only through the roster).
-UPDATABLE: dict[EntityKind, tuple[str, ...]] = {
-    EntityKind.industry: ("domain", "pathway", "lead_department_id", "roadmap", "timetable", "task_book"),
-    EntityKind.enterprise: ("name", "domain", "pathway", "lead_department_id", "labels"),
-    EntityKind.project: (
-        *("name", "domain", "pathway", "lead_department_id"),
-        *("owner_enterprise_id", "total_investment", "stage", "planned_start_on", "planned_completion_on"),
-        *("actual_start_on", "actual_completion_on", "signing_event", "signed_on"),
-    ),
-}
-_FIELD_OF_COLUMN = {LEAD_DEPARTMENT: "lead_department_id", OWNER_USCC: "owner_enterprise_id"}
+
+
+def _updatable(spec: KindSpec) -> tuple[str, ...]:
+    """The columns an upsert may change: the stored columns a PATCH may (level, region and tier change
+    only through the roster), that a file can hold, but not those that found the record."""
+    return tuple(
+        c
+        for c in (*ENTITY_COLUMNS, *spec.own_columns)
+        if c in spec.update.model_fields and c in IMPORTED_FIELDS[spec.kind] and c not in UPSERT_KEYS[spec.kind]
+    )
+
+
+UPDATABLE: dict[EntityKind, tuple[str, ...]] = {kind: _updatable(spec) for kind, spec in KINDS.items()}
 # Create-schema fields no import column feeds (always their empty default): left out of a row's values.
-_NOT_IMPORTED = frozenset({*LINK_FIELDS, "industry_ids", "annual_plans", "approvals"})
+NOT_IMPORTED: dict[EntityKind, frozenset[str]] = {
+    kind: frozenset(spec.create.model_fields.keys() - IMPORTED_FIELDS[kind]) for kind, spec in KINDS.items()
+}
 # New ids drawn per os.urandom call: one system call per this many new records, not one each.
 _ID_POOL = 1024
 _VARIANT = "89ab"  # the RFC 4122 variant leaves a random UUID's 17th hex digit one of these
@@ -125,17 +132,21 @@ class RowReader:
         self.seen: dict[Hashable, int] = {}
         headers = {c.field: c.header for c in COLUMNS[spec.kind]}
         self.headers = {f: layout.header_of(f, h) for f, h in headers.items()}
-        for column, schema_field in _FIELD_OF_COLUMN.items():
+        for column, schema_field in FIELD_OF_COLUMN.items():
             self.headers[schema_field] = self.headers.get(column, schema_field)
         key_field, self.key_label = _KEY[spec.kind]
         self.key_header = self.headers[key_field]
         self.changeable = _changeable(spec.kind, layout.fields)
-        self.not_imported = set(_NOT_IMPORTED & spec.create.model_fields.keys())
+        self.not_imported = set(NOT_IMPORTED[spec.kind])
         self.ids = random_uuids()
 
     def header(self, field_path: str) -> str:
         name = field_path.split(".", 1)[0]
         return self.headers.get(name, name)
+
+    def issue(self, number: int, error: FieldError, column: str | None = None) -> RowIssue:
+        """A rule's error as the row's issue, on the column that feeds its field unless told otherwise."""
+        return RowIssue(number, column or self.header(error.field), error.message, error.code)
 
     def read_batch(self, rows: Sequence[tuple[int, Cells]]) -> tuple[list[Candidate], list[RowIssue]]:
         candidates: list[Candidate] = []
@@ -163,8 +174,8 @@ class RowReader:
                 continue
             if column.field == LEAD_DEPARTMENT:
                 department = self.departments.find(value)
-                if department is None:
-                    issues.append(RowIssue(number, written, f"牵头部门“{value}”不存在", "department_unknown"))
+                if error := rules.department_known(exists=department is not None, named=value):
+                    issues.append(self.issue(number, error, written))
                 payload["lead_department_id"] = department
             elif column.field == OWNER_USCC:
                 owner_uscc = normalise_uscc(value)
@@ -181,16 +192,18 @@ class RowReader:
                 if column_name not in reported:
                     issues.append(RowIssue(number, column_name, error.message, error.code))
         region = payload.get("region_code")
-        region_header = self.headers["region_code"]
-        if region is not None and region not in self.regions and region_header not in {i.column for i in issues}:
-            message = f"{region} 不是湖南省的有效行政区划代码"
-            issues.append(RowIssue(number, region_header, message, "region_unknown"))
+        if (
+            region is not None
+            and (error := rules.region_known(region, exists=region in self.regions))
+            and self.headers["region_code"] not in {i.column for i in issues}
+        ):
+            issues.append(self.issue(number, error))
         if model is None or issues:
             return issues
         values = model.model_dump(exclude=self.not_imported)
         listed_on = values["listed_on"] = values["listed_on"] or self.today
-        if listed_on > self.today:  # the roster is history: a listing never takes effect ahead of time
-            return [RowIssue(number, self.headers["listed_on"], "纳入名单日期不能晚于今天", "listed_on_future")]
+        if error := rules.listed_on(listed_on, self.today):
+            return [self.issue(number, error)]
         if (denied := self.denied(number, values["region_code"], str(values["domain"]))) is not None:
             return [denied]
         key = upsert_key(self.spec.kind, values)
@@ -220,9 +233,8 @@ async def resolve_batch(repo: ImportRepository, reader: RowReader, candidates: S
     for candidate in candidates:
         if candidate.owner_uscc is not None:
             owner = owners.get(candidate.owner_uscc)
-            if owner is None:
-                message = f"统一社会信用代码为 {candidate.owner_uscc} 的业主企业不存在"
-                plan.issues.append(RowIssue(candidate.row, reader.headers[OWNER_USCC], message, "enterprise_unknown"))
+            if error := rules.owner_known(exists=owner is not None, uscc=candidate.owner_uscc):
+                plan.issues.append(reader.issue(candidate.row, error))
                 continue
             candidate.values["owner_enterprise_id"] = owner
         matches = existing.get(candidate.key, []) if candidate.key is not None else []
@@ -252,12 +264,16 @@ def _check_update(reader: RowReader, candidate: Candidate, current: RowMapping) 
             now = now or (Tier(value) if field_name == "target_tier" else Level(value)).label
             message = f"已存在的记录当前为“{now}”；级别、地区和目标层级须通过名单调整修改"
             return RowIssue(candidate.row, reader.headers[field_name], message, "import_roster_change_required")
+    # The row's dates are in order (the schema saw to that), but it may change one of a pair only.
+    record = dict(current) | {f: candidate.values[f] for f in reader.changeable}
+    if error := rules.project_dates(record):
+        return reader.issue(candidate.row, error)
     return None
 
 
 def _changeable(kind: EntityKind, present: frozenset[str]) -> list[str]:
     """The fields an upsert overwrites: those it may change whose column the file has."""
-    column_of = {f: c for c, f in _FIELD_OF_COLUMN.items()}
+    column_of = {f: c for c, f in FIELD_OF_COLUMN.items()}
     return [f for f in UPDATABLE[kind] if column_of.get(f, f) in present]
 
 

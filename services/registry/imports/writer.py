@@ -3,13 +3,20 @@
 Each statement takes the batch as parallel arrays, one per column (`INSERT … SELECT … FROM unnest(…)`,
 `UPDATE … FROM unnest(…)`). New records get what the API gives them: the entity and its kind's row,
 the automatic roster inclusion (effective on the listing date, today by default), all three written
-by one statement, and a change-feed event carrying the record as `GET` shows it.
+by one statement, a change-feed event carrying the record as `GET` shows it, and an audit event
+(`create`, after = that record). An updated record gets an audit event as a PATCH does (`update`,
+before and after = the record as `GET` shows it before and after); each batch's audit events are one
+statement (`AuditLog.record_many`) in the batch's transaction.
 
-Change-feed events follow `services.registry.feed`'s ordering protocol (ids handed out under the
-feed's advisory lock, held until commit). An all-or-nothing import would otherwise hold that lock,
-and so stall every other registry write, for as long as it runs: its events are staged in a
-temporary table and moved into the feed in one statement just before the import commits.
-Never commits.
+The columns each statement names, and the types its arrays travel as, are those of the tables
+(`services.registry.models`): the entity's body columns (`kinds.ENTITY_COLUMNS`), the kind table's
+columns that an import column feeds (`columns.IMPORTED_FIELDS`), the feed's own.
+
+Change-feed events follow `services.registry.events.repository`'s ordering protocol (ids handed out
+under the feed's advisory lock, held until commit). An all-or-nothing import would otherwise hold
+that lock, and so stall every other registry write, for as long as it runs: its events are staged
+in a temporary table and moved into the feed in one statement just before the import commits.
+Audit events need no such lock and go straight in. Never commits.
 """
 
 from __future__ import annotations
@@ -17,84 +24,99 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import any_, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import Column, String, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
-from services.registry.entities.queries import E, build_read_query
+from services.registry.entities.repository import EntityRepository
 from services.registry.entities.views import feed_payload, render
-from services.registry.feed import lock_feed
-from services.registry.imports.validate import Candidate
-from services.registry.models import PROJECT_SIZE_METRIC, SCHEMA
+from services.registry.events.repository import lock_feed
+from services.registry.imports.columns import IMPORTED_FIELDS
+from services.registry.imports.validate import NOT_IMPORTED, Candidate
+from services.registry.models import PROJECT_SIZE_METRIC, ChangeEvent, Entity, RosterAdjustment, table
+from shared.audit import AuditEntry, AuditLog
+from shared.context import RequestContext
 from shared.schemas.enums import EntityKind, RosterAction, RosterStatus
 
-SQL_TYPES = {
-    "id": "uuid",
-    "lead_department_id": "uuid",
-    "parent_industry_id": "uuid",
-    "owner_enterprise_id": "uuid",
-    "total_investment": "numeric",
-    "created_at": "timestamptz",
-    "listed_on": "date",
-    "planned_start_on": "date",
-    "planned_completion_on": "date",
-    "actual_start_on": "date",
-    "actual_completion_on": "date",
-    "signed_on": "date",
-    "payload": "jsonb",
-}
-# Columns of each kind's own table an import writes (a parent industry is not importable).
+E, R, FEED = table(Entity), table(RosterAdjustment), table(ChangeEvent)
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+# Columns of each kind's own table an import writes: those an import column feeds (not a parent industry).
 KIND_COLUMNS: dict[EntityKind, tuple[str, ...]] = {
-    kind: tuple(c for c in spec.own_columns if c != "parent_industry_id") for kind, spec in KINDS.items()
+    kind: tuple(c for c in spec.own_columns if c in IMPORTED_FIELDS[kind]) for kind, spec in KINDS.items()
 }
-# A list of codes travels as one comma-joined text per row: unnest cannot take ragged arrays.
-_LIST_COLUMNS = frozenset({"labels"})
-_LABELS_EXPR = "coalesce(string_to_array(nullif(u.labels, ''), ','), '{}')"
-_EMPTY_LINKS: dict[EntityKind, dict[str, Any]] = {
-    EntityKind.industry: {"parent_industry_id": None},
-    EntityKind.enterprise: {"industry_ids": []},
-    EntityKind.project: {"annual_plans": [], "approvals": []},
-}
-_FEED_COLUMNS = ("resource_type", "resource_id", "action", "payload")
-# What a new record's roster inclusion takes from its row besides the entity's columns.
-_ROSTER_COLUMNS = ("listing_reason", "document_ref")
+# What a new record's roster inclusion takes from its row, and the columns those values go to.
+_ROSTER_VALUES: dict[str, Column[Any]] = {"listing_reason": R.c.reason, "document_ref": R.c.document_ref}
+# What a writer puts into the change feed (the table numbers and stamps each event itself).
+FEED_COLUMNS: tuple[Column[Any], ...] = tuple(c for c in FEED.c if c.key not in ("id", "occurred_at"))
 domain_log = logging.getLogger("wanqianbai.registry.domain")  # the feed's own domain-event log
+Staged = Mapping[str, Column[Any]]  # the batch's values by name, each with the column it is written to
 
 
-def _arrays(
-    columns: Iterable[str], candidates: Sequence[Candidate], ids: Sequence[uuid.UUID | str]
-) -> dict[str, list[Any]]:
-    """The batch column by column, one array each, in the candidates' order (`ids` fills `id`).
+class FeedEvent(NamedTuple):
+    """A change-feed event of the batch, its fields named as the feed's columns."""
+
+    resource_id: str
+    action: str
+    payload: str | None  # JSON text
+
+
+def array_type(column: Column[Any]) -> str:
+    """The SQL type one value of `column` travels as in the batch's arrays.
+
+    The column's own type, but text for strings (a cast to varchar(n) would cut a long value short
+    where the insert refuses it) and for lists (comma-joined: unnest cannot take ragged arrays).
+    """
+    if isinstance(column.type, String | ARRAY):
+        return "text"
+    return str(column.type.compile(dialect=_PG))
+
+
+def _arrays(staged: Staged, candidates: Sequence[Candidate], ids: Sequence[uuid.UUID | str]) -> dict[str, list[Any]]:
+    """The batch value by value, one array each, in the candidates' order (`ids` fills `id`).
 
     Values go as the schema made them: enum members are `StrEnum`s, text to asyncpg; a list of codes
     (labels) travels as one comma-joined text.
     """
     arrays: dict[str, list[Any]] = {}
-    for column in columns:
-        if column == "id":
-            arrays[column] = list(ids)
-        elif column == "created_at":
-            arrays[column] = [c.created_at for c in candidates]
-        elif column in _LIST_COLUMNS:
-            arrays[column] = [",".join(c.values[column]) for c in candidates]
+    for name, column in staged.items():
+        if name == "id":
+            arrays[name] = list(ids)
+        elif name == "created_at":
+            arrays[name] = [c.created_at for c in candidates]
+        elif isinstance(column.type, ARRAY):
+            arrays[name] = [",".join(c.values[name]) for c in candidates]
         else:
-            arrays[column] = [c.values[column] for c in candidates]
+            arrays[name] = [c.values[name] for c in candidates]
     return arrays
 
 
-def _unnest(columns: Sequence[str]) -> str:
-    arrays = ", ".join(f"CAST(:{c} AS {SQL_TYPES.get(c, 'text')}[])" for c in columns)
-    return f"unnest({arrays}) AS u({', '.join(columns)})"
+def _unnest(staged: Staged) -> str:
+    arrays = ", ".join(f"CAST(:{name} AS {array_type(column)}[])" for name, column in staged.items())
+    return f"unnest({arrays}) AS u({', '.join(staged)})"
 
 
-def _select(column: str) -> str:
-    return _LABELS_EXPR if column == "labels" else f"u.{column}"
+def _select(name: str, column: Column[Any]) -> str:
+    """A staged value as its column takes it: a comma-joined list back into an array."""
+    if isinstance(column.type, ARRAY):
+        return f"coalesce(string_to_array(nullif(u.{name}, ''), ','), '{{}}')"
+    return f"u.{name}"
+
+
+def _not_imported(spec: KindSpec) -> dict[str, Any]:
+    """What a new record holds in the fields no import column feeds: their create-schema defaults."""
+    fields = spec.create.model_fields
+    return {name: fields[name].get_default(call_default_factory=True) for name in NOT_IMPORTED[spec.kind]}
+
+
+_DEFAULTS: dict[EntityKind, dict[str, Any]] = {kind: _not_imported(spec) for kind, spec in KINDS.items()}
 
 
 def prepare_creation(spec: KindSpec, candidate: Candidate, stamp: dt.datetime, access: Access) -> None:
@@ -111,13 +133,11 @@ def prepare_creation(spec: KindSpec, candidate: Candidate, stamp: dt.datetime, a
         "version": 1,
         "created_at": stamp,
         "updated_at": stamp,
-        "chain_ids": [],
-        "park_ids": [],
         "persons": [],
         "standing_metric": None,
         "standing_year": None,
         "standing_value": None,
-        **_EMPTY_LINKS[spec.kind],
+        **_DEFAULTS[spec.kind],
     }
     candidate.payload = orjson.dumps(feed_payload(render(spec, row, access))).decode()
 
@@ -128,13 +148,19 @@ def prepare_creations(spec: KindSpec, candidates: Iterable[Candidate], stamp: dt
 
 
 class BulkWriter:
-    def __init__(self, session: AsyncSession, spec: KindSpec, access: Access) -> None:
+    """Writes one job's batches; `ctx` is the request that uploaded the file (its time is each batch's)."""
+
+    def __init__(
+        self, session: AsyncSession, spec: KindSpec, access: Access, audit: AuditLog, ctx: RequestContext
+    ) -> None:
         self.session = session
         self.spec = spec
         self.access = access
-        self.table = f"{SCHEMA}.{spec.table.name}"
+        self.audit = audit
+        self.ctx = ctx
+        self.table = spec.table.fullname
         self.staging: str | None = None
-        self.events: list[tuple[str, str, str | None]] = []
+        self.events: list[FeedEvent] = []
 
     async def create(self, candidates: Sequence[Candidate], now: dt.datetime) -> None:
         """Insert new records with their roster inclusion and their feed events."""
@@ -143,8 +169,13 @@ class BulkWriter:
         for candidate in candidates:
             if candidate.payload is None:  # depended on the database (a project's owner)
                 prepare_creation(self.spec, candidate, now, self.access)
-        own = KIND_COLUMNS[self.spec.kind]
-        columns = tuple(dict.fromkeys(("id", *ENTITY_COLUMNS, "listed_on", "created_at", *own, *_ROSTER_COLUMNS)))
+        k, own = self.spec.table, KIND_COLUMNS[self.spec.kind]
+        staged: Staged = {
+            "id": E.c.id,
+            **{c: E.c[c] for c in (*ENTITY_COLUMNS, "listed_on", "created_at")},
+            **{c: k.c[c] for c in own},
+            **_ROSTER_VALUES,
+        }
         # A project's size (`Entity.size_value`: its total investment) goes in with its entity row, so the
         # trigger that keeps it has nothing to rewrite: a second version of every new row would cost as
         # much index maintenance again as the insert itself.
@@ -155,14 +186,14 @@ class BulkWriter:
         # them are checked at the end of the statement, when every row is in.
         await self.session.execute(
             text(
-                f"WITH u AS (SELECT * FROM {_unnest(columns)}),"  # noqa: S608
-                f" new_entity AS (INSERT INTO {SCHEMA}.entity (id, kind, {', '.join(ENTITY_COLUMNS)}, roster_status,"
+                f"WITH u AS (SELECT * FROM {_unnest(staged)}),"  # noqa: S608
+                f" new_entity AS (INSERT INTO {E.fullname} (id, kind, {', '.join(ENTITY_COLUMNS)}, roster_status,"
                 f" listed_on, created_at, updated_at{size_columns}) SELECT u.id, :kind,"
                 f" {', '.join(f'u.{c}' for c in ENTITY_COLUMNS)}, :status, u.listed_on, u.created_at, u.created_at"
                 f"{size_values} FROM u),"
                 f" new_own AS (INSERT INTO {self.table} (entity_id, {', '.join(own)})"
-                f" SELECT u.id, {', '.join(_select(c) for c in own)} FROM u)"
-                f" INSERT INTO {SCHEMA}.roster_adjustment (entity_id, action, reason, effective_on, document_ref,"
+                f" SELECT u.id, {', '.join(_select(c, staged[c]) for c in own)} FROM u)"
+                f" INSERT INTO {R.fullname} (entity_id, action, reason, effective_on, document_ref,"
                 " actor_sub, actor_name, to_level, to_region_code, to_tier, status_after)"
                 " SELECT u.id, :action, u.listing_reason, u.listed_on, u.document_ref, :actor_sub, :actor_name,"
                 " u.level, u.region_code, u.target_tier, :status FROM u"
@@ -174,51 +205,69 @@ class BulkWriter:
                 "actor_sub": self.access.principal.sub,
                 "actor_name": self.access.principal.name,
             }
-            | _arrays(columns, candidates, [c.id for c in candidates]),
+            | _arrays(staged, candidates, [c.id for c in candidates]),
         )
-        self.events += [(c.id, "created", c.payload) for c in candidates]
+        self.events += [FeedEvent(c.id, "created", c.payload) for c in candidates]
+        await self._audit(now, "create", [AuditEntry(c.id, None, c.payload) for c in candidates])
 
-    async def update(self, updates: Sequence[tuple[Candidate, uuid.UUID]], columns: Sequence[str]) -> None:
+    async def update(
+        self, updates: Sequence[tuple[Candidate, uuid.UUID]], columns: Sequence[str], now: dt.datetime
+    ) -> None:
         """Overwrite `columns` of existing records and bump their version, as a PATCH would."""
         if not updates:
             return
         candidates = [c for c, _ in updates]
         ids = [entity_id for _, entity_id in updates]
+        records = EntityRepository(self.session)
+        # The batch is read twice (before and after); each read is planned for its own ids. A prepared
+        # statement run more than five times may be given a generic plan, which guesses the array's
+        # length and, where the table's statistics lag behind the import, compares every entity with
+        # every id: seconds per batch instead of milliseconds.
+        await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        before = {i: self._payload(row) for i, row in (await records.read_many(self.spec, ids)).items()}
         entity_columns = [c for c in columns if c in ENTITY_COLUMNS]
-        own = [c for c in columns if c in KIND_COLUMNS[self.spec.kind]]
-        assignments = [f"{c} = {_select(c)}" for c in entity_columns]
+        k = self.spec.table
+        own = {c: k.c[c] for c in columns if c in KIND_COLUMNS[self.spec.kind]}
+        staged: Staged = {"id": E.c.id, **{c: E.c[c] for c in entity_columns}}
+        assignments = [f"{c} = {_select(c, staged[c])}" for c in entity_columns]
         await self.session.execute(
             text(
-                f"UPDATE {SCHEMA}.entity AS e SET {', '.join([*assignments, 'version = e.version + 1'])},"  # noqa: S608
-                f" updated_at = now() FROM {_unnest(('id', *entity_columns))} WHERE e.id = u.id"
+                f"UPDATE {E.fullname} AS e SET {', '.join([*assignments, 'version = e.version + 1'])},"  # noqa: S608
+                f" updated_at = now() FROM {_unnest(staged)} WHERE e.id = u.id"
             ),
-            _arrays(("id", *entity_columns), candidates, ids),
+            _arrays(staged, candidates, ids),
         )
         if own:
+            staged = {"id": E.c.id, **own}
             await self.session.execute(
                 text(
-                    f"UPDATE {self.table} AS k SET {', '.join(f'{c} = {_select(c)}' for c in own)}"  # noqa: S608
-                    f" FROM {_unnest(('id', *own))} WHERE k.entity_id = u.id"
+                    f"UPDATE {self.table} AS k SET {', '.join(f'{c} = {_select(c, col)}' for c, col in own.items())}"  # noqa: S608
+                    f" FROM {_unnest(staged)} WHERE k.entity_id = u.id"
                 ),
-                _arrays(("id", *own), candidates, ids),
+                _arrays(staged, candidates, ids),
             )
         # An updated record keeps its links, metrics and history: read it back as GET shows it.
-        stmt = build_read_query(self.spec).stmt.where(E.c.id == any_(bindparam("ids", ids, type_=ARRAY(UUID))))
-        by_id = {row["id"]: row for row in (await self.session.execute(stmt)).mappings().all()}
-        self.events += [
-            (str(i), "updated", orjson.dumps(feed_payload(render(self.spec, by_id[i], self.access))).decode())
-            for i in ids
-        ]
+        after = {i: self._payload(row) for i, row in (await records.read_many(self.spec, ids)).items()}
+        self.events += [FeedEvent(str(i), "updated", after[i]) for i in ids]
+        await self._audit(now, "update", [AuditEntry(str(i), before[i], after[i]) for i in ids])
+
+    def _payload(self, row: Mapping[Any, Any]) -> str:
+        """A record as its feed and audit events carry it: as `GET` shows it, without contact details."""
+        return orjson.dumps(feed_payload(render(self.spec, row, self.access))).decode()
+
+    async def _audit(self, now: dt.datetime, action: str, entries: Sequence[AuditEntry]) -> None:
+        ctx = replace(self.ctx, now=now)
+        await self.audit.record_many(
+            self.session, ctx, action=action, resource_type=self.spec.kind.value, entries=entries
+        )
 
     async def stage_feed(self) -> None:
         """From now on, hold feed events back until `flush_feed` (call outside any savepoint)."""
         self.staging = f"import_feed_{uuid.uuid4().hex}"
         # Keyed by `seq`, so `flush_feed` reads the events back in order without sorting them all.
+        columns = ", ".join(f"{c.key} {array_type(c)}" for c in FEED_COLUMNS)
         await self.session.execute(
-            text(
-                f"CREATE TEMPORARY TABLE {self.staging} (seq bigserial PRIMARY KEY, resource_type text,"
-                " resource_id text, action text, payload jsonb) ON COMMIT DROP"
-            )
+            text(f"CREATE TEMPORARY TABLE {self.staging} (seq bigserial PRIMARY KEY, {columns}) ON COMMIT DROP")
         )
 
     async def flush_feed(self) -> None:
@@ -226,10 +275,11 @@ class BulkWriter:
         if self.staging is None:
             return
         await lock_feed(self.session)
+        columns = ", ".join(c.key for c in FEED_COLUMNS)
         moved = await self.session.execute(
             text(
-                f"INSERT INTO {SCHEMA}.change_event ({', '.join(_FEED_COLUMNS)})"  # noqa: S608
-                f" SELECT {', '.join(_FEED_COLUMNS)} FROM {self.staging} ORDER BY seq"
+                f"INSERT INTO {FEED.fullname} ({columns})"  # noqa: S608
+                f" SELECT {columns} FROM {self.staging} ORDER BY seq"
             )
         )
         domain_log.info("domain events", extra={"event": "bulk", "count": moved.rowcount})  # type: ignore[attr-defined]
@@ -244,18 +294,15 @@ class BulkWriter:
             return
         if self.staging is None:
             await lock_feed(self.session)
-        target = self.staging or f"{SCHEMA}.change_event"
+        target = self.staging or FEED.fullname
+        staged: Staged = {c.key: c for c in FEED_COLUMNS if c.key != "resource_type"}
         await self.session.execute(
             text(
-                f"INSERT INTO {target} ({', '.join(_FEED_COLUMNS)})"  # noqa: S608
-                f" SELECT :resource_type, u.resource_id, u.action, u.payload FROM {_unnest(_FEED_COLUMNS[1:])}"
+                f"INSERT INTO {target} ({', '.join(c.key for c in FEED_COLUMNS)})"  # noqa: S608
+                f" SELECT :resource_type, {', '.join(f'u.{name}' for name in staged)} FROM {_unnest(staged)}"
             ),
-            {
-                "resource_type": self.spec.kind.value,
-                "resource_id": [e[0] for e in events],
-                "action": [e[1] for e in events],
-                "payload": [e[2] for e in events],
-            },
+            {"resource_type": self.spec.kind.value}
+            | {name: [getattr(event, name) for event in events] for name in staged},
         )
         if self.staging is None:
             domain_log.info("domain events", extra={"event": "bulk", "count": len(events)})

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.entities.repository import EntityRepository
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
 from services.registry.metrics.repository import MetricQuery, MetricRepository
 from shared.audit import AuditLog
 from shared.auth import Role

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.entities.kinds import SIZE_METRICS
 from services.registry.models import Entity, MetricValue, Project, RosterAdjustment, Target, entity_chain, table
 from services.registry.progress.rollup import LADDER
-from shared.pagination import Sorting
+from shared.pagination import PageRequest, Sorting
 from shared.repository import VersionedRepository
 from shared.schemas.enums import Domain, EntityKind, Level, RosterStatus
 
@@ -33,6 +33,15 @@ TARGET_SORTING = Sorting(
 
 
 @dataclass(frozen=True, slots=True)
+class TargetQuery:
+    horizon: str | None = None
+    year: int | None = None
+    kind: EntityKind | None = None
+    level: Level | None = None
+    domain: Domain | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CubeQuery:
     as_of: dt.date
     # True when as_of is today or later: adjustments and metrics are never dated ahead, so the
@@ -44,35 +53,33 @@ class CubeQuery:
     chain_id: uuid.UUID | None = None
 
 
+def _targets(query: TargetQuery) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = []
+    for column, value in (
+        (T.c.horizon, query.horizon),
+        (T.c.year, query.year),
+        (T.c.kind, query.kind),
+        (T.c.level, query.level),
+        (T.c.domain, query.domain),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    return select(T).where(*conditions)
+
+
 class TargetRepository(VersionedRepository):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session, T)
 
-    def list_query(
-        self,
-        *,
-        horizon: str | None = None,
-        year: int | None = None,
-        kind: EntityKind | None = None,
-        level: Level | None = None,
-        domain: Domain | None = None,
-    ) -> Select[Any]:
-        conditions: list[ColumnElement[bool]] = []
-        for column, value in (
-            (T.c.horizon, horizon),
-            (T.c.year, year),
-            (T.c.kind, kind),
-            (T.c.level, level),
-            (T.c.domain, domain),
-        ):
-            if value is not None:
-                conditions.append(column == value)
-        return select(T).where(*conditions)
+    async def list(self, query: TargetQuery, page: PageRequest) -> tuple[Sequence[RowMapping], str, str]:
+        """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
+        stmt, key, column = TARGET_SORTING.apply(_targets(query), page)
+        return await self.fetch(stmt), key, column.key or "id"
 
     async def for_progress(
         self, horizon: str | None, level: Level | None, domain: Domain | None
     ) -> Sequence[RowMapping]:
-        stmt = self.list_query(horizon=horizon, level=level, domain=domain).order_by(
+        stmt = _targets(TargetQuery(horizon=horizon, level=level, domain=domain)).order_by(
             T.c.year, T.c.horizon, T.c.kind, T.c.level, T.c.tier, T.c.domain.nulls_first(), T.c.id
         )
         return await self.fetch(stmt)

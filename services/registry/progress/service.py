@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.feed import record_change
+from services.registry.entities.rules import require, target_tier
+from services.registry.events.repository import record_change
 from services.registry.progress.filters import ProgressFilters, TargetFilters
-from services.registry.progress.repository import TARGET_SORTING, CubeQuery, ProgressRepository, TargetRepository
+from services.registry.progress.repository import CubeQuery, ProgressRepository, TargetQuery, TargetRepository
 from services.registry.progress.rollup import (
     LEVELS,
     Cell,
@@ -36,7 +37,6 @@ from shared.regions import HUNAN, code_range
 from shared.repository import reject_nulls
 from shared.schemas.enums import Domain, EntityKind, Level, Tier
 from shared.schemas.registry.responses.progress import ProgressRead, TargetRead
-from shared.tiers import tier_error
 
 RESOURCE = "target"
 
@@ -58,13 +58,12 @@ class TargetService:
         self.repo = TargetRepository(session)
 
     async def list(self, filters: TargetFilters) -> tuple[list[TargetRead], str | None]:
-        stmt = self.repo.list_query(
+        query = TargetQuery(
             horizon=filters.horizon, year=filters.year, kind=filters.kind, level=filters.level, domain=filters.domain
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        stmt, key, column = TARGET_SORTING.apply(stmt, page)
-        rows = await self.repo.fetch(stmt)
-        items, cursor = cut_page(rows, page, key, column.key or "id")
+        rows, key, sort_attr = await self.repo.list(query, page)
+        items, cursor = cut_page(rows, page, key, sort_attr)
         return [target_read(r) for r in items], cursor
 
     async def get(self, target_id: uuid.UUID) -> TargetRead:
@@ -85,8 +84,7 @@ class TargetService:
     async def create(self, ctx: RequestContext, body: TargetCreate) -> TargetRead:
         """Admin only (403); a tier the kind and level do not have is 422; the same goal twice is 409."""
         self.principal.require_admin()
-        if message := tier_error(body.kind, body.level, body.tier):
-            raise Invalid.field("tier", message, "tier_not_allowed")
+        require(target_tier(body.kind, body.level, body.tier, field="tier"))
         values = body.model_dump(mode="json")
         await self._reject_duplicate(
             values["horizon"], values["kind"], values["level"], values["tier"], values["domain"]

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import RowMapping, Table, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlalchemy import RowMapping, Table
 
 from services.registry.access import Access
-from services.registry.models import Chain, Department, Enterprise, Park, Person, Region, table
+from services.registry.models import Chain, Department, Park, Person, table
+from services.registry.reference.repository import ReferenceLookups
 from services.registry.reference.schemas import (
     ChainCreate,
     ChainRead,
@@ -29,7 +28,7 @@ from shared.schemas.enums import Level, ParkGrade
 from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
 from shared.schemas.registry.responses.reference import DepartmentRead, ParkRead, PersonRead
 
-Check = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[None]]
+Check = Callable[[ReferenceLookups, Mapping[str, Any]], Awaitable[None]]
 
 
 class _SearchFields(BaseModel):
@@ -83,24 +82,21 @@ class ReferenceResource:
         return self.read.model_validate(dict(row))
 
 
-async def region_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
+async def region_exists(lookups: ReferenceLookups, values: Mapping[str, Any]) -> None:
     code = values.get("region_code")
-    if code is not None and await session.scalar(select(col(Region.code)).where(col(Region.code) == code)) is None:
+    if code is not None and not await lookups.region_exists(code):
         raise Invalid.field("region_code", f"行政区划代码 {code} 不是湖南省的有效代码", "region_unknown")
 
 
-async def department_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
+async def department_exists(lookups: ReferenceLookups, values: Mapping[str, Any]) -> None:
     dept = values.get("department_id")
-    if dept is not None and await session.scalar(select(col(Department.id)).where(col(Department.id) == dept)) is None:
+    if dept is not None and not await lookups.department_exists(dept):
         raise Invalid.field("department_id", "部门不存在", "department_unknown")
 
 
-async def master_enterprise_exists(session: AsyncSession, values: Mapping[str, Any]) -> None:
+async def master_enterprise_exists(lookups: ReferenceLookups, values: Mapping[str, Any]) -> None:
     ent = values.get("master_enterprise_id")
-    if (
-        ent is not None
-        and await session.scalar(select(col(Enterprise.entity_id)).where(col(Enterprise.entity_id) == ent)) is None
-    ):
+    if ent is not None and not await lookups.enterprise_exists(ent):
         raise Invalid.field("master_enterprise_id", "链主企业不存在", "enterprise_unknown")
 
 

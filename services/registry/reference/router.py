@@ -8,19 +8,15 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
-from sqlalchemy import select
-from sqlmodel import col
 
 from services.registry.access import AccessDep
-from services.registry.models import Region
 from services.registry.reference.resources import RESOURCES, ReferenceResource
-from services.registry.reference.service import ReferenceService
+from services.registry.reference.service import ReferenceService, RegionService
 from shared.app import api_router
 from shared.audit import AuditDep
 from shared.concurrency import IfMatchDep, set_etag
 from shared.context import ContextDep, PrincipalDep
 from shared.db import SessionDep
-from shared.errors import NotFound
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
 from shared.schemas.enums import Level
@@ -29,32 +25,26 @@ from shared.schemas.registry.responses.reference import RegionDetail, RegionRead
 router = api_router(tags=["reference"])
 
 
+async def _regions(session: SessionDep) -> RegionService:
+    return RegionService(session)
+
+
+RegionServiceDep = Annotated[RegionService, Depends(_regions)]
+
+
 @router.get("/regions", response_model=Page[RegionRead], summary="湖南省行政区划（GB/T 2260）")
 async def list_regions(
-    session: SessionDep,
+    svc: RegionServiceDep,
     _: PrincipalDep,
     level: Level | None = None,
     parent: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> Page[RegionRead]:
-    stmt = select(Region).order_by(col(Region.code))
-    if level is not None:
-        stmt = stmt.where(col(Region.level) == level.value)
-    if parent is not None:
-        stmt = stmt.where(col(Region.parent_code) == parent)
-    rows = (await session.scalars(stmt)).all()
-    return Page(items=[RegionRead.model_validate(r) for r in rows], next_cursor=None)
+    return Page(items=await svc.list(level=level, parent=parent), next_cursor=None)
 
 
 @router.get("/regions/{code}", response_model=RegionDetail, summary="一个行政区划及其直接下级")
-async def get_region(code: str, session: SessionDep, _: PrincipalDep) -> RegionDetail:
-    region = await session.get(Region, code)
-    if region is None:
-        raise NotFound("行政区划不存在", code="region_not_found")
-    stmt = select(Region).where(col(Region.parent_code) == code).order_by(col(Region.code))
-    children = (await session.scalars(stmt)).all()
-    return RegionDetail(
-        **RegionRead.model_validate(region).model_dump(), children=[RegionRead.model_validate(c) for c in children]
-    )
+async def get_region(code: str, svc: RegionServiceDep, _: PrincipalDep) -> RegionDetail:
+    return await svc.get(code)
 
 
 def _mount(resource: ReferenceResource) -> None:
@@ -74,9 +64,9 @@ def _mount(resource: ReferenceResource) -> None:
 
     @router.get(path + "/{id}", response_model=resource.read, summary=f"一个{label}", name=f"get_{noun}")
     async def get_item(id: uuid.UUID, svc: ServiceDep, response: Response) -> Any:
-        row = await svc.get(id)
-        set_etag(response, row["version"])
-        return svc.render(row)
+        item = await svc.get(id)
+        set_etag(response, item.version)  # type: ignore[attr-defined]
+        return item
 
     @router.post(path, response_model=resource.read, status_code=201, summary=f"新增{label}", name=f"create_{noun}")
     async def create_item(
@@ -85,11 +75,8 @@ def _mount(resource: ReferenceResource) -> None:
         ctx: ContextDep,
         idem: IdempotencyDep,
     ) -> Response:
-        async def produce() -> Any:
-            return svc.render(await svc.create(ctx, body))
-
         return await idem.run(
-            produce,
+            lambda: svc.create(ctx, body),
             location=lambda r: f"/api/v1{path}/{r.id}",
             etag=lambda r: f'"{r.version}"',
         )
@@ -105,9 +92,9 @@ def _mount(resource: ReferenceResource) -> None:
         version: IfMatchDep,
         response: Response,
     ) -> Any:
-        row = await svc.update(ctx, id, version, body)
-        set_etag(response, row["version"])
-        return svc.render(row)
+        item = await svc.update(ctx, id, version, body)
+        set_etag(response, item.version)  # type: ignore[attr-defined]
+        return item
 
     @router.delete(
         path + "/{id}", status_code=204, summary=f"删除{label}（需 If-Match；被引用时 409）", name=f"delete_{noun}"

@@ -1,4 +1,5 @@
-"""Create, read, change and delete reference records, with audit and change feed in the same transaction."""
+"""Regions, and the declared reference records: create, read, change and delete them, with audit and
+change feed in the same transaction."""
 
 from __future__ import annotations
 
@@ -7,26 +8,49 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, or_, select
+from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
+from services.registry.reference.repository import (
+    ReferenceLookups,
+    ReferenceQuery,
+    RegionRepository,
+    ResourceRepository,
+)
 from services.registry.reference.resources import ReferenceResource, _Filters
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import AppError, Conflict, NotFound
-from shared.pagination import PageRequest, Sorting, cut_page
-from shared.regions import code_range
-from shared.repository import VersionedRepository, reject_nulls
+from shared.pagination import PageRequest, cut_page
+from shared.repository import reject_nulls
 from shared.schemas.common import PageParams
+from shared.schemas.enums import Level
+from shared.schemas.registry.responses.reference import RegionDetail, RegionRead
 
 
 def _jsonable(row: RowMapping) -> dict[str, Any]:
     data: dict[str, Any] = to_jsonable_python(dict(row))
     return data
+
+
+class RegionService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = RegionRepository(session)
+
+    async def list(self, *, level: Level | None, parent: str | None) -> list[RegionRead]:
+        return [RegionRead.model_validate(dict(r)) for r in await self.repo.list(level=level, parent=parent)]
+
+    async def get(self, code: str) -> RegionDetail:
+        """The region and its direct children; 404 for a code that names no region."""
+        region = await self.repo.get(code)
+        if region is None:
+            raise NotFound("行政区划不存在", code="region_not_found")
+        children = await self.list(level=None, parent=code)
+        return RegionDetail(**RegionRead.model_validate(dict(region)).model_dump(), children=children)
 
 
 class ReferenceService:
@@ -35,7 +59,8 @@ class ReferenceService:
         self.resource = resource
         self.access = access
         self.audit = audit
-        self.repo = VersionedRepository(session, resource.table)
+        self.repo = ResourceRepository(session, resource.table, resource.sort_columns)
+        self.lookups = ReferenceLookups(session)
 
     def _require_write(self, region_code: str | None) -> None:
         principal = self.access.principal
@@ -45,32 +70,20 @@ class ReferenceService:
             self.access.require_region_write(region_code)
 
     async def list(self, filters: _Filters) -> tuple[list[BaseModel], str | None]:
-        t = self.resource.table
-        stmt: Select[Any] = select(t)
-        conditions: list[ColumnElement[bool]] = []
-        for name, value in filters.model_dump(exclude={"q", "sort", *PageParams.model_fields}).items():
-            if value is None:
-                continue
-            if name == "region":
-                low, high = code_range(value)
-                conditions.append(t.c.region_code.between(low, high))
-            else:
-                conditions.append(t.c[name] == value)
-        if filters.q:
-            conditions.append(t.c.name.contains(filters.q, autoescape=True))
-        if conditions:
-            stmt = stmt.where(and_(*conditions))
-        sorting = Sorting(columns={c: t.c[c] for c in self.resource.sort_columns}, tiebreak=t.c.id, default="name")
+        equals = filters.model_dump(exclude={"q", "sort", "region", *PageParams.model_fields}, exclude_none=True)
+        query = ReferenceQuery(equals=equals, region=getattr(filters, "region", None), name_contains=filters.q)
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        stmt, key, column = sorting.apply(stmt, page)
-        rows = await self.repo.fetch(stmt)
-        items, cursor = cut_page(rows, page, key, column.key or "id")
+        rows, key, sort_attr = await self.repo.list(query, page)
+        items, cursor = cut_page(rows, page, key, sort_attr)
         return [self.resource.render(r, self.access) for r in items], cursor
 
     def _not_found(self) -> NotFound:
         return NotFound(f"{self.resource.label}不存在", code=f"{self.resource.resource_type}_not_found")
 
-    async def get(self, id_: Any) -> RowMapping:
+    async def get(self, id_: Any) -> BaseModel:
+        return self.render(await self._row(id_))
+
+    async def _row(self, id_: Any) -> RowMapping:
         row = await self.repo.get(id_)
         if row is None:
             raise self._not_found()
@@ -85,18 +98,7 @@ class ReferenceService:
         return self.resource.render(row, self.access)
 
     async def _existing_clash(self, values: Mapping[str, Any], exclude_id: Any = None) -> RowMapping | None:
-        if not self.resource.unique:
-            return None
-        t = self.resource.table
-        clauses = [
-            and_(*(t.c[c] == values[c] for c in key)) for key in self.resource.unique if all(c in values for c in key)
-        ]
-        if not clauses:
-            return None
-        stmt = select(t).where(or_(*clauses))
-        if exclude_id is not None:
-            stmt = stmt.where(t.c.id != exclude_id)
-        return (await self.session.execute(stmt.limit(1))).mappings().first()
+        return await self.repo.clash(self.resource.unique, values, exclude_id)
 
     def _duplicate(self, existing: RowMapping) -> Conflict:
         return Conflict(
@@ -105,11 +107,11 @@ class ReferenceService:
             extra={"existing_id": str(existing["id"])},
         )
 
-    async def create(self, ctx: RequestContext, body: BaseModel) -> RowMapping:
+    async def create(self, ctx: RequestContext, body: BaseModel) -> BaseModel:
         values = body.model_dump()
         self._require_write(values.get("region_code"))
         for check in self.resource.checks:
-            await check(self.session, values)
+            await check(self.lookups, values)
         if (existing := await self._existing_clash(values)) is not None:
             raise self._duplicate(existing)
         try:
@@ -126,17 +128,17 @@ class ReferenceService:
             after=after,
         )
         await record_change(self.session, self.resource.resource_type, row["id"], "created", after)
-        return row
+        return self.render(row)
 
-    async def update(self, ctx: RequestContext, id_: Any, expected_version: int, body: BaseModel) -> RowMapping:
-        current = await self.get(id_)
+    async def update(self, ctx: RequestContext, id_: Any, expected_version: int, body: BaseModel) -> BaseModel:
+        current = await self._row(id_)
         self._require_write(current.get("region_code"))
         if current["version"] != expected_version:
             raise stale(current["version"])
         values = body.model_dump(exclude_unset=True)
         reject_nulls(values, self.resource.table.c)
         for check in self.resource.checks:
-            await check(self.session, values)
+            await check(self.lookups, values)
         if (existing := await self._existing_clash({**dict(current), **values}, exclude_id=id_)) is not None:
             raise self._duplicate(existing)
         try:
@@ -156,10 +158,10 @@ class ReferenceService:
             after=after,
         )
         await record_change(self.session, self.resource.resource_type, id_, "updated", after)
-        return row
+        return self.render(row)
 
     async def delete(self, ctx: RequestContext, id_: Any, expected_version: int) -> None:
-        current = await self.get(id_)
+        current = await self._row(id_)
         self._require_write(current.get("region_code"))
         if current["version"] != expected_version:
             raise stale(current["version"])

@@ -7,7 +7,8 @@
     remove   takes a listed entity off the list, keeping level, region and tier
 
 A new level defaults to the adjacent one and a new tier to the programme tier of the new level.
-Every violation is an `Invalid` naming the request field and a stable code.
+Every violation is an `Invalid` naming the request field and a stable code; the level/region and
+tier rules are the entities' own (`entities.rules`), named by the adjustment's fields.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from services.registry.entities import rules as entity_rules
+from services.registry.entities.rules import require
 from services.registry.roster.schemas import RosterAdjustmentCreate
 from shared.errors import Invalid
 from shared.regions import HUNAN, covers, parent_city
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus, Tier
-from shared.tiers import LEVEL_ORDER, PROGRAMME_TIER, level_region_error, tier_error
+from shared.tiers import LEVEL_ORDER, PROGRAMME_TIER
 
 _BY_ORDER = {order: level for level, order in LEVEL_ORDER.items()}
 _TARGET_FIELDS = ("to_level", "to_region_code", "to_tier")
@@ -139,13 +142,11 @@ def _demoted_region(level: Level, current: RosterState, body: RosterAdjustmentCr
 
 
 def _check_level_region(level: Level, region: str) -> None:
-    if message := level_region_error(level, region):
-        raise Invalid.field("to_region_code", message, "level_region_mismatch")
+    require(entity_rules.level_region(level, region, field="to_region_code"))
 
 
 def _tier(kind: EntityKind, level: Level, tier: Tier) -> Tier:
-    if message := tier_error(kind, level, tier):
-        raise Invalid.field("to_tier", message, "tier_not_allowed")
+    require(entity_rules.target_tier(kind, level, tier, field="to_tier"))
     return tier
 
 

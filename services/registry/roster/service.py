@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.access import Access
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.repository import EntityRepository
+from services.registry.entities.rules import region_known, require
 from services.registry.entities.views import feed_payload, render
-from services.registry.feed import record_change
+from services.registry.events.repository import record_change
+from services.registry.reference.repository import ReferenceLookups
 from services.registry.roster.repository import AdjustmentQuery, RosterRepository
 from services.registry.roster.rules import RosterState, check_effective_on, next_state
 from services.registry.roster.schemas import RosterAdjustmentCreate, RosterAdjustmentRead
@@ -57,6 +59,7 @@ class RosterService:
         self.audit = audit
         self.repo = RosterRepository(session)
         self.entities = EntityRepository(session)
+        self.lookups = ReferenceLookups(session)
 
     async def list(self, filters: RosterFilters) -> tuple[list[RosterAdjustmentRead], str | None]:
         query = AdjustmentQuery(
@@ -96,9 +99,10 @@ class RosterService:
         if new.region_code != current.region_code:
             self.access.require_entity_write(new.region_code, domain)
         check_effective_on(body.effective_on, ctx.today, await self.repo.latest_effective_on(head["id"]))
-        if new.region_code != current.region_code and not await self.entities.region_exists(new.region_code):
-            raise Invalid.field("to_region_code", f"{new.region_code} 不是湖南省的有效行政区划代码", "region_unknown")
-        if body.approving_department_id is not None and not await self.entities.department_exists(
+        if new.region_code != current.region_code:
+            exists = await self.lookups.region_exists(new.region_code)
+            require(region_known(new.region_code, exists=exists, field="to_region_code"))
+        if body.approving_department_id is not None and not await self.lookups.department_exists(
             body.approving_department_id
         ):
             raise Invalid.field("approving_department_id", "审批部门不存在", "department_unknown")

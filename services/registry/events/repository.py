@@ -1,4 +1,4 @@
-"""The change feed: an outbox written in the same transaction as each change it describes.
+"""Every query of the change feed: an outbox written in the same transaction as each change it describes.
 
 Ids are handed out in commit order: each writer takes one transaction-scoped advisory lock before it
 inserts, so a reader following `after=<id>` can never see a later id commit before an earlier one

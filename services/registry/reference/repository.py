@@ -1,0 +1,138 @@
+"""Every query of reference data: regions, the declared resources, and the lookups other rules need.
+
+Returns rows, booleans or None; never commits and never raises HTTP errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, RowMapping, Select, Table, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.models import Chain, Department, Enterprise, Entity, Industry, Park, Person, Region, table
+from shared.pagination import PageRequest, Sorting
+from shared.regions import code_range
+from shared.repository import VersionedRepository
+from shared.schemas.enums import Level
+
+REGION = table(Region)
+DEPARTMENT = table(Department)
+ENTERPRISE = table(Enterprise)
+ENTITY = table(Entity)
+INDUSTRY = table(Industry)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceQuery:
+    """One list of a declared resource: its own filters by column, and the ones every list takes."""
+
+    equals: Mapping[str, Any] = field(default_factory=dict)  # column name → the value it must hold
+    region: str | None = None  # a region code: only records in a region it covers
+    name_contains: str | None = None
+
+
+class ResourceRepository(VersionedRepository):
+    """Rows of one declared reference resource (see `reference.resources`)."""
+
+    def __init__(self, session: AsyncSession, table: Table, sort_columns: Sequence[str]) -> None:
+        super().__init__(session, table)
+        self.sorting = Sorting(columns={c: table.c[c] for c in sort_columns}, tiebreak=table.c.id, default="name")
+
+    async def list(self, query: ReferenceQuery, page: PageRequest) -> tuple[Sequence[RowMapping], str, str]:
+        """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
+        t = self.table
+        conditions: list[ColumnElement[bool]] = [t.c[name] == value for name, value in query.equals.items()]
+        if query.region is not None:
+            low, high = code_range(query.region)
+            conditions.append(t.c.region_code.between(low, high))
+        if query.name_contains:
+            conditions.append(t.c.name.contains(query.name_contains, autoescape=True))
+        stmt: Select[Any] = select(t)
+        if conditions:
+            stmt = stmt.where(and_(*conditions))
+        stmt, key, column = self.sorting.apply(stmt, page)
+        return await self.fetch(stmt), key, column.key or "id"
+
+    async def clash(
+        self, unique: Iterable[Sequence[str]], values: Mapping[str, Any], exclude_id: Any = None
+    ) -> RowMapping | None:
+        """A record other than `exclude_id` holding the same values on any of the `unique` keys."""
+        t = self.table
+        clauses = [and_(*(t.c[c] == values[c] for c in key)) for key in unique if all(c in values for c in key)]
+        if not clauses:
+            return None
+        stmt = select(t).where(or_(*clauses))
+        if exclude_id is not None:
+            stmt = stmt.where(t.c.id != exclude_id)
+        return (await self.session.execute(stmt.limit(1))).mappings().first()
+
+
+class RegionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list(self, *, level: Level | None = None, parent: str | None = None) -> Sequence[RowMapping]:
+        stmt = select(REGION).order_by(REGION.c.code)
+        if level is not None:
+            stmt = stmt.where(REGION.c.level == level.value)
+        if parent is not None:
+            stmt = stmt.where(REGION.c.parent_code == parent)
+        return (await self.session.execute(stmt)).mappings().all()
+
+    async def get(self, code: str) -> RowMapping | None:
+        return (await self.session.execute(select(REGION).where(REGION.c.code == code))).mappings().first()
+
+
+class ReferenceLookups:
+    """Whether the records a write names exist, and what the caller's department leads."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def region_exists(self, code: str) -> bool:
+        return await self.session.scalar(select(REGION.c.code).where(REGION.c.code == code)) is not None
+
+    async def department_exists(self, department_id: uuid.UUID) -> bool:
+        stmt = select(DEPARTMENT.c.id).where(DEPARTMENT.c.id == department_id)
+        return await self.session.scalar(stmt) is not None
+
+    async def department_domains(self, code: str) -> frozenset[str]:
+        """The domains the department with this code leads (none when there is no such department)."""
+        found = await self.session.scalar(select(DEPARTMENT.c.domains).where(DEPARTMENT.c.code == code))
+        return frozenset(found or ())
+
+    async def enterprise_exists(self, enterprise_id: uuid.UUID) -> bool:
+        stmt = select(ENTERPRISE.c.entity_id).where(ENTERPRISE.c.entity_id == enterprise_id)
+        return await self.session.scalar(stmt) is not None
+
+    async def persons_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+        return await self.missing(table(Person), "id", ids)
+
+    async def chains_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+        return await self.missing(table(Chain), "id", ids)
+
+    async def parks_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+        return await self.missing(table(Park), "id", ids)
+
+    async def industries_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+        return await self.missing(table(Industry), "entity_id", ids)
+
+    async def industry_level(self, industry_id: uuid.UUID) -> str | None:
+        """The level of the industry with this id; None when there is none."""
+        stmt = (
+            select(ENTITY.c.level).join(INDUSTRY, INDUSTRY.c.entity_id == ENTITY.c.id).where(ENTITY.c.id == industry_id)
+        )
+        level: str | None = await self.session.scalar(stmt)
+        return level
+
+    async def missing(self, table: Table, column: str, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+        """Those of `ids` no row of `table` holds in `column`, in a stable order."""
+        wanted = set(ids)
+        if not wanted:
+            return []
+        found = set((await self.session.scalars(select(table.c[column]).where(table.c[column].in_(wanted)))).all())
+        return sorted(wanted - found, key=str)
