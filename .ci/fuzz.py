@@ -15,7 +15,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -24,22 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 from shared import migrate  # noqa: E402
 from shared.auth import mint_token  # noqa: E402
-from shared.cli import SERVICES  # noqa: E402
+from shared.cli import SERVICES, wait_ready  # noqa: E402
 from tests.conftest import _with_database, admin_sql  # noqa: E402
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 SECRET = secrets.token_urlsafe(48)  # this run only
-
-
-def wait_ready(port: int, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.3)
-    return False
 
 
 def main() -> int:

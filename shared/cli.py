@@ -85,7 +85,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait_ready(port: int, deadline: float) -> bool:
+def wait_ready(port: int, deadline: float) -> bool:
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
@@ -129,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             procs.append((spec, port, subprocess.Popen(command, env=env, cwd=ROOT)))  # noqa: S603
         deadline = time.monotonic() + 60
         for spec, port, proc in procs:
-            if not _wait_ready(port, deadline) or proc.poll() is not None:
+            if not wait_ready(port, deadline) or proc.poll() is not None:
                 print(f"{spec.name} 未能在 60 秒内就绪", file=sys.stderr)
                 return 1
         token = mint_token(secret=secret, sub="dev-admin", role="admin", region="430000", name="开发管理员")
