@@ -44,6 +44,12 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def cancelling() -> bool:
+    """Whether the current task is being cancelled (shutdown): a worker then leaves its item's lease to expire."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def replica_id(service: str) -> str:
     """This process's name as a lease owner: the service and a random suffix, new on every start."""
     return f"{service}-{secrets.token_hex(6)}"

@@ -58,7 +58,9 @@ def create_app(
     state = SchedulerState(
         peers=peers,
         outbox=Outbox(outbox),
-        ticker=RoundTicker(peers, interval_s=settings.tick_interval_s, ahead=settings.rounds_ahead),
+        ticker=RoundTicker(
+            peers, interval_s=settings.tick_interval_s, ahead=settings.rounds_ahead, lease_s=settings.tick_lease_s
+        ),
         relay=OutboxRelay(
             outbox,
             {(REGISTRY, RECORD_METRIC): record_metric},

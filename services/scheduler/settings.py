@@ -9,6 +9,9 @@ class Settings(BaseServiceSettings):
     port: int = Field(default=8002, alias="SCHEDULER_PORT")
     registry_url: str = Field(default="http://127.0.0.1:8001", description="The registry's base URL.")
     tick_interval_s: float = Field(default=30.0, gt=0, description="Seconds between the round ticker's ticks.")
+    tick_lease_s: float = Field(
+        default=120.0, gt=0, description="How long a replica holds a due plan before another may take it over."
+    )
     relay_interval_s: float = Field(default=5.0, gt=0, description="Seconds between the outbox relay's ticks.")
     rounds_ahead: int = Field(default=3, ge=1, le=24, description="Future rounds kept scheduled per active plan.")
     relay_backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest wait between two delivery tries.")

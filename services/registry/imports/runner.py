@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from services.registry.imports.pipeline import ImportPipeline
 from services.registry.imports.repository import UNFINISHED, ImportRepository
 from services.registry.settings import Settings
-from shared.loops import Clock, WorkerService, utc_now
+from shared.loops import Clock, WorkerService, cancelling, utc_now
 
 log = logging.getLogger("wanqianbai.registry.imports")
 
@@ -85,12 +85,6 @@ class ImportRunner(WorkerService[uuid.UUID]):
                 log.exception("import failed", extra={"job_id": str(item)})
                 await pipeline.fail(item)
         finally:
-            if not _cancelling():
+            if not cancelling():
                 async with pipeline.sessionmaker.begin() as session:
                     await ImportRepository(session).release_job(item, owner=self.owner)
-
-
-def _cancelling() -> bool:
-    """Whether the current task is being cancelled (shutdown): its lease is then left to expire."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0

@@ -12,7 +12,6 @@ opened are skipped.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -28,7 +27,7 @@ from services.scheduler.rounds.repository import RoundRepository
 from services.scheduler.schedule import round_timing, ticks_to_open
 from services.scheduler.views import round_read
 from shared.context import RequestContext
-from shared.loops import Clock, WorkerService, utc_now
+from shared.loops import Clock, WorkerService, cancelling, utc_now
 from shared.schemas.scheduler.enums import PlanStatus, RoundState
 
 log = logging.getLogger("wanqianbai.scheduler.ticks")
@@ -46,11 +45,19 @@ class RoundTicker(WorkerService[DuePlan]):
     lease_s = 120.0
 
     def __init__(
-        self, peers: Peers, *, interval_s: float, ahead: int, clock: Clock = utc_now, owner: str | None = None
+        self,
+        peers: Peers,
+        *,
+        interval_s: float,
+        ahead: int,
+        lease_s: float = 120.0,
+        clock: Clock = utc_now,
+        owner: str | None = None,
     ) -> None:
         super().__init__(clock=clock, owner=owner)
         self.peers = peers
         self.interval_s = interval_s
+        self.lease_s = lease_s
         self.ahead = ahead
         self.opened = 0
 
@@ -75,7 +82,7 @@ class RoundTicker(WorkerService[DuePlan]):
         try:
             await self._open_due(item)
         finally:
-            if not _cancelling():
+            if not cancelling():
                 async with self.platform.sessionmaker.begin() as session:
                     await PlanRepository(session).release(item.id, owner=self.owner)
 
@@ -115,8 +122,3 @@ class RoundTicker(WorkerService[DuePlan]):
                 await RoundBook(session, ahead=self.ahead).reschedule(current, calendar, now)
         if selection.dropped:
             log.info("missed ticks dropped", extra={"plan_id": str(plan["id"]), "policy": timing.policy.value})
-
-
-def _cancelling() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
