@@ -1,6 +1,7 @@
 """The error vocabulary of every service, rendered once as RFC 9457 problem+json.
 
     AppError                         (500, never leaks internals)
+    ├── BadRequest                   400  (a body that cannot be parsed at all, e.g. not UTF-8)
     ├── Unauthorized                 401  + WWW-Authenticate: Bearer
     ├── Forbidden                    403
     ├── NotFound                     404  (also for records outside the caller's scope)
@@ -80,6 +81,12 @@ class AppError(Exception):
             body["errors"] = [e.as_dict() for e in self.errors]
         body.update(self.extra)
         return body
+
+
+class BadRequest(AppError):
+    status = 400
+    default_code = "request_malformed"
+    default_title = "请求格式错误"
 
 
 class Unauthorized(AppError):
@@ -162,6 +169,7 @@ class PeerUnavailable(AppError):
 
 
 _BY_STATUS: dict[int, type[AppError]] = {
+    400: BadRequest,
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,
@@ -296,6 +304,8 @@ def install_error_handlers(app: FastAPI) -> None:
             err: AppError = NotFound("请求的地址不存在", code="route_not_found")
         elif exc.status_code == 405:
             err = MethodNotAllowed()
+        elif exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (bytes not UTF-8, say)
+            err = BadRequest("请求体无法解析：须为 UTF-8 编码、嵌套不过深的 JSON", code="body_unparseable")
         else:
             err = cls(str(exc.detail) if exc.status_code < 500 else None)
         return problem_response(err, request_id(request))

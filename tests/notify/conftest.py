@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notify.circulars.documents import DocumentRenderer
 from services.notify.document import OfficialDocument
@@ -17,9 +21,46 @@ def fake_pdf(doc: OfficialDocument) -> bytes:
 
 @pytest.fixture(autouse=True)
 def quick_documents(request: pytest.FixtureRequest) -> None:
-    if "real_documents" in request.keywords:
+    if "real_documents" in request.fixturenames:
         return
     for name in ("notify_app", "committing_notify_app"):
         if name in request.fixturenames:
             app: Any = request.getfixturevalue(name)
             app.state.platform.state.renderer = DocumentRenderer(fake_pdf)
+
+
+@pytest.fixture
+def real_documents() -> None:
+    """Publish with the real GB/T 9704 renderer (about a second per circular)."""
+
+
+# Committing tests issue as this issuer alone, so its document counters can be removed afterwards.
+COMMITTED_ISSUER = "jrj"
+
+
+@pytest.fixture
+async def committed(engine: AsyncEngine) -> AsyncIterator[str]:
+    """A unique prefix for tests on `committing_notify_app`: name circulars, subscribers and
+    Idempotency-Keys with it. Afterwards what they named is deleted, with the events of those
+    circulars and the counters of `COMMITTED_ISSUER` (audit rows stay: append-only)."""
+    prefix = f"committed-{uuid.uuid4().hex[:10]}-"
+    yield prefix
+    async with engine.begin() as conn:
+        ids = list(
+            (
+                await conn.execute(
+                    text("DELETE FROM notify.circular WHERE title LIKE :p RETURNING id"), {"p": f"{prefix}%"}
+                )
+            ).scalars()
+        )
+        await conn.execute(text("DELETE FROM notify.event WHERE circular_id = ANY(:ids)"), {"ids": ids})
+        subscribers = list(
+            (
+                await conn.execute(
+                    text("DELETE FROM notify.subscriber WHERE name LIKE :p RETURNING id"), {"p": f"{prefix}%"}
+                )
+            ).scalars()
+        )
+        await conn.execute(text("DELETE FROM notify.event WHERE subscriber_id = ANY(:ids)"), {"ids": subscribers})
+        await conn.execute(text("DELETE FROM notify.document_counter WHERE issuer = :i"), {"i": COMMITTED_ISSUER})
+        await conn.execute(text("DELETE FROM notify.idempotency_record WHERE key LIKE :k"), {"k": f"%{prefix}%"})
