@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notify.circulars.documents import DocumentRenderer
 from services.notify.document import OfficialDocument
+from shared.context import PrincipalDep, RequestContext, request_context
 
 
 def fake_pdf(doc: OfficialDocument) -> bytes:
@@ -64,3 +66,17 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[str]:
         await conn.execute(text("DELETE FROM notify.event WHERE subscriber_id = ANY(:ids)"), {"ids": subscribers})
         await conn.execute(text("DELETE FROM notify.document_counter WHERE issuer = :i"), {"i": COMMITTED_ISSUER})
         await conn.execute(text("DELETE FROM notify.idempotency_record WHERE key LIKE :k"), {"k": f"%{prefix}%"})
+
+
+@pytest.fixture
+def now(notify_app: Any) -> dt.datetime:
+    """The wall clock at the test's start, fixed from then on, as every request's clock (`ctx.now`)
+    and the time the test drives the loops at. (Receivers verify signatures with `standardwebhooks`,
+    which compares `webhook-timestamp` with the real time, five minutes' tolerance.)"""
+    fixed = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    async def pinned(principal: PrincipalDep) -> RequestContext:
+        return RequestContext(principal=principal, request_id=None, now=fixed, zone=notify_app.state.platform.zone)
+
+    notify_app.dependency_overrides[request_context] = pinned
+    return fixed

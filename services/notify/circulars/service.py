@@ -49,7 +49,7 @@ def render(row: Any) -> CircularRead:
         data=row["data"],
         issuer=row["issuer"],
         urgency=row["urgency"],
-        audience=Audience.model_construct(**row["audience"]),
+        audience=Audience.model_validate(row["audience"]),
         recipients=list(row["recipients"]),
         reply_deadline=row["reply_deadline"],
         source=source,
@@ -254,7 +254,7 @@ class CircularService:
             },
         )
         await self.repo.store_document(row["id"], pdf, ctx.now)
-        audience = Audience.model_construct(**updated["audience"])
+        audience = Audience.model_validate(updated["audience"])
         units = [(UnitType.region, r) for r in audience.regions] + [
             (UnitType.department, d) for d in audience.departments
         ]
