@@ -8,6 +8,7 @@ from services.notify.circulars.documents import DocumentRenderer
 from services.notify.circulars.router import router as circulars_router
 from services.notify.deliveries.worker import DeliveryWorker
 from services.notify.deps import NotifyState
+from services.notify.events.router import router as events_router
 from services.notify.models import SCHEMA, tables
 from services.notify.outbound import OutboundPolicy
 from services.notify.receipts.router import router as receipts_router
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         settings=settings,
         state=state,
         tables=tables,
-        routers=[circulars_router, receipts_router, subscribers_router],
+        routers=[circulars_router, receipts_router, subscribers_router, events_router],
         enums=NOTIFY_ENUM_TYPES | {"role": Role},
         lifespans=[state.deliveries.lifespan],
         database=database,

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, text
+from sqlalchemy import RowMapping, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.access import NotifyAccess
@@ -59,3 +59,8 @@ async def read_events(
     if not access.reads_everything:
         stmt = stmt.where(reaches(access, E.c.regions, E.c.departments))
     return (await session.execute(stmt)).mappings().all()
+
+
+async def latest_event_id(session: AsyncSession) -> int:
+    """The newest event's id (0 when there is none): where a stream without Last-Event-ID begins."""
+    return int(await session.scalar(select(func.coalesce(func.max(E.c.id), 0))) or 0)
