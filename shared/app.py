@@ -38,6 +38,7 @@ from shared.loops import LoopService
 from shared.metrics import Metrics
 from shared.middleware import PlatformMiddleware
 from shared.migrate import current_revision, head_revision
+from shared.problems import problems
 from shared.schemas.enums import LabelledEnum
 from shared.settings import BaseServiceSettings
 from shared.tables import PlatformTables
@@ -284,7 +285,7 @@ def enums_router(enums: Mapping[str, type[LabelledEnum]]) -> APIRouter:
     router = api_router(tags=["reference"])
     listing = {name: [{"code": code, "label": label} for code, label in enum.choices()] for name, enum in enums.items()}
 
-    @router.get("/enums", summary="枚举及中文名称")
+    @router.get("/enums", summary="枚举及中文名称", responses=problems())
     async def list_enums(_: PrincipalDep) -> dict[str, list[dict[str, str]]]:
         return listing
 

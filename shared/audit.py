@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import PrincipalDep, RequestContext
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, PageRequest, Sorting, cut_page
+from shared.problems import problems
 from shared.schemas.common import DEFAULT_PAGE_LIMIT, Page
 
 
@@ -100,7 +101,9 @@ class AuditLog:
 def audit_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["audit"])
 
-    @router.get("/audit-events", response_model=Page[AuditEventRead], summary="审计日志（仅管理员）")
+    @router.get(
+        "/audit-events", response_model=Page[AuditEventRead], summary="审计日志（仅管理员）", responses=problems(403)
+    )
     async def list_audit_events(
         request: Request,
         session: SessionDep,

@@ -168,8 +168,8 @@ class PeerUnavailable(AppError):
     default_title = "依赖的服务暂不可用"
 
 
+# A peer's 400 is deliberately absent: it means our own request was wrong (see shared.clients.problems).
 _BY_STATUS: dict[int, type[AppError]] = {
-    400: BadRequest,
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,

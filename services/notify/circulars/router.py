@@ -12,7 +12,6 @@ from services.notify.access import AccessDep
 from services.notify.circulars.schemas import CircularFilters, CircularRevoke, CircularUpdate, ReminderCreate
 from services.notify.circulars.service import CircularService
 from services.notify.deps import NotifyPlatformDep
-from services.notify.problems import problems
 from services.notify.receipts.schemas import ReceiptActCreate
 from services.notify.receipts.service import ReceiptService
 from shared.app import api_router
@@ -21,6 +20,7 @@ from shared.concurrency import IfMatchDep, etag_for, set_etag, versioned_json
 from shared.context import ContextDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
+from shared.problems import problems
 from shared.schemas.common import Page
 from shared.schemas.notify.actions.circulars import CircularCreate
 from shared.schemas.notify.responses.circulars import CircularRead, ReceiptRead, ReceiptSummary

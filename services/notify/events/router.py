@@ -21,9 +21,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from services.notify.access import AccessDep, NotifyAccess
 from services.notify.deps import NotifyPlatform, NotifyPlatformDep
 from services.notify.events.repository import latest_event_id, read_events
-from services.notify.problems import problems
 from shared.app import api_router
 from shared.errors import Invalid
+from shared.problems import problems
 from shared.schemas.notify.enums import EventType
 
 router = api_router(tags=["events"])

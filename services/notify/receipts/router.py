@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from services.notify.access import AccessDep
-from services.notify.problems import problems
 from services.notify.receipts.schemas import UnsignedFilters, UnsignedReceiptRead
 from services.notify.receipts.service import ReceiptService
 from shared.app import api_router
 from shared.audit import AuditDep
 from shared.context import ContextDep
 from shared.db import SessionDep
+from shared.problems import problems
 from shared.schemas.common import Page
 
 router = api_router(tags=["receipts"])

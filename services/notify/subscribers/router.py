@@ -11,7 +11,6 @@ from fastapi import Depends, Query, Response
 from services.notify.access import AccessDep
 from services.notify.deliveries.service import DeliveryService
 from services.notify.deps import NotifyPlatformDep
-from services.notify.problems import problems
 from services.notify.subscribers.schemas import (
     AttemptRead,
     DeliveryFilters,
@@ -33,6 +32,7 @@ from shared.concurrency import IfMatchDep, etag_for, set_etag, versioned_json
 from shared.context import ContextDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
+from shared.problems import problems
 from shared.schemas.common import Page
 
 router = api_router(tags=["subscribers"])

@@ -1,4 +1,4 @@
-"""The error answers of notify's operations, for their OpenAPI `responses`.
+"""The error answers of an operation, for its OpenAPI `responses`.
 
 `problems(404, 409)` documents each status as `application/problem+json` with the problem schema;
 401 (no or bad token) and 422 (request validation) are added to every operation, since every one
