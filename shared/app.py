@@ -204,7 +204,29 @@ def create_service_app(
     # The service's own routes first: routes are tried in order, and the lists are the most requested.
     for router in (*routers, operations_router(platform), enums_router(enums), audit_router()):
         mount(app, router)
+    declare_bearer_auth(app)
     return app
+
+
+def declare_bearer_auth(app: FastAPI) -> None:
+    """Declare the bearer scheme in the OpenAPI document, required on every `/api/v1` operation, so
+    `/docs` can authorize. (Tokens are checked by `shared.auth.authenticate`, not by a FastAPI
+    security dependency, which would otherwise be what declares it.)"""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        for path, operations in spec["paths"].items():
+            if path.startswith(API_PREFIX):
+                for operation in operations.values():
+                    operation.setdefault("security", [{"bearer": []}])
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def freeze_startup_heap() -> None:
