@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 
 from services.notify.circulars.documents import DocumentRenderer
 from services.notify.deliveries.worker import DeliveryWorker
@@ -33,3 +33,12 @@ def notify_platform(request: Request) -> NotifyPlatform:
 
 
 NotifyPlatformDep = Annotated[NotifyPlatform, Depends(notify_platform)]
+
+
+async def wake_deliveries(background: BackgroundTasks, platform: NotifyPlatformDep) -> None:
+    """After the response (so after the commit), have the delivery loop look for work now rather
+    than at its next interval; a route that queues deliveries names this among its dependencies."""
+    background.add_task(platform.state.deliveries.wake)
+
+
+WAKES_DELIVERIES = [Depends(wake_deliveries)]

@@ -371,3 +371,15 @@ async def _subscribers_of(client: httpx.AsyncClient, delivery_ids: list[Any]) ->
     for delivery_id in delivery_ids:
         found.append((await client.get(f"/api/v1/deliveries/{delivery_id}", headers=ADMIN)).json()["subscriber_id"])
     return found
+
+
+async def test_queuing_deliveries_wakes_the_loop_after_the_response(
+    notify_client: httpx.AsyncClient, worker: DeliveryWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    woken: list[bool] = []
+    monkeypatch.setattr(worker, "wake", lambda: woken.append(True))
+    await publish(notify_client)
+    draft = await notify_client.post("/api/v1/circulars", json=factories.circular(), headers=ADMIN)
+    assert draft.status_code == 201
+    await notify_client.get("/api/v1/circulars", headers=ADMIN)
+    assert woken == [True, True]  # both creates (one of them published); reads wake nothing

@@ -11,7 +11,7 @@ from fastapi import Depends, Query, Response
 from services.notify.access import AccessDep
 from services.notify.circulars.schemas import CircularFilters, CircularRevoke, CircularUpdate, ReminderCreate
 from services.notify.circulars.service import CircularService
-from services.notify.deps import NotifyPlatformDep
+from services.notify.deps import WAKES_DELIVERIES, NotifyPlatformDep
 from services.notify.receipts.schemas import ReceiptActCreate
 from services.notify.receipts.service import ReceiptService
 from shared.app import api_router
@@ -51,6 +51,7 @@ def _location(circular: CircularRead) -> str:
     "/circulars",
     response_model=CircularRead,
     status_code=201,
+    dependencies=WAKES_DELIVERIES,
     summary="起草通报（publish=true 时同时发布；支持 Idempotency-Key）",
     description=(
         "Creates a draft, or with `publish: true` publishes at once: assigns the 文号, renders the "
@@ -116,6 +117,7 @@ async def delete_circular(id: uuid.UUID, svc: CircularServiceDep, ctx: ContextDe
 
 @router.post(
     "/circulars/{id}/publish",
+    dependencies=WAKES_DELIVERIES,
     response_model=CircularRead,
     summary="发布草稿：分配文号、生成公文 PDF、写签收记录、投递",
     responses=problems(403, 404, 409, 503),
@@ -128,6 +130,7 @@ async def publish_circular(id: uuid.UUID, svc: CircularServiceDep, ctx: ContextD
 
 @router.post(
     "/circulars/{id}/revoke",
+    dependencies=WAKES_DELIVERIES,
     response_model=CircularRead,
     summary="撤回已发布的通报（须说明原因；已投递的接收系统收到 circular.revoked）",
     responses=problems(403, 404, 409),
@@ -180,6 +183,7 @@ async def act_on_circular(
 
 @router.post(
     "/circulars/{id}/reminders",
+    dependencies=WAKES_DELIVERIES,
     response_model=CircularRead,
     status_code=201,
     summary="催签：向尚未签收的单位发一份提醒（立即发布；支持 Idempotency-Key）",

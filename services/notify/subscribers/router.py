@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Response
 
 from services.notify.access import AccessDep
 from services.notify.deliveries.service import DeliveryService
-from services.notify.deps import NotifyPlatformDep
+from services.notify.deps import WAKES_DELIVERIES, NotifyPlatformDep
 from services.notify.subscribers.schemas import (
     AttemptRead,
     DeliveryFilters,
@@ -97,6 +97,7 @@ async def get_subscriber(id: uuid.UUID, svc: SubscriberServiceDep, ctx: ContextD
 
 @router.patch(
     "/subscribers/{id}",
+    dependencies=WAKES_DELIVERIES,
     response_model=SubscriberRead,
     summary="修改接收系统（需 If-Match；status=active 重新启用）",
     responses=problems(403, 404, 409, 412, 428),
@@ -139,6 +140,7 @@ async def rotate_subscriber_secret(
 
 @router.post(
     "/subscribers/{id}/test",
+    dependencies=WAKES_DELIVERIES,
     response_model=DeliveryRead,
     status_code=202,
     summary="向接收系统发送一条测试事件",
@@ -150,6 +152,7 @@ async def send_test_event(id: uuid.UUID, svc: SubscriberServiceDep, ctx: Context
 
 @router.post(
     "/subscribers/{id}/deliveries:replay",
+    dependencies=WAKES_DELIVERIES,
     response_model=Replayed,
     summary="重放接收系统自某时以来失败的投递（webhook-id 不变）",
     responses=problems(403, 404),
@@ -186,6 +189,7 @@ async def list_delivery_attempts(id: uuid.UUID, svc: DeliveryServiceDep) -> list
 
 @router.post(
     "/deliveries/{id}/redeliver",
+    dependencies=WAKES_DELIVERIES,
     response_model=DeliveryRead,
     summary="重新投递一条已送达或失败的投递（webhook-id 不变）",
     responses=problems(403, 404, 409),
