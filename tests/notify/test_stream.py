@@ -4,6 +4,7 @@ events in the caller's scope, resumed after Last-Event-ID, heartbeats while idle
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from tests.conftest import ADMIN, auth, notify_settings
 from tests.harness import asgi_client, started
 from tests.notify import factories
 from tests.notify.conftest import COMMITTED_ISSUER, fake_pdf
+from tests.notify.receivers import always, receiver
 
 
 @dataclass
@@ -158,3 +160,29 @@ async def test_a_stream_without_last_event_id_begins_with_what_happens_next(
                 continue
     assert [e["data"]["title"] for e in stream.events] == [f"{committed}之后"]
     assert stream.events[0]["data"]["circular_id"] == published["id"]
+
+
+async def test_a_disabled_endpoint_is_announced_to_its_owner_s_region(
+    notify_client: httpx.AsyncClient, notify_app: Any, now: dt.datetime, database_url: str, db_connection: Any
+) -> None:
+    async with receiver(always(410)) as hook:
+        subscriber = (
+            await notify_client.post(
+                "/api/v1/subscribers", json=factories.subscriber(hook.url, region_code="430104"), headers=ADMIN
+            )
+        ).json()
+        await publish(notify_client, audience={"regions": ["430104"]})
+        await notify_app.state.platform.state.deliveries.run_once(now)
+    owner = await read_stream(notify_app, auth("county", "430104"), lambda s: len(s.events) == 2, query="after=0")
+    assert [e["event"] for e in owner.events] == ["circular.published", "endpoint.disabled"]
+    assert owner.events[1]["data"] | {"id": 0, "occurred_at": ""} == {
+        "id": 0,
+        "type": "endpoint.disabled",
+        "occurred_at": "",
+        "subscriber_id": subscriber["id"],
+        "reason": "接收端返回 410 Gone",
+    }
+    quick = notify_settings(database_url, sse_heartbeat_s=0.05, sse_poll_interval_s=0.01)
+    async with started(create_app, quick, Database.inside(db_connection)) as app:
+        other = await read_stream(app, auth("county", "430105"), lambda s: s.pings >= 2, query="after=0")
+    assert other.events == []

@@ -53,4 +53,6 @@ class DocumentRenderer:
         try:
             return await asyncio.to_thread(render, doc)
         except FontsMissing as exc:
-            raise ServiceUnavailable("公文字体未安装，暂不能生成公文版式", code="document_fonts_missing") from exc
+            raise ServiceUnavailable(
+                "公文字体未安装，暂不能生成公文版式", code="document_fonts_missing", headers={"Retry-After": "300"}
+            ) from exc

@@ -1,5 +1,5 @@
-"""`GET /api/v1/events/stream`: circulars published and revoked, and receipts signed or returned, in
-the caller's scope, as server-sent events.
+"""`GET /api/v1/events/stream`: circulars published and revoked, receipts signed or returned, and
+webhook endpoints disabled, in the caller's scope, as server-sent events.
 
 Each event's `id` is its position in notify's event log (handed out in commit order), so a client
 that reconnects with `Last-Event-ID` (browsers' EventSource do so themselves) receives exactly what
@@ -33,6 +33,7 @@ STREAMED = (
     EventType.circular_revoked,
     EventType.receipt_signed,
     EventType.receipt_returned,
+    EventType.endpoint_disabled,
 )
 BATCH = 100
 
@@ -66,7 +67,7 @@ async def _events(
 
 @router.get(
     "/events/stream",
-    summary="事件流（SSE）：辖区内通报发布、撤回与签收，支持 Last-Event-ID 续传",
+    summary="事件流（SSE）：辖区内通报发布、撤回、签收与接收端停用，支持 Last-Event-ID 续传",
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "text/event-stream"}, **problems()},
 )
