@@ -7,6 +7,7 @@ test's start, fixed from then on (see the fixture).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.deliveries.worker import DeliveryWorker
+from services.notify.delivery import AttemptResult
 from tests.conftest import ADMIN
 from tests.notify import factories
 from tests.notify.receivers import always, failing, receiver
@@ -383,3 +385,29 @@ async def test_queuing_deliveries_wakes_the_loop_after_the_response(
     assert draft.status_code == 201
     await notify_client.get("/api/v1/circulars", headers=ADMIN)
     assert woken == [True, True]  # both creates (one of them published); reads wake nothing
+
+
+async def test_an_attempt_whose_lease_passed_on_mid_send_is_left_to_the_new_owner(
+    notify_client: httpx.AsyncClient,
+    worker: DeliveryWorker,
+    notify_app: Any,
+    now: dt.datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    send = worker.sender.send
+
+    async def slow_send(url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
+        # The lease expires while the receiver is slow, and another replica claims the delivery.
+        async with notify_app.state.platform.sessionmaker.begin() as session:
+            await session.execute(text("UPDATE notify.delivery SET lease_owner = 'other-replica'"))
+        return await send(url, headers, body)
+
+    monkeypatch.setattr(worker.sender, "send", slow_send)
+    async with receiver() as hook:
+        subscriber = await subscribe(notify_client, hook.url)
+        await publish(notify_client)
+        assert await worker.run_once(now) == 1
+    assert len(hook.received) == 1
+    [delivery] = await deliveries(notify_client, subscriber["id"])
+    assert (delivery["status"], delivery["attempts"]) == ("pending", 0)
+    assert await attempts(notify_client, delivery["id"]) == []

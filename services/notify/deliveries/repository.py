@@ -155,8 +155,14 @@ class DeliveryRepository:
     async def record_attempt(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(A).values(**values))
 
-    async def update(self, delivery_id: uuid.UUID, values: dict[str, Any]) -> RowMapping | None:
-        stmt = update(D).where(D.c.id == delivery_id).values(**values).returning(*D.c)
+    async def update(
+        self, delivery_id: uuid.UUID, values: dict[str, Any], *, owner: str | None = None
+    ) -> RowMapping | None:
+        """Change a delivery; with `owner`, only while that owner still holds its lease (else None)."""
+        stmt = update(D).where(D.c.id == delivery_id)
+        if owner is not None:
+            stmt = stmt.where(D.c.lease_owner == owner)
+        stmt = stmt.values(**values).returning(*D.c)
         row: RowMapping | None = (await self.session.execute(stmt)).mappings().first()
         return row
 

@@ -145,24 +145,11 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
             await self._record(session, row, result, now)
 
     async def _record(self, session: Any, row: Any, result: AttemptResult, now: dt.datetime) -> None:
+        """The attempt's outcome, in one transaction with the state it changes, if this process still
+        holds the delivery's lease (one that expired mid-send has passed to another process, whose
+        attempt is then the one on record)."""
         repo = DeliveryRepository(session)
         subscribers = SubscriberRepository(session)
-        attempt_no = await repo.attempt_count(row["id"]) + 1
-        await repo.record_attempt(
-            {
-                "delivery_id": row["id"],
-                "attempt_no": attempt_no,
-                "attempted_at": now,
-                "status_code": result.status_code,
-                "latency_ms": result.latency_ms,
-                "outcome": result.outcome.value,
-                "error_code": result.error_code.value if result.error_code else None,
-                "error_message": result.error_message,
-                "response_excerpt": result.response_excerpt,
-            }
-        )
-        if self._outcomes is not None:
-            self._outcomes.labels(result.outcome.value).inc()
         attempts = row["attempts"] + 1
         values: dict[str, Any] = {
             "attempts": attempts,
@@ -172,11 +159,12 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
             "lease_expires_at": None,
         }
         disable: str | None = None
+        failing_since: dt.datetime | None = None
         if result.succeeded:
             values |= {"status": DeliveryStatus.delivered.value, "delivered_at": now, "last_error": None}
-            await subscribers.set_failing_since(row["subscriber_id"], None)
         elif result.gone:
             values["status"] = DeliveryStatus.failed.value
+            failing_since = row["failing_since"] or now
             disable = "接收端返回 410 Gone"
         else:
             retry_after = dt.timedelta(seconds=result.retry_after_s) if result.retry_after_s else None
@@ -186,12 +174,29 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
             else:
                 values["next_attempt_at"] = due
             failing_since = row["failing_since"] or now
-            await subscribers.set_failing_since(row["subscriber_id"], failing_since)
             if should_disable_endpoint(failing_since, now):
                 disable = "接收端连续 5 天投递失败"
-        await repo.update(row["id"], values)
+        if await repo.update(row["id"], values, owner=self.owner) is None:
+            log.warning("delivery lease lost before its attempt was recorded", extra={"delivery_id": str(row["id"])})
+            return
+        await repo.record_attempt(
+            {
+                "delivery_id": row["id"],
+                "attempt_no": await repo.attempt_count(row["id"]) + 1,
+                "attempted_at": now,
+                "status_code": result.status_code,
+                "latency_ms": result.latency_ms,
+                "outcome": result.outcome.value,
+                "error_code": result.error_code.value if result.error_code else None,
+                "error_message": result.error_message,
+                "response_excerpt": result.response_excerpt,
+            }
+        )
+        await subscribers.set_failing_since(row["subscriber_id"], failing_since)
         if disable is not None:
             await self._disable(session, row, disable, now)
+        if self._outcomes is not None:
+            self._outcomes.labels(result.outcome.value).inc()
         log.info(
             "delivery attempt",
             extra={"delivery_id": str(row["id"]), "outcome": result.outcome.value, "status": result.status_code},
