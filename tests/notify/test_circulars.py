@@ -289,3 +289,29 @@ async def test_hostile_bytes_are_4xx(notify_client: httpx.AsyncClient) -> None:
     for response in (nan, bad_id, bad_cursor):
         assert response.status_code == 422, response.text
     assert huge.status_code == 413
+
+
+async def test_lists_filter_by_region_status_and_kind_and_page_by_cursor(notify_client: httpx.AsyncClient) -> None:
+    changsha = await create(notify_client, audience={"regions": ["430104"]}, publish=True)
+    zhuzhou = await create(notify_client, audience={"regions": ["430200"]}, kind="notice")
+    province = await create(notify_client, audience={"regions": ["430000"]})
+
+    async def ids(**params: Any) -> list[str]:
+        response = await notify_client.get(API, params=params, headers=ADMIN)
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()["items"]]
+
+    assert await ids(region="430100") == [changsha["id"]]
+    assert await ids(region="430000") == [province["id"], zhuzhou["id"], changsha["id"]]
+    assert await ids(status="draft", sort="created_at") == [zhuzhou["id"], province["id"]]
+    assert await ids(kind="notice") == [zhuzhou["id"]]
+    first = await notify_client.get(API, params={"limit": 2}, headers=ADMIN)
+    rest = await notify_client.get(API, params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=ADMIN)
+    assert [c["id"] for c in first.json()["items"] + rest.json()["items"]] == [
+        province["id"],
+        zhuzhou["id"],
+        changsha["id"],
+    ]
+    assert rest.json()["next_cursor"] is None
+    unknown = await notify_client.get(API, params={"colour": "red"}, headers=ADMIN)
+    assert (unknown.status_code, unknown.json()["errors"][0]["code"]) == (422, "extra_forbidden")

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.access import NotifyAccess
 from services.notify.models import Circular, CircularDocument, DocumentCounter, table
-from services.notify.scope import reaches
+from services.notify.scope import any_between, reaches
 from shared.pagination import PageRequest, Sorting
+from shared.regions import code_range
 from shared.repository import VersionedRepository
 from shared.schemas.notify.enums import CircularKind, CircularStatus, Issuer
 
@@ -34,6 +35,7 @@ class CircularQuery:
     status: CircularStatus | None = None
     kind: CircularKind | None = None
     issuer: Issuer | None = None
+    region: str | None = None
     source_type: str | None = None
     source_id: str | None = None
     published_since: dt.datetime | None = None
@@ -79,6 +81,8 @@ class CircularRepository(VersionedRepository):
         ):
             if value is not None:
                 stmt = stmt.where(column == value)
+        if query.region is not None:
+            stmt = stmt.where(any_between(C.c.audience_regions, *code_range(query.region)))
         if query.published_since is not None:
             stmt = stmt.where(C.c.published_at >= query.published_since)
         stmt, key, _ = SORTING.apply(stmt, page)

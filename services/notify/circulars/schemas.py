@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from shared.schemas.common import LongText, Name, PageParams, RequestModel, ShortText, Text
-from shared.schemas.notify.actions.circulars import Audience, Code, storable_json
+from shared.schemas.notify.actions.circulars import Audience, Code, HunanRegion, storable_json
 from shared.schemas.notify.enums import CircularKind, CircularStatus, Issuer, Urgency
 
 
@@ -42,6 +42,7 @@ class _CircularFilterFields(BaseModel):
     status: CircularStatus | None = None
     kind: CircularKind | None = None
     issuer: Issuer | None = None
+    region: HunanRegion | None = Field(default=None, description="发往该地区或其下级的通报")
     source_type: Code | None = None
     source_id: Annotated[str | None, Field(max_length=100)] = None
     published_since: AwareDatetime | None = Field(default=None, description="发布时间不早于")

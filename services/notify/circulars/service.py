@@ -97,6 +97,7 @@ class CircularService:
             status=filters.status,
             kind=filters.kind,
             issuer=filters.issuer,
+            region=filters.region,
             source_type=filters.source_type,
             source_id=filters.source_id,
             published_since=filters.published_since,
