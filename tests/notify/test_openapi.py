@@ -39,3 +39,15 @@ def test_every_operation_has_a_summary_a_unique_id_and_documented_errors(notify_
                 assert PROBLEM_JSON in operation["responses"]["401"]["content"], f"{method} {path}"
     routes = [r for r in notify_app.routes if isinstance(r, APIRoute) and r.include_in_schema]
     assert len(seen) == sum(len(r.methods or ()) for r in routes) > 0
+
+
+def test_operations_with_a_body_document_413_and_those_needing_if_match_document_412_and_428(
+    notify_app: Any,
+) -> None:
+    spec = notify_app.openapi()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], f"{method} {path}"
+            if any(p["name"] == "if-match" for p in operation.get("parameters", [])):
+                assert {"412", "428"} <= operation["responses"].keys(), f"{method} {path}"

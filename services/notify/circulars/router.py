@@ -60,7 +60,7 @@ def _location(circular: CircularRead) -> str:
         "it is 409 `circular_source_duplicate` (with `existing_id`), unless it repeats the first request's "
         "`Idempotency-Key`, which replays the first response."
     ),
-    responses=problems(403, 409, 413),
+    responses=problems(403, 409, 413, 503),
 )
 async def create_circular(
     body: CircularCreate, svc: CircularServiceDep, ctx: ContextDep, idem: IdempotencyDep
@@ -89,7 +89,7 @@ async def get_circular(id: uuid.UUID, svc: CircularServiceDep) -> Response:
     "/circulars/{id}",
     response_model=CircularRead,
     summary="修改草稿（需 If-Match；JSON merge patch）",
-    responses=problems(403, 404, 409, 412, 428),
+    responses=problems(403, 404, 409, 412, 413, 428),
 )
 async def update_circular(
     id: uuid.UUID,
@@ -133,7 +133,7 @@ async def publish_circular(id: uuid.UUID, svc: CircularServiceDep, ctx: ContextD
     dependencies=WAKES_DELIVERIES,
     response_model=CircularRead,
     summary="撤回已发布的通报（须说明原因；已投递的接收系统收到 circular.revoked）",
-    responses=problems(403, 404, 409),
+    responses=problems(403, 404, 409, 413),
 )
 async def revoke_circular(
     id: uuid.UUID, body: CircularRevoke, svc: CircularServiceDep, ctx: ContextDep, response: Response
@@ -173,7 +173,7 @@ async def list_circular_receipts(id: uuid.UUID, svc: ReceiptServiceDep) -> Recei
     "/circulars/{id}/receipts",
     response_model=ReceiptRead,
     summary="代表本单位签收或退回（首次签收生效，重复签收返回原记录）",
-    responses=problems(403, 404, 409),
+    responses=problems(403, 404, 409, 413),
 )
 async def act_on_circular(
     id: uuid.UUID, body: ReceiptActCreate, svc: ReceiptServiceDep, ctx: ContextDep
@@ -187,7 +187,7 @@ async def act_on_circular(
     response_model=CircularRead,
     status_code=201,
     summary="催签：向尚未签收的单位发一份提醒（立即发布；支持 Idempotency-Key）",
-    responses=problems(403, 404, 409, 503),
+    responses=problems(403, 404, 409, 413, 503),
 )
 async def create_reminder(
     id: uuid.UUID, body: ReminderCreate, svc: CircularServiceDep, ctx: ContextDep, idem: IdempotencyDep

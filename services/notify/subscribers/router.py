@@ -67,7 +67,7 @@ DeliveryServiceDep = Annotated[DeliveryService, Depends(_deliveries)]
         "`WEBHOOK_ALLOWED_HOSTS` may use http, any port and internal addresses. Refusals are 422 with the "
         "rule's code (`scheme_not_allowed`, `address_refused`, `host_not_public`, `port_not_allowed`, ...)."
     ),
-    responses=problems(403, 409),
+    responses=problems(403, 409, 413),
 )
 async def create_subscriber(
     body: SubscriberCreate, svc: SubscriberServiceDep, ctx: ContextDep, idem: IdempotencyDep
@@ -100,7 +100,7 @@ async def get_subscriber(id: uuid.UUID, svc: SubscriberServiceDep, ctx: ContextD
     dependencies=WAKES_DELIVERIES,
     response_model=SubscriberRead,
     summary="修改接收系统（需 If-Match；status=active 重新启用）",
-    responses=problems(403, 404, 409, 412, 428),
+    responses=problems(403, 404, 409, 412, 413, 428),
 )
 async def update_subscriber(
     id: uuid.UUID,
@@ -130,7 +130,7 @@ async def delete_subscriber(id: uuid.UUID, svc: SubscriberServiceDep, ctx: Conte
     "/subscribers/{id}/secret:rotate",
     response_model=SecretRotated,
     summary="轮换签名密钥（重叠期内新旧密钥同时签名）",
-    responses=problems(403, 404),
+    responses=problems(403, 404, 413),
 )
 async def rotate_subscriber_secret(
     id: uuid.UUID, body: SecretRotate, svc: SubscriberServiceDep, ctx: ContextDep
@@ -155,7 +155,7 @@ async def send_test_event(id: uuid.UUID, svc: SubscriberServiceDep, ctx: Context
     dependencies=WAKES_DELIVERIES,
     response_model=Replayed,
     summary="重放接收系统自某时以来失败的投递（webhook-id 不变）",
-    responses=problems(403, 404),
+    responses=problems(403, 404, 413),
 )
 async def replay_deliveries(id: uuid.UUID, body: ReplayRequest, svc: DeliveryServiceDep, ctx: ContextDep) -> Replayed:
     return await svc.replay(ctx, id, body)
