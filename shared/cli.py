@@ -37,7 +37,10 @@ class ServiceSpec:
 SERVICES = (
     ServiceSpec("registry", "services.registry.main:create_app", "REGISTRY_PORT", 8001),
     ServiceSpec("scheduler", "services.scheduler.main:create_app", "SCHEDULER_PORT", 8002),
+    ServiceSpec("notify", "services.notify.main:create_app", "NOTIFY_PORT", 8003),
 )
+# `make run` is a developer's machine: webhooks may go to receivers on it unless told otherwise.
+DEV_WEBHOOK_ALLOWED_HOSTS = '["127.0.0.1", "localhost", "::1"]'
 
 
 def dev_secret() -> str:
@@ -101,7 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for spec in SERVICES:
         migrate.upgrade(spec.name, url)
     secret = dev_secret()
-    env = os.environ | {"DATABASE_URL": url, "JWT_SECRET": secret}
+    env = {"WEBHOOK_ALLOWED_HOSTS": DEV_WEBHOOK_ALLOWED_HOSTS} | dict(os.environ)
+    env |= {"DATABASE_URL": url, "JWT_SECRET": secret}
     procs: list[tuple[ServiceSpec, int, subprocess.Popen[bytes]]] = []
     stopping = False
 

@@ -21,6 +21,8 @@ from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from services.notify.main import create_app as create_notify_app
+from services.notify.settings import Settings as NotifySettings
 from services.registry.imports.runner import ImportRunner
 from services.registry.main import create_app as create_registry_app
 from services.registry.settings import Settings as RegistrySettings
@@ -35,7 +37,7 @@ from shared.settings import asyncpg_dsn, to_asyncpg_url
 from tests.harness import asgi_client, started
 
 SECRET = "test-secret-not-for-production-use-0123456789"
-SERVICES = ("registry", "scheduler")
+SERVICES = ("registry", "scheduler", "notify")
 # Peer calls in tests retry at once: a test never waits out a real backoff.
 FAST_RETRY = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
 
@@ -121,6 +123,20 @@ def scheduler_factory(registry: Any, transport: httpx.AsyncBaseTransport | None 
     )
 
 
+def notify_settings(database_url: str, **overrides: Any) -> NotifySettings:
+    # Webhooks may reach the tests' own receivers on 127.0.0.1.
+    values: dict[str, Any] = {
+        "access_log": True,
+        "log_level": "INFO",
+        "gc_freeze": False,
+        "run_loops": False,
+        "webhook_allowed_hosts": ["127.0.0.1", "localhost"],
+        "delivery_timeout_s": 2.0,
+    }
+    values |= overrides
+    return NotifySettings(database_url=database_url, jwt_secret=SECRET, **values)
+
+
 @pytest.fixture
 async def db_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """One connection holding one outer transaction, rolled back after the test."""
@@ -177,6 +193,26 @@ async def committing_client(committing_registry_app: Any) -> AsyncIterator[httpx
     """For concurrency tests: each request commits for real. Tests clean up what they create."""
     async with asgi_client(committing_registry_app, "registry") as http:
         yield http
+
+
+@pytest.fixture
+async def notify_app(database_url: str, db_connection: AsyncConnection) -> AsyncIterator[Any]:
+    """notify, every unit of work inside the test's rolled-back transaction."""
+    async with started(create_notify_app, notify_settings(database_url), Database.inside(db_connection)) as app:
+        yield app
+
+
+@pytest.fixture
+async def notify_client(notify_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(notify_app, "notify") as http:
+        yield http
+
+
+@pytest.fixture
+async def committing_notify_app(database_url: str, engine: AsyncEngine) -> AsyncIterator[Any]:
+    """notify on the real engine: each request commits. Tests clean up what they create."""
+    async with started(create_notify_app, notify_settings(database_url), Database.on(engine)) as app:
+        yield app
 
 
 def token(

@@ -65,7 +65,7 @@ def test_paging_parameters_follow_each_list_s_own_filters(registry_app: Any) -> 
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 200, "default": 50, "title": "Limit"}
 
 
-@pytest.mark.parametrize("service", ["registry_app", "scheduler_app"])
+@pytest.mark.parametrize("service", ["registry_app", "scheduler_app", "notify_app"])
 def test_every_operation_documents_its_problems_as_problem_json_and_the_bearer_scheme(
     service: str, request: pytest.FixtureRequest
 ) -> None:

@@ -20,30 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from shared.schemas.notify.enums import CircularKind, Urgency
+from shared.schemas.notify.enums import Issuer as IssuerCode
 
-class CircularKind(StrEnum):
-    bulletin = "bulletin"
-    notice = "notice"
-    supervision_letter = "supervision_letter"
-    reminder = "reminder"
-    experience = "experience"
+__all__ = ["CircularKind", "Urgency"]
 
-
-class Urgency(StrEnum):
-    extra_urgent = "extra_urgent"
-    urgent = "urgent"
-    routine = "routine"
-
-
-KIND_LABELS: dict[CircularKind, str] = {
-    CircularKind.bulletin: "通报",
-    CircularKind.notice: "通知",
-    CircularKind.supervision_letter: "督办函",
-    CircularKind.reminder: "提醒",
-    CircularKind.experience: "经验交流",
-}
+KIND_LABELS: dict[CircularKind, str] = {kind: kind.label for kind in CircularKind}
 KIND_CODES: dict[CircularKind, str] = {
     CircularKind.bulletin: "通",
     CircularKind.notice: "发",
@@ -51,11 +34,7 @@ KIND_CODES: dict[CircularKind, str] = {
     CircularKind.reminder: "提",
     CircularKind.experience: "交",
 }
-URGENCY_LABELS: dict[Urgency, str] = {
-    Urgency.extra_urgent: "特急",
-    Urgency.urgent: "加急",
-    Urgency.routine: "平件",
-}
+URGENCY_LABELS: dict[Urgency, str] = {urgency: urgency.label for urgency in Urgency}
 _KIND_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
 
 
@@ -80,6 +59,9 @@ ISSUERS: tuple[Issuer, ...] = (
     Issuer("wlt", "湖南省文化和旅游厅", "湘文旅万千百"),
     Issuer("jrj", "湖南省地方金融监督管理局", "湘金监万千百"),
 )
+
+
+ISSUER_BY_CODE: dict[IssuerCode, Issuer] = {IssuerCode(issuer.code): issuer for issuer in ISSUERS}
 
 
 class DocumentNumberInvalid(ValueError):

@@ -48,3 +48,27 @@ def sanitize_html(html: str) -> str:
 def render_markdown(source: str) -> str:
     """Safe HTML for a Markdown body."""
     return sanitize_html(_renderer.render(source))
+
+
+def plain_paragraphs(source: str) -> list[str]:
+    """The body's text as the paragraphs of a printed document: one per paragraph, heading, list
+    item or table row (cells separated by a full-width space), Markdown markup dropped."""
+    paragraphs: list[str] = []
+    row: list[str] | None = None
+    for token in _renderer.parse(source):
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            paragraphs.append("\u3000".join(cell for cell in row if cell))
+            row = None
+        elif token.type == "inline":
+            text = "".join(
+                child.content for child in token.children or () if child.type in ("text", "code_inline")
+            ).strip()
+            if row is not None:
+                row.append(text)
+            elif text:
+                paragraphs.append(text)
+        elif token.type in ("code_block", "fence"):
+            paragraphs.extend(line.strip() for line in token.content.splitlines() if line.strip())
+    return paragraphs

@@ -24,20 +24,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 import orjson
+
+from shared.schemas.notify.enums import EventType
+
+__all__ = ["EventType"]
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's marker, not a secret)
 SECRET_BYTES = 32
 MIN_SECRET_BYTES = 24
 DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
 CONTENT_TYPE = "application/json"
-
-
-class EventType(StrEnum):
-    circular_published = "circular.published"
 
 
 class WebhookSecretInvalid(ValueError):

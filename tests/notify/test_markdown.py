@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from services.notify.markdown import render_markdown, sanitize_html
+from services.notify.markdown import plain_paragraphs, render_markdown, sanitize_html
 
 
 class Elements(HTMLParser):
@@ -95,3 +95,19 @@ def test_commonmark_structure_is_kept() -> None:
 )
 def test_sanitizer_allowlist(html: str, clean: str) -> None:
     assert sanitize_html(html) == clean
+
+
+def test_a_body_becomes_the_paragraphs_of_a_printed_document() -> None:
+    source = (
+        "# 一、总体情况\n\n各市州：\n现将**调度**情况通报如下。\n\n- 一是 `进度`\n- 二是\n\n"
+        "| 地区 | 排名 |\n|---|---|\n| 长沙市 | 1 |\n\n<script>x</script>\n"
+    )
+    assert plain_paragraphs(source) == [
+        "一、总体情况",
+        "各市州：现将调度情况通报如下。",
+        "一是 进度",
+        "二是",
+        "地区\u3000排名",
+        "长沙市\u30001",
+        "<script>x</script>",
+    ]

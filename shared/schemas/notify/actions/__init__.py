@@ -1,0 +1,1 @@
+"""Request bodies a peer sends to notify."""

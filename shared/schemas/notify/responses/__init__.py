@@ -1,0 +1,1 @@
+"""What notify answers its peers."""
