@@ -202,8 +202,10 @@ class PlanSchedule:
         _check_aware(until, "until")
         _check_aware(since, "since")
         zone = self.zone
-        # get_prev is strict and ticks fall on whole minutes, so start a minute late and filter.
-        start = until.astimezone(zone).replace(tzinfo=None) + dt.timedelta(minutes=1)
+        # get_prev is strict and ticks fall on whole minutes, so start late and filter. Two hours late:
+        # when `until` is in the second pass of a repeated autumn hour, a wall-clock time just after it
+        # (02:30 at 02:10 CET, say) came first, an hour earlier, and must still be found.
+        start = until.astimezone(zone).replace(tzinfo=None) + dt.timedelta(hours=2, minutes=1)
         wall_clock = croniter(self.cron, start)
         newest: dt.datetime | None = None
         while True:

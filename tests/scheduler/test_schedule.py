@@ -394,3 +394,17 @@ def test_ticks_back_and_forward_agree(schedule: PlanSchedule, since: dt.datetime
     until = since + dt.timedelta(days=days)
     forward = list(itertools.takewhile(lambda t: t <= until, schedule.ticks_after(since)))
     assert list(reversed(list(schedule.ticks_back(until, since)))) == forward
+
+
+def test_ticks_back_finds_the_tick_in_the_first_pass_of_a_repeated_hour() -> None:
+    # Europe/Berlin, 2027-10-31: 02:00–03:00 happens twice. The 02:30 tick fires in the first pass
+    # (00:30 UTC); `until` in the second pass (02:10 CET = 01:10 UTC) comes after it.
+    schedule = PlanSchedule(
+        cron="30 2 * * *", period=PeriodKind.month, reports_on=ReportedPeriod.current, timezone="Europe/Berlin"
+    )
+    since = dt.datetime(2027, 10, 30, 12, 0, tzinfo=dt.UTC)
+    until = dt.datetime(2027, 10, 31, 1, 10, tzinfo=dt.UTC)
+    # (in UTC: an aware time in an ambiguous hour never compares equal to one of another zone)
+    back = [t.astimezone(dt.UTC) for t in schedule.ticks_back(until, since)]
+    forward = [t.astimezone(dt.UTC) for t in itertools.takewhile(lambda t: t <= until, schedule.ticks_after(since))]
+    assert back == forward == [dt.datetime(2027, 10, 31, 0, 30, tzinfo=dt.UTC)]
