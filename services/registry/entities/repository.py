@@ -191,5 +191,12 @@ class EntityRepository:
             )
         )
 
-    async def delete_entity(self, entity_id: uuid.UUID) -> None:
-        await self.session.execute(delete(Entity).where(col(Entity.id) == entity_id))
+    async def version_of(self, entity_id: uuid.UUID) -> int | None:
+        """The entity's current version, as committed now; None when it is gone."""
+        version: int | None = await self.session.scalar(select(E.c.version).where(E.c.id == entity_id))
+        return version
+
+    async def delete_entity(self, entity_id: uuid.UUID, expected_version: int) -> bool:
+        """Delete the entity if still at `expected_version`, in one statement; False when stale or gone."""
+        stmt = delete(E).where(E.c.id == entity_id, E.c.version == expected_version).returning(E.c.id)
+        return (await self.session.execute(stmt)).first() is not None

@@ -29,7 +29,7 @@ from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, FieldError, Invalid, NotFound
+from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
@@ -193,6 +193,14 @@ class EntityService:
         """The record for a write: 404 when absent or outside the caller's read scope."""
         return await self.get(entity_id)
 
+    async def _lost_race(self, entity_id: uuid.UUID) -> AppError:
+        """A versioned write matched no row: another request changed or deleted it since it was read."""
+        latest = await self.repo.version_of(entity_id)
+        return self._not_found() if latest is None else stale(latest)
+
+    def _not_found(self) -> NotFound:
+        return NotFound(f"{self.spec.label}不存在", code=f"{self.spec.kind.value}_not_found")
+
     async def update(
         self, ctx: RequestContext, entity_id: uuid.UUID, expected_version: int, body: BaseModel
     ) -> BaseModel:
@@ -205,6 +213,8 @@ class EntityService:
             (*table(Entity).c, *self.spec.table.c),
             also=(*LINK_FIELDS, "industry_ids", "annual_plans", "approvals"),
         )
+        if current["version"] != expected_version:
+            raise stale(current["version"])
         merged = current | values
         if "domain" in values:
             self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
@@ -213,7 +223,7 @@ class EntityService:
         if not await self.repo.update_entity(
             entity_id, expected_version, {c: values[c] for c in ENTITY_COLUMNS if c in values}
         ):
-            raise stale(current["version"])
+            raise await self._lost_race(entity_id)
         await self.repo.update_kind_row(
             self.spec, entity_id, {c: values[c] for c in self.spec.own_columns if c in values}
         )
@@ -246,9 +256,11 @@ class EntityService:
             )
         try:
             async with self.session.begin_nested():
-                await self.repo.delete_entity(entity_id)
+                deleted = await self.repo.delete_entity(entity_id, expected_version)
         except IntegrityError as exc:
             raise Conflict(f"该{self.spec.label}仍被其他记录引用，不能删除", code="entity_in_use") from exc
+        if not deleted:
+            raise await self._lost_race(entity_id)
         await self.audit.record(
             self.session,
             ctx,
