@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
+from services.registry.conflicts import unique_conflicts
 from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
 from services.registry.entities.queries import prepared_read_by_id
@@ -148,12 +149,10 @@ class EntityService:
             | {"kind": self.spec.kind.value, "listed_on": listed_on, "roster_status": RosterStatus.listed.value}
         )
         entity_id = entity["id"]
-        try:
+        with unique_conflicts():  # a concurrent write took the same USCC or project code
             await self.repo.insert_kind_row(
                 self.spec, {"entity_id": entity_id} | {c: values[c] for c in self.spec.own_columns}
             )
-        except IntegrityError as exc:  # a concurrent create took the same USCC or project code
-            raise Conflict(f"{self.spec.label}的唯一编码已被占用", code=f"{self.spec.kind.value}_duplicate") from exc
         await self._write_children(entity_id, values)
         await self.repo.insert_adjustment(
             {
@@ -224,9 +223,10 @@ class EntityService:
             entity_id, expected_version, {c: values[c] for c in ENTITY_COLUMNS if c in values}
         ):
             raise await self._lost_race(entity_id)
-        await self.repo.update_kind_row(
-            self.spec, entity_id, {c: values[c] for c in self.spec.own_columns if c in values}
-        )
+        with unique_conflicts():  # a concurrent write took the same USCC or project code
+            await self.repo.update_kind_row(
+                self.spec, entity_id, {c: values[c] for c in self.spec.own_columns if c in values}
+            )
         await self._write_children(entity_id, values)
         after = await self.get(entity_id)
         payload = feed_payload(after)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
+from services.registry.conflicts import unique_conflicts
 from services.registry.events.repository import record_change
 from services.registry.reference.repository import (
     ReferenceLookups,
@@ -114,10 +115,8 @@ class ReferenceService:
             await check(self.lookups, values)
         if (existing := await self._existing_clash(values)) is not None:
             raise self._duplicate(existing)
-        try:
+        with unique_conflicts():  # a concurrent write won the unique race
             row = await self.repo.insert(values)
-        except IntegrityError as exc:  # a concurrent insert won the unique race
-            raise Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate") from exc
         after = _jsonable(row)
         await self.audit.record(
             self.session,
@@ -141,10 +140,8 @@ class ReferenceService:
             await check(self.lookups, values)
         if (existing := await self._existing_clash({**dict(current), **values}, exclude_id=id_)) is not None:
             raise self._duplicate(existing)
-        try:
+        with unique_conflicts():  # a concurrent write won the unique race
             row = await self.repo.update_versioned(id_, expected_version, values)
-        except IntegrityError as exc:  # a concurrent write won the unique race
-            raise Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate") from exc
         if row is None:
             raise await self._lost_race(id_)
         before, after = _jsonable(current), _jsonable(row)
