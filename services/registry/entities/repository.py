@@ -96,7 +96,7 @@ class EntityRepository:
 
     async def enterprise_by_uscc(self, uscc: str) -> RowMapping | None:
         stmt = (
-            select(E.c.id, E.c.name)
+            select(E.c.id, E.c.name, E.c.region_code)
             .join(Enterprise, col(Enterprise.entity_id) == E.c.id)
             .where(col(Enterprise.uscc) == uscc)
         )
@@ -104,7 +104,7 @@ class EntityRepository:
 
     async def project_by_code(self, code: str) -> RowMapping | None:
         stmt = (
-            select(E.c.id, E.c.name)
+            select(E.c.id, E.c.name, E.c.region_code)
             .join(Project, col(Project.entity_id) == E.c.id)
             .where(col(Project.project_code) == code)
         )

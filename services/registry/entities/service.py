@@ -128,12 +128,15 @@ class EntityService:
         elif values.get("project_code"):
             existing = await self.repo.project_by_code(values["project_code"])
             code, what = "project_code_duplicate", f"项目代码 {values['project_code']}"
-        if existing is not None and existing["id"] != entity_id:
-            raise Conflict(
-                f"{what} 已被“{existing['name']}”使用",
-                code=code,
-                extra={"existing_id": str(existing["id"]), "existing_name": existing["name"]},
-            )
+        if existing is None or existing["id"] == entity_id:
+            return
+        if not self.access.can_read(existing["region_code"]):  # say only that it is taken, never by whom
+            raise Conflict(f"{what} 已被使用", code=code)
+        raise Conflict(
+            f"{what} 已被“{existing['name']}”使用",
+            code=code,
+            extra={"existing_id": str(existing["id"]), "existing_name": existing["name"]},
+        )
 
     # ---- writes -----------------------------------------------------------------------------------
 
