@@ -33,6 +33,7 @@ class ReferenceQuery:
     equals: Mapping[str, Any] = field(default_factory=dict)  # column name → the value it must hold
     region: str | None = None  # a region code: only records in a region it covers
     name_contains: str | None = None
+    scope: str | None = None  # the caller's read scope, for resources seen only within it
 
 
 class ResourceRepository(VersionedRepository):
@@ -46,9 +47,10 @@ class ResourceRepository(VersionedRepository):
         """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
         t = self.table
         conditions: list[ColumnElement[bool]] = [t.c[name] == value for name, value in query.equals.items()]
-        if query.region is not None:
-            low, high = code_range(query.region)
-            conditions.append(t.c.region_code.between(low, high))
+        for region in (query.region, query.scope):
+            if region is not None:
+                low, high = code_range(region)
+                conditions.append(t.c.region_code.between(low, high))
         if query.name_contains:
             conditions.append(t.c.name.contains(query.name_contains, autoescape=True))
         stmt: Select[Any] = select(t)

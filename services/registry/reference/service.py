@@ -72,7 +72,10 @@ class ReferenceService:
 
     async def list(self, filters: _Filters) -> tuple[list[BaseModel], str | None]:
         equals = filters.model_dump(exclude={"q", "sort", "region", *PageParams.model_fields}, exclude_none=True)
-        query = ReferenceQuery(equals=equals, region=getattr(filters, "region", None), name_contains=filters.q)
+        scope = self.access.principal.read_scope if self.resource.scoped else None
+        query = ReferenceQuery(
+            equals=equals, region=getattr(filters, "region", None), name_contains=filters.q, scope=scope
+        )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
         rows, key, sort_attr = await self.repo.list(query, page)
         items, cursor = cut_page(rows, page, key, sort_attr)
@@ -84,9 +87,13 @@ class ReferenceService:
     async def get(self, id_: Any) -> BaseModel:
         return self.render(await self._row(id_))
 
+    def _visible(self, row: RowMapping) -> bool:
+        return not self.resource.scoped or self.access.can_read(row["region_code"])
+
     async def _row(self, id_: Any) -> RowMapping:
+        """The record, for a read or a write: 404 when absent or, for a scoped resource, outside the scope."""
         row = await self.repo.get(id_)
-        if row is None:
+        if row is None or not self._visible(row):
             raise self._not_found()
         return row
 
@@ -102,6 +109,8 @@ class ReferenceService:
         return await self.repo.clash(self.resource.unique, values, exclude_id)
 
     def _duplicate(self, existing: RowMapping) -> Conflict:
+        if not self._visible(existing):  # say only that it is taken, never by whom
+            return Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate")
         return Conflict(
             f"{self.resource.label}已存在：{existing['name']}",
             code=f"{self.resource.resource_type}_duplicate",
