@@ -15,6 +15,8 @@ A rule that needs the database takes what the caller looked up (`exists=`).
     region_known       the region is one of Hunan's (GB/T 2260)
     department_known   the lead department exists
     owner_known        a project's owner enterprise exists
+    parent_industry    an industry's parent exists, is not itself, sits a level above and its region
+                       contains the child's (the province contains every region, a city its counties)
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.errors import FieldError, Invalid
+from shared.regions import covers
 from shared.schemas.enums import PATHWAYS_BY_KIND, EntityKind, Level, Pathway, Tier
-from shared.tiers import level_region_error, tier_error
+from shared.tiers import LEVEL_ORDER, level_region_error, tier_error
 
 # A project's completion date → its start date, and what the pair is called in messages.
 DATE_PAIRS: dict[str, tuple[str, str]] = {
@@ -102,4 +105,26 @@ def owner_known(*, exists: bool, uscc: str | None = None) -> FieldError | None:
     if not exists:
         message = "项目业主企业不存在" if uscc is None else f"统一社会信用代码为 {uscc} 的业主企业不存在"
         return FieldError("owner_enterprise_id", message, "enterprise_unknown")
+    return None
+
+
+def parent_industry(
+    *, is_self: bool, level: Level, region_code: str, parent: tuple[Level, str] | None
+) -> FieldError | None:
+    """The industry an industry (at `level` in `region_code`) names as its parent, given as the parent's
+    (level, region code) as looked up, None when there is no such industry."""
+    field = "parent_industry_id"
+    if is_self:
+        return FieldError(field, "产业不能归属于自身", "parent_industry_self")
+    if parent is None:
+        return FieldError(field, "上级产业不存在", "parent_industry_unknown")
+    parent_level, parent_region = parent
+    if LEVEL_ORDER[parent_level] <= LEVEL_ORDER[level]:
+        return FieldError(field, "所归属的产业级别须高于本产业（县→市/省，市→省）", "parent_industry_not_above")
+    if not covers(parent_region, region_code):
+        return FieldError(
+            field,
+            f"所归属的上级产业（{parent_region}）须覆盖本产业所在地区（{region_code}）：省级产业覆盖全省，市级产业覆盖其所辖县市区",
+            "parent_industry_region_mismatch",
+        )
     return None

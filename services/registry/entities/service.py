@@ -34,7 +34,6 @@ from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
-from shared.tiers import LEVEL_ORDER
 
 
 async def read_one(reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID) -> BaseModel:
@@ -74,8 +73,15 @@ class EntityService:
 
     # ---- validation shared by create and update ----------------------------------------------------
 
-    async def _check_references(self, values: dict[str, Any], entity_id: uuid.UUID | None = None) -> None:
-        """Every reference the body names must exist and fit; all problems are reported at once."""
+    async def _check_references(
+        self,
+        values: dict[str, Any],
+        entity_id: uuid.UUID | None = None,
+        placement: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Every reference the body names must exist and fit; all problems are reported at once.
+
+        `placement` is the stored record's level and region, which an update's body does not carry."""
         found: list[FieldError | None] = []
         repo = self.lookups
         if "region_code" in values:
@@ -97,20 +103,15 @@ class EntityService:
                     )
         if self.spec.kind is EntityKind.industry and values.get("parent_industry_id") is not None:
             parent = values["parent_industry_id"]
-            parent_level = await repo.industry_level(parent)
-            own_level = values.get("level")
-            if parent == entity_id:
-                found.append(FieldError("parent_industry_id", "产业不能归属于自身", "parent_industry_self"))
-            elif parent_level is None:
-                found.append(FieldError("parent_industry_id", "上级产业不存在", "parent_industry_unknown"))
-            elif own_level and LEVEL_ORDER[Level(parent_level)] <= LEVEL_ORDER[Level(own_level)]:
-                found.append(
-                    FieldError(
-                        "parent_industry_id",
-                        "所归属的产业级别须高于本产业（县→市/省，市→省）",
-                        "parent_industry_not_above",
-                    )
+            own = placement or values
+            found.append(
+                rules.parent_industry(
+                    is_self=parent == entity_id,
+                    level=Level(own["level"]),
+                    region_code=own["region_code"],
+                    parent=await repo.industry_placement(parent),
                 )
+            )
         if (owner := values.get("owner_enterprise_id")) is not None:
             found.append(rules.owner_known(exists=await repo.enterprise_exists(owner)))
         errors = [e for e in found if e is not None]
@@ -221,7 +222,7 @@ class EntityService:
         if "domain" in values:
             self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
         rules.require(rules.project_dates(merged))
-        await self._check_references(values | {"level": current["level"]}, entity_id)
+        await self._check_references(values, entity_id, placement=current)
         if not await self.repo.update_entity(
             entity_id, expected_version, {c: values[c] for c in ENTITY_COLUMNS if c in values}
         ):

@@ -123,13 +123,15 @@ class ReferenceLookups:
     async def industries_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         return await self.missing(table(Industry), "entity_id", ids)
 
-    async def industry_level(self, industry_id: uuid.UUID) -> str | None:
-        """The level of the industry with this id; None when there is none."""
+    async def industry_placement(self, industry_id: uuid.UUID) -> tuple[Level, str] | None:
+        """The level and region code of the industry with this id; None when there is none."""
         stmt = (
-            select(ENTITY.c.level).join(INDUSTRY, INDUSTRY.c.entity_id == ENTITY.c.id).where(ENTITY.c.id == industry_id)
+            select(ENTITY.c.level, ENTITY.c.region_code)
+            .join(INDUSTRY, INDUSTRY.c.entity_id == ENTITY.c.id)
+            .where(ENTITY.c.id == industry_id)
         )
-        level: str | None = await self.session.scalar(stmt)
-        return level
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (Level(row.level), row.region_code)
 
     async def missing(self, table: Table, column: str, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         """Those of `ids` no row of `table` holds in `column`, in a stable order."""
