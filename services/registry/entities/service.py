@@ -6,6 +6,7 @@ automatic roster inclusion, the audit event and the change-feed event commit tog
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -121,6 +122,12 @@ class EntityService:
             )
         await self._check_unique(values, entity_id)
 
+    async def _check_project_code(self, values: Mapping[str, Any], today: dt.date) -> None:
+        if (code := values.get("project_code")) is not None:
+            region = rules.project_code_region(code)
+            exists = region.startswith("43") and await self.lookups.region_exists(region)
+            rules.require(rules.project_code(code, today=today, region_exists=exists))
+
     async def _check_unique(self, values: dict[str, Any], entity_id: uuid.UUID | None) -> None:
         existing: RowMapping | None = None
         if values.get("uscc"):
@@ -144,6 +151,7 @@ class EntityService:
     async def create(self, ctx: RequestContext, body: BaseModel) -> BaseModel:
         values = body.model_dump()
         self.access.require_entity_write(values["region_code"], values["domain"].value)
+        await self._check_project_code(values, ctx.today)
         await self._check_references(values)
         listed_on = values.pop("listed_on") or ctx.today
         rules.require(rules.listed_on(listed_on, ctx.today))
@@ -222,6 +230,7 @@ class EntityService:
         if "domain" in values:
             self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
         rules.require(rules.project_dates(merged))
+        await self._check_project_code(values, ctx.today)
         await self._check_references(values, entity_id, placement=current)
         if not await self.repo.update_entity(
             entity_id, expected_version, {c: values[c] for c in ENTITY_COLUMNS if c in values}

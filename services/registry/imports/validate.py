@@ -204,6 +204,10 @@ class RowReader:
         listed_on = values["listed_on"] = values["listed_on"] or self.today
         if error := rules.listed_on(listed_on, self.today):
             return [self.issue(number, error)]
+        if (code := values.get("project_code")) is not None:
+            exists = rules.project_code_region(code) in self.regions
+            if error := rules.project_code(code, today=self.today, region_exists=exists):
+                return [self.issue(number, error)]
         if (denied := self.denied(number, values["region_code"], str(values["domain"]))) is not None:
             return [denied]
         key = upsert_key(self.spec.kind, values)
