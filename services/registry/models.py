@@ -377,6 +377,7 @@ class ImportJob(RegistryTable, table=True):
     processed: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     created: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     updated: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    unchanged: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     error_count: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     errors: list[dict[str, Any]] = Field(sa_type=JSONB, sa_column_kwargs={"server_default": "[]"})
     content: bytes | None = Field(sa_type=LargeBinary)

@@ -37,8 +37,9 @@ through roster adjustments), anything else is created and listed. An exported fi
 
 `all_or_nothing` (default): one bad row and nothing is written. `valid_rows`: the good rows are written,
 the bad ones reported. The job runs in the background: follow `GET /imports/{id}` (`processed` of
-`total`, then `status` succeeded or failed, `created`, `updated`, and row errors with row number
-(header = row 1; row 0 = the file as a whole), column, message and code).
+`total`, then `status` succeeded or failed, `created`, `updated`, `unchanged` (rows matching a record
+they leave as it is), and row errors with row number (header = row 1; row 0 = the file as a whole),
+column, message and code). Every processed row is created, updated, unchanged or refused.
 """
 
 

@@ -97,6 +97,7 @@ class BatchPlan:
     creates: list[Candidate] = field(default_factory=list)
     updates: list[tuple[Candidate, uuid.UUID]] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
+    unchanged: int = 0  # rows matching a record they would leave as it is: neither created nor updated
 
 
 class Departments:
@@ -254,6 +255,8 @@ async def resolve_batch(repo: ImportRepository, reader: RowReader, candidates: S
             plan.issues.append(issue)
         elif any(_differs(candidate.values[f], current[f]) for f in reader.changeable):
             plan.updates.append((candidate, current["id"]))
+        else:
+            plan.unchanged += 1
     return plan
 
 
