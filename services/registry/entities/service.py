@@ -20,7 +20,7 @@ from services.registry.access import Access
 from services.registry.conflicts import unique_conflicts
 from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
-from services.registry.entities.queries import prepared_read_by_id
+from services.registry.entities.queries import prepared_read_as_of, prepared_read_by_id
 from services.registry.entities.repository import EntityQuery, EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
@@ -37,9 +37,15 @@ from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 
 
-async def read_one(reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID) -> BaseModel:
-    """GET by id: one statement on the read lane, outside any unit of work."""
-    row = await reader.fetchrow(prepared_read_by_id(spec), {"entity_id": entity_id})
+async def read_one(
+    reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID, as_of: dt.date | None = None
+) -> BaseModel:
+    """GET by id: one statement on the read lane, outside any unit of work.
+
+    With `as_of`, the record as it stood that day (as lists give it): its roster state and size then,
+    and the caller's scope applied to its region then; 404 when it was not yet on the roster."""
+    read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of)
+    row = await reader.fetchrow(read, {"entity_id": entity_id})
     return _visible(spec, row, Access.reading(principal))
 
 
