@@ -60,6 +60,26 @@ def _request_hash(method: str, route: str, body: bytes) -> str:
     return hashlib.sha256(f"{method} {route}\n".encode() + canonical).hexdigest()
 
 
+async def _request_payload(request: Request) -> bytes:
+    """What the request's hash covers: its body; for a multipart form, its fields and files themselves.
+
+    A multipart body differs per attempt by its boundary alone, so a retry of the same upload would
+    otherwise look like another request. The form is the one the route reads (Starlette keeps it), and
+    each file is rewound after it is read here.
+    """
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await request.body()
+    parts: list[list[str]] = []
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            parts.append([name, value])
+        else:
+            digest = hashlib.sha256(await value.read()).hexdigest()
+            await value.seek(0)
+            parts.append([name, value.filename or "", digest])
+    return orjson.dumps(sorted(parts))
+
+
 class Idempotency:
     """Handed to a creating route; `run` produces the response once and replays it after."""
 
@@ -127,7 +147,7 @@ async def idempotency(
     platform = request.app.state.platform
     table: Table = platform.tables.idempotency_record
     route = getattr(request.scope.get("route"), "path", request.url.path)
-    request_hash = _request_hash(request.method, route, await request.body())
+    request_hash = _request_hash(request.method, route, await _request_payload(request))
     if idempotency_key is None:
         return Idempotency(session, table, principal.sub, None, request_hash, None)
     if not _KEY_RE.match(idempotency_key):

@@ -99,7 +99,8 @@ ENTITY_CREATE = _row(201, 201, 403, 201, 201, 403, 403, 403)
 ENTITY_PATCH = _row(200, 200, 403, 200, 200, 403, 404, 403)
 ENTITY_DELETE = _row(204, 204, 403, 204, 204, 403, 404, 403)
 REGION_CREATE = _row(201, 201, 201, 201, 201, 403, 403, 403)
-REGION_PATCH = _row(200, 200, 200, 200, 200, 403, 403, 403)
+# Parks and persons are seen only within the caller's scope: another city's is absent for it (404).
+REGION_PATCH = _row(200, 200, 200, 200, 200, 403, 404, 403)
 ADMIN_ONLY_CREATE = _row(201, 403, 403, 403, 403, 403, 403, 403)
 ADMIN_ONLY_READ = _row(200, 403, 403, 403, 403, 403, 403, 403)
 FEED = _row(200, 403, 403, 403, 403, 403, 403, 200)
@@ -129,6 +130,7 @@ CASES: dict[str, Case] = {
         REGION_CREATE,
         body={"name": "岳麓高新区", "grade": "provincial", "region_code": "430104"},
     ),
+    "parks.get": Case("GET", "/api/v1/parks/{id}", READ_SCOPED, setup=_park),
     "parks.update": Case(
         "PATCH", "/api/v1/parks/{id}", REGION_PATCH, setup=_park, body={"five_good": True}, if_match=True
     ),

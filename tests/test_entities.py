@@ -282,3 +282,44 @@ async def test_backdated_listing_is_kept_as_the_inclusion_date(client: httpx.Asy
     assert [(a["action"], a["effective_on"], a["document_ref"]) for a in history.json()["items"]] == [
         ("include", "2022-01-19", "湘政办发〔2022〕4号")
     ]
+
+
+async def test_duplicate_uscc_held_outside_the_callers_scope_names_no_record(client: httpx.AsyncClient) -> None:
+    zhuzhou = factories.enterprise(31, name="株洲保密企业", region_code="430200")
+    assert (await client.post("/api/v1/enterprises", json=zhuzhou, headers=ADMIN)).status_code == 201
+    county = factories.enterprise(32, level="county", region_code="430102", target_tier="billion")
+    response = await client.post(
+        "/api/v1/enterprises", json=county | {"uscc": zhuzhou["uscc"]}, headers=auth("county", "430102")
+    )
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["code"] == "enterprise_uscc_duplicate"
+    assert "existing_id" not in problem and "existing_name" not in problem
+    assert "株洲保密企业" not in response.text
+
+
+async def test_duplicate_project_code_held_outside_the_callers_scope_names_no_record(client: httpx.AsyncClient) -> None:
+    hidden = factories.project(33, name="株洲保密项目", level="city", region_code="430200", target_tier="billion")
+    assert (await client.post("/api/v1/projects", json=hidden, headers=ADMIN)).status_code == 201
+    mine = factories.project(34, region_code="430102")
+    created = await client.post("/api/v1/projects", json=mine, headers=auth("county", "430102"))
+    assert created.status_code == 201, created.text
+    response = await client.patch(
+        f"/api/v1/projects/{created.json()['id']}",
+        json={"project_code": hidden["project_code"]},
+        headers=auth("county", "430102") | {"If-Match": '"1"'},
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "project_code_duplicate"
+    assert "existing_id" not in response.json() and "株洲保密项目" not in response.text
+
+
+async def test_duplicate_uscc_inside_the_callers_scope_names_the_record(client: httpx.AsyncClient) -> None:
+    first = await client.post("/api/v1/enterprises", json=factories.enterprise(35), headers=ADMIN)
+    again = factories.enterprise(36) | {"uscc": factories.make_uscc(35)}
+    response = await client.post("/api/v1/enterprises", json=again, headers=auth("city", "430100"))
+    assert response.status_code == 409
+    assert (response.json()["existing_id"], response.json()["existing_name"]) == (
+        first.json()["id"],
+        first.json()["name"],
+    )

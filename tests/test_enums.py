@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from shared.auth import Role
-from shared.schemas.enums import LabelledEnum, Level, Tier
+from shared.schemas.enums import ENUM_TYPES, LabelledEnum, Level, Tier
 from tests.conftest import ADMIN
 
 # Every enumeration in the order the endpoint lists it, each member as (code, label).
@@ -166,3 +166,12 @@ def test_a_member_declared_without_a_label_is_refused() -> None:
 
         class Unlabelled(LabelledEnum):
             only = "only"
+
+
+async def test_enum_schemas_carry_their_labels(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    assert schemas["Tier"]["x-enum-labels"] == {t.value: t.label for t in Tier}
+    for enum in ENUM_TYPES.values():
+        if enum.__name__ in schemas:
+            assert schemas[enum.__name__]["x-enum-labels"] == dict(enum.choices()), enum.__name__
+    assert schemas["Level"]["x-enum-labels"]["province"] == "省级"

@@ -221,6 +221,7 @@ async def test_good_csv_creates_every_row_with_roster_inclusion_feed_events_and_
                 "processed": 3,
                 "created": 3,
                 "updated": 0,
+                "unchanged": 0,
                 "error_count": 0,
             },
         )
@@ -364,6 +365,7 @@ async def test_upsert_updates_the_enterprise_with_the_same_uscc_and_leaves_uncha
         "error_count": 0,
         "errors": [],
     }
+    assert job["unchanged"] == 1
     first = (await client.get(f"/api/v1/enterprises/{changed.json()['id']}", headers=ADMIN)).json()
     assert (first["name"], first["labels"], first["pathway"], first["version"]) == (
         "湖南导入企业1号有限公司",

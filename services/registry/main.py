@@ -16,6 +16,7 @@ from services.registry.reads import ReadLane
 from services.registry.reference.router import router as reference_router
 from services.registry.roster.router import router as roster_router
 from services.registry.settings import Settings
+from services.registry.tiers.router import router as tiers_router
 from shared.app import create_service_app
 from shared.auth import Role
 from shared.db import Database
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             metrics_router,
             progress_router,
             imports_router,
+            tiers_router,
             events_router,
         ],
         enums=ENUM_TYPES | {"role": Role},

@@ -304,8 +304,8 @@ class MetricValue(RegistryTable, table=True):
 class RosterAdjustment(RegistryTable, table=True):
     __tablename__ = "roster_adjustment"
     __table_args__ = (
-        Index(None, "entity_id", "effective_on", "seq"),
-        # Every entity's roster state on a date in one ordered index-only pass (GET /progress).
+        # Every entity's roster state on a date in one ordered index-only pass (GET /progress); read
+        # backwards, an entity's history in order (and the foreign key's lookups) too.
         Index(
             "ix_roster_adjustment_state",
             "entity_id",
@@ -377,6 +377,7 @@ class ImportJob(RegistryTable, table=True):
     processed: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     created: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     updated: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    unchanged: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     error_count: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
     errors: list[dict[str, Any]] = Field(sa_type=JSONB, sa_column_kwargs={"server_default": "[]"})
     content: bytes | None = Field(sa_type=LargeBinary)

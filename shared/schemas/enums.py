@@ -11,6 +11,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
 
 class LabelledEnum(StrEnum):
     label: str
@@ -24,6 +28,14 @@ class LabelledEnum(StrEnum):
         member._value_ = value
         member.label = label
         return member
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The enum's schema with its Chinese labels by code (`x-enum-labels`), so the OpenAPI document
+        itself tells a frontend what to show for each code."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["x-enum-labels"] = {member.value: member.label for member in cls}
+        return schema
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    any_,
     bindparam,
     cast,
     func,
@@ -220,7 +221,9 @@ def _standing_columns(spec: KindSpec, as_of: dt.date | None) -> tuple[list[Any],
         .where(
             m.c.entity_id == E.c.id,
             m.c.month == 0,
-            m.c.metric.in_([mk.value for mk in spec.standing_metrics]),
+            # = ANY(ARRAY[...]), which PostgreSQL makes of an IN list anyway: a plain bound array, where
+            # IN's expanding parameter could not be compiled once for the read lane.
+            m.c.metric == any_(array([mk.value for mk in spec.standing_metrics])),
             m.c.year <= as_of.year,
         )
         .order_by(m.c.year.desc(), metric_rank, m.c.revision.desc())
@@ -314,3 +317,13 @@ def read_by_id(spec: KindSpec) -> Select[Any]:
 def prepared_read_by_id(spec: KindSpec) -> PreparedRead:
     """`read_by_id` compiled for the read lane (`services.registry.reads.Reader`), once per kind."""
     return PreparedRead.of(read_by_id(spec))
+
+
+@functools.lru_cache(maxsize=64)
+def prepared_read_as_of(spec: KindSpec, as_of: dt.date) -> PreparedRead:
+    """One record as it stood on `as_of` (roster state and size on that date), for the read lane.
+
+    No row when the record was not yet on the roster that day. Compiled once per kind and date, as
+    `build_read_query` builds it (the date is a literal of the statement).
+    """
+    return PreparedRead.of(build_read_query(spec, as_of).stmt.where(E.c.id == bindparam("entity_id")))

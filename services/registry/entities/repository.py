@@ -96,7 +96,7 @@ class EntityRepository:
 
     async def enterprise_by_uscc(self, uscc: str) -> RowMapping | None:
         stmt = (
-            select(E.c.id, E.c.name)
+            select(E.c.id, E.c.name, E.c.region_code)
             .join(Enterprise, col(Enterprise.entity_id) == E.c.id)
             .where(col(Enterprise.uscc) == uscc)
         )
@@ -104,7 +104,7 @@ class EntityRepository:
 
     async def project_by_code(self, code: str) -> RowMapping | None:
         stmt = (
-            select(E.c.id, E.c.name)
+            select(E.c.id, E.c.name, E.c.region_code)
             .join(Project, col(Project.entity_id) == E.c.id)
             .where(col(Project.project_code) == code)
         )
@@ -191,5 +191,12 @@ class EntityRepository:
             )
         )
 
-    async def delete_entity(self, entity_id: uuid.UUID) -> None:
-        await self.session.execute(delete(Entity).where(col(Entity.id) == entity_id))
+    async def version_of(self, entity_id: uuid.UUID) -> int | None:
+        """The entity's current version, as committed now; None when it is gone."""
+        version: int | None = await self.session.scalar(select(E.c.version).where(E.c.id == entity_id))
+        return version
+
+    async def delete_entity(self, entity_id: uuid.UUID, expected_version: int) -> bool:
+        """Delete the entity if still at `expected_version`, in one statement; False when stale or gone."""
+        stmt = delete(E).where(E.c.id == entity_id, E.c.version == expected_version).returning(E.c.id)
+        return (await self.session.execute(stmt)).first() is not None

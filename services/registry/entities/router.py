@@ -4,6 +4,7 @@ No `from __future__ import annotations`: routes are built per kind inside `_moun
 see their annotations as objects, not strings naming function-local aliases.
 """
 
+import datetime as dt
 import uuid
 from enum import Enum
 from typing import Annotated, Any
@@ -24,6 +25,10 @@ from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
 
 router = api_router()
+AsOfQuery = Annotated[
+    dt.date | None,
+    Query(description="按某一日期读取：级别、层级、地区、名单状态与规模取当日值；当日尚未纳入名单的为 404"),
+]
 
 
 def _mount(spec: KindSpec) -> None:
@@ -47,12 +52,18 @@ def _mount(spec: KindSpec) -> None:
         items, cursor = await svc.list(filters)
         return {"items": items, "next_cursor": cursor}
 
-    @router.get(path + "/{id}", response_model=spec.read, tags=tags, name=f"get_{singular}", summary=f"一个{label}")
-    async def get_item(id: uuid.UUID, request: Request) -> Response:
+    @router.get(
+        path + "/{id}",
+        response_model=spec.read,
+        tags=tags,
+        name=f"get_{singular}",
+        summary=f"一个{label}（as_of：某一日期的名单状态与规模）",
+    )
+    async def get_item(id: uuid.UUID, request: Request, as_of: AsOfQuery = None) -> Response:
         # The most requested call: the caller and the read lane are resolved here rather than as
         # dependencies, which FastAPI solves at ~10 µs each per request. Same checks, same errors.
         principal = await authenticate(request)
-        item = await read_one(request_reader(request), spec, principal, id)
+        item = await read_one(request_reader(request), spec, principal, id, as_of)
         return versioned_json(item, item.version)  # type: ignore[attr-defined]
 
     @router.post(

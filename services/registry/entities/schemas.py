@@ -202,6 +202,17 @@ class Approval(RequestModel):
         return self
 
 
+PROJECT_CODE_DESCRIPTION = (
+    "全国投资项目在线审批监管平台项目代码（24 位：YYYY-AAAAAA-II-TT-NNNNNN）。"
+    "赋码时间 YYYY 为年份（旧版）或年月 YYMM（2020 年 11 月起的新版，如 2411），不早于 2014 年、不晚于当前，"
+    "否则 422 project_code_year_implausible；地区代码 AAAAAA 须为湖南省的有效 GB/T 2260 代码（43 开头），"
+    "或省外项目以有效省级代码开头（11–15、21–23、31–37、41–46、50–54、61–65、71、81、82），"
+    "否则 422 project_code_region_unknown。"
+    " Time part: the year (first layout) or YYMM (from 2020-11), from 2014 up to now; region part: one of "
+    "Hunan's GB/T 2260 codes, or another province's two-digit prefix for a project registered elsewhere."
+)
+
+
 def _project_code(value: str | None) -> str | None:
     if value is None:
         return None
@@ -278,7 +289,7 @@ class ProjectCreate(_EntityCreate, _ProjectFields):
         default=None,
         max_length=40,
         examples=["2020-430100-39-03-012345"],
-        description="全国投资项目在线审批监管平台项目代码（24 位）",
+        description=PROJECT_CODE_DESCRIPTION,
     )
     owner_enterprise_id: uuid.UUID | None = Field(default=None, description="项目业主企业")
     total_investment: Yi = Field(description="总投资，单位：亿元")
@@ -295,7 +306,7 @@ class ProjectCreate(_EntityCreate, _ProjectFields):
 
 class ProjectUpdate(_EntityUpdate, _ProjectFields):
     kind = EntityKind.project
-    project_code: str | None = Field(default=None, max_length=40)
+    project_code: str | None = Field(default=None, max_length=40, description=PROJECT_CODE_DESCRIPTION)
     owner_enterprise_id: uuid.UUID | None = None
     total_investment: Yi | None = None
     annual_plans: list[AnnualPlan] | None = Field(default=None, max_length=30)

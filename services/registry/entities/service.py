@@ -6,6 +6,7 @@ automatic roster inclusion, the audit event and the change-feed event commit tog
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -16,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
+from services.registry.conflicts import unique_conflicts
 from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
-from services.registry.entities.queries import prepared_read_by_id
+from services.registry.entities.queries import prepared_read_as_of, prepared_read_by_id
 from services.registry.entities.repository import EntityQuery, EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
@@ -29,16 +31,21 @@ from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, FieldError, Invalid, NotFound
+from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
-from shared.tiers import LEVEL_ORDER
 
 
-async def read_one(reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID) -> BaseModel:
-    """GET by id: one statement on the read lane, outside any unit of work."""
-    row = await reader.fetchrow(prepared_read_by_id(spec), {"entity_id": entity_id})
+async def read_one(
+    reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID, as_of: dt.date | None = None
+) -> BaseModel:
+    """GET by id: one statement on the read lane, outside any unit of work.
+
+    With `as_of`, the record as it stood that day (as lists give it): its roster state and size then,
+    and the caller's scope applied to its region then; 404 when it was not yet on the roster."""
+    read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of)
+    row = await reader.fetchrow(read, {"entity_id": entity_id})
     return _visible(spec, row, Access.reading(principal))
 
 
@@ -73,8 +80,15 @@ class EntityService:
 
     # ---- validation shared by create and update ----------------------------------------------------
 
-    async def _check_references(self, values: dict[str, Any], entity_id: uuid.UUID | None = None) -> None:
-        """Every reference the body names must exist and fit; all problems are reported at once."""
+    async def _check_references(
+        self,
+        values: dict[str, Any],
+        entity_id: uuid.UUID | None = None,
+        placement: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Every reference the body names must exist and fit; all problems are reported at once.
+
+        `placement` is the stored record's level and region, which an update's body does not carry."""
         found: list[FieldError | None] = []
         repo = self.lookups
         if "region_code" in values:
@@ -96,20 +110,15 @@ class EntityService:
                     )
         if self.spec.kind is EntityKind.industry and values.get("parent_industry_id") is not None:
             parent = values["parent_industry_id"]
-            parent_level = await repo.industry_level(parent)
-            own_level = values.get("level")
-            if parent == entity_id:
-                found.append(FieldError("parent_industry_id", "产业不能归属于自身", "parent_industry_self"))
-            elif parent_level is None:
-                found.append(FieldError("parent_industry_id", "上级产业不存在", "parent_industry_unknown"))
-            elif own_level and LEVEL_ORDER[Level(parent_level)] <= LEVEL_ORDER[Level(own_level)]:
-                found.append(
-                    FieldError(
-                        "parent_industry_id",
-                        "所归属的产业级别须高于本产业（县→市/省，市→省）",
-                        "parent_industry_not_above",
-                    )
+            own = placement or values
+            found.append(
+                rules.parent_industry(
+                    is_self=parent == entity_id,
+                    level=Level(own["level"]),
+                    region_code=own["region_code"],
+                    parent=await repo.industry_placement(parent),
                 )
+            )
         if (owner := values.get("owner_enterprise_id")) is not None:
             found.append(rules.owner_known(exists=await repo.enterprise_exists(owner)))
         errors = [e for e in found if e is not None]
@@ -119,6 +128,12 @@ class EntityService:
             )
         await self._check_unique(values, entity_id)
 
+    async def _check_project_code(self, values: Mapping[str, Any], today: dt.date) -> None:
+        if (code := values.get("project_code")) is not None:
+            region = rules.project_code_region(code)
+            exists = region.startswith("43") and await self.lookups.region_exists(region)
+            rules.require(rules.project_code(code, today=today, region_exists=exists))
+
     async def _check_unique(self, values: dict[str, Any], entity_id: uuid.UUID | None) -> None:
         existing: RowMapping | None = None
         if values.get("uscc"):
@@ -127,18 +142,22 @@ class EntityService:
         elif values.get("project_code"):
             existing = await self.repo.project_by_code(values["project_code"])
             code, what = "project_code_duplicate", f"项目代码 {values['project_code']}"
-        if existing is not None and existing["id"] != entity_id:
-            raise Conflict(
-                f"{what} 已被“{existing['name']}”使用",
-                code=code,
-                extra={"existing_id": str(existing["id"]), "existing_name": existing["name"]},
-            )
+        if existing is None or existing["id"] == entity_id:
+            return
+        if not self.access.can_read(existing["region_code"]):  # say only that it is taken, never by whom
+            raise Conflict(f"{what} 已被使用", code=code)
+        raise Conflict(
+            f"{what} 已被“{existing['name']}”使用",
+            code=code,
+            extra={"existing_id": str(existing["id"]), "existing_name": existing["name"]},
+        )
 
     # ---- writes -----------------------------------------------------------------------------------
 
     async def create(self, ctx: RequestContext, body: BaseModel) -> BaseModel:
         values = body.model_dump()
         self.access.require_entity_write(values["region_code"], values["domain"].value)
+        await self._check_project_code(values, ctx.today)
         await self._check_references(values)
         listed_on = values.pop("listed_on") or ctx.today
         rules.require(rules.listed_on(listed_on, ctx.today))
@@ -148,12 +167,10 @@ class EntityService:
             | {"kind": self.spec.kind.value, "listed_on": listed_on, "roster_status": RosterStatus.listed.value}
         )
         entity_id = entity["id"]
-        try:
+        with unique_conflicts():  # a concurrent write took the same USCC or project code
             await self.repo.insert_kind_row(
                 self.spec, {"entity_id": entity_id} | {c: values[c] for c in self.spec.own_columns}
             )
-        except IntegrityError as exc:  # a concurrent create took the same USCC or project code
-            raise Conflict(f"{self.spec.label}的唯一编码已被占用", code=f"{self.spec.kind.value}_duplicate") from exc
         await self._write_children(entity_id, values)
         await self.repo.insert_adjustment(
             {
@@ -193,6 +210,14 @@ class EntityService:
         """The record for a write: 404 when absent or outside the caller's read scope."""
         return await self.get(entity_id)
 
+    async def _lost_race(self, entity_id: uuid.UUID) -> AppError:
+        """A versioned write matched no row: another request changed or deleted it since it was read."""
+        latest = await self.repo.version_of(entity_id)
+        return self._not_found() if latest is None else stale(latest)
+
+    def _not_found(self) -> NotFound:
+        return NotFound(f"{self.spec.label}不存在", code=f"{self.spec.kind.value}_not_found")
+
     async def update(
         self, ctx: RequestContext, entity_id: uuid.UUID, expected_version: int, body: BaseModel
     ) -> BaseModel:
@@ -205,18 +230,22 @@ class EntityService:
             (*table(Entity).c, *self.spec.table.c),
             also=(*LINK_FIELDS, "industry_ids", "annual_plans", "approvals"),
         )
+        if current["version"] != expected_version:
+            raise stale(current["version"])
         merged = current | values
         if "domain" in values:
             self.access.require_entity_write(merged["region_code"], str(merged["domain"]))
         rules.require(rules.project_dates(merged))
-        await self._check_references(values | {"level": current["level"]}, entity_id)
+        await self._check_project_code(values, ctx.today)
+        await self._check_references(values, entity_id, placement=current)
         if not await self.repo.update_entity(
             entity_id, expected_version, {c: values[c] for c in ENTITY_COLUMNS if c in values}
         ):
-            raise stale(current["version"])
-        await self.repo.update_kind_row(
-            self.spec, entity_id, {c: values[c] for c in self.spec.own_columns if c in values}
-        )
+            raise await self._lost_race(entity_id)
+        with unique_conflicts():  # a concurrent write took the same USCC or project code
+            await self.repo.update_kind_row(
+                self.spec, entity_id, {c: values[c] for c in self.spec.own_columns if c in values}
+            )
         await self._write_children(entity_id, values)
         after = await self.get(entity_id)
         payload = feed_payload(after)
@@ -246,9 +275,11 @@ class EntityService:
             )
         try:
             async with self.session.begin_nested():
-                await self.repo.delete_entity(entity_id)
+                deleted = await self.repo.delete_entity(entity_id, expected_version)
         except IntegrityError as exc:
             raise Conflict(f"该{self.spec.label}仍被其他记录引用，不能删除", code="entity_in_use") from exc
+        if not deleted:
+            raise await self._lost_race(entity_id)
         await self.audit.record(
             self.session,
             ctx,

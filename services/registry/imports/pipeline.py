@@ -62,14 +62,14 @@ class Progress:
     processed: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows matching a record they would leave as it is
     error_count: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, job: RowMapping) -> Progress:
-        return cls(
-            job["total"], job["processed"], job["created"], job["updated"], job["error_count"], list(job["errors"])
-        )
+        counts = {k: job[k] for k in ("total", "processed", "created", "updated", "unchanged", "error_count")}
+        return cls(**counts, errors=list(job["errors"]))
 
     def add_issues(self, issues: Sequence[RowIssue]) -> None:
         self.error_count += len(issues)
@@ -84,6 +84,7 @@ class Progress:
             "processed": self.processed,
             "created": self.created,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "error_count": self.error_count,
             "errors": self.errors,
         }
@@ -220,8 +221,10 @@ class ImportPipeline:
 
     async def _apply(
         self, writer: BulkWriter, reader: RowReader, candidates: list[Candidate], write: bool
-    ) -> tuple[list[RowIssue], int, int]:
-        """Resolve a batch against the database and, when `write`, write it. Returns issues, created, updated."""
+    ) -> tuple[list[RowIssue], int, int, int]:
+        """Resolve a batch against the database and, when `write`, write it.
+
+        Returns its issues and the counts of records created, updated and left as they were."""
         writer.events.clear()  # a retried batch starts over
         plan = await resolve_batch(ImportRepository(writer.session), reader, candidates)
         if write:
@@ -229,11 +232,11 @@ class ImportPipeline:
             await writer.create(plan.creates, now)
             await writer.update(plan.updates, reader.changeable, now)
             await writer.write_events()
-        return plan.issues, len(plan.creates), len(plan.updates)
+        return plan.issues, len(plan.creates), len(plan.updates), plan.unchanged
 
     async def _apply_retrying(
         self, writer: BulkWriter, reader: RowReader, candidates: list[Candidate], write: bool
-    ) -> tuple[list[RowIssue], int, int]:
+    ) -> tuple[list[RowIssue], int, int, int]:
         """`_apply` in a savepoint, once more if a concurrent write took a USCC or project code meanwhile."""
         for attempt in (1, 2):
             try:
@@ -258,11 +261,12 @@ class ImportPipeline:
         async for chunk, candidates, issues in self._batches(reader, sheet, progress.processed):
             async with self.sessionmaker.begin() as session:
                 writer = self._writer(session, reader, job)
-                more, created, updated = await self._apply_retrying(writer, reader, candidates, write=True)
+                more, created, updated, unchanged = await self._apply_retrying(writer, reader, candidates, write=True)
                 after = replace(progress, errors=list(progress.errors))
                 after.processed += len(chunk)
                 after.created += created
                 after.updated += updated
+                after.unchanged += unchanged
                 after.add_issues([*issues, *more])
                 await ImportRepository(session).save_job(job["id"], after.values())
             progress = after
@@ -275,13 +279,14 @@ class ImportPipeline:
                 await writer.stage_feed()
                 async for chunk, candidates, issues in self._batches(reader, sheet, 0):
                     write = progress.error_count == 0 and not issues
-                    more, created, updated = await self._apply_retrying(writer, reader, candidates, write)
+                    more, created, updated, unchanged = await self._apply_retrying(writer, reader, candidates, write)
                     progress.processed += len(chunk)
                     progress.created += created
                     progress.updated += updated
+                    progress.unchanged += unchanged
                     progress.add_issues([*issues, *more])
                     if progress.error_count:
-                        progress.created = progress.updated = 0
+                        progress.created = progress.updated = progress.unchanged = 0
                     await self._save(job["id"], {k: v for k, v in progress.values().items() if k not in _SETTLED})
                 if progress.error_count:
                     raise _Abandon
@@ -305,7 +310,7 @@ class ImportPipeline:
                 return
             progress = Progress.of(job)
             if job["mode"] != ImportMode.valid_rows:
-                progress.created = progress.updated = 0
+                progress.created = progress.updated = progress.unchanged = 0
             done = (
                 f"（此前已提交 {progress.processed} 行的处理结果）"
                 if job["mode"] == ImportMode.valid_rows
@@ -341,4 +346,4 @@ class ImportPipeline:
 
 
 # Counters the all-or-nothing transaction settles when it commits; progress reports leave them alone.
-_SETTLED = frozenset({"created", "updated"})
+_SETTLED = frozenset({"created", "updated", "unchanged"})

@@ -19,6 +19,7 @@ from services.registry.imports.service import ImportService
 from shared.app import api_router
 from shared.context import ContextDep, PrincipalDep
 from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery, PageRequest
 from shared.schemas.common import DEFAULT_PAGE_LIMIT, Page
 from shared.schemas.enums import EntityKind, ImportStatus
@@ -37,8 +38,9 @@ through roster adjustments), anything else is created and listed. An exported fi
 
 `all_or_nothing` (default): one bad row and nothing is written. `valid_rows`: the good rows are written,
 the bad ones reported. The job runs in the background: follow `GET /imports/{id}` (`processed` of
-`total`, then `status` succeeded or failed, `created`, `updated`, and row errors with row number
-(header = row 1; row 0 = the file as a whole), column, message and code).
+`total`, then `status` succeeded or failed, `created`, `updated`, `unchanged` (rows matching a record
+they leave as it is), and row errors with row number (header = row 1; row 0 = the file as a whole),
+column, message and code). Every processed row is created, updated, unchanged or refused.
 """
 
 
@@ -54,7 +56,7 @@ ServiceDep = Annotated[ImportService, Depends(_service)]
     response_model=ImportJobRead,
     status_code=202,
     tags=["imports"],
-    summary="批量导入产业、企业或项目（CSV / XLSX，后台执行）",
+    summary="批量导入产业、企业或项目（CSV / XLSX，后台执行；支持 Idempotency-Key）",
     description=IMPORT_DESCRIPTION,
     responses={403: {"description": "只读角色不能导入"}, 422: {"description": "空文件或不支持的格式"}},
 )
@@ -63,16 +65,21 @@ async def create_import(
     ctx: ContextDep,
     runner: ImportRunnerDep,
     background: BackgroundTasks,
-    response: Response,
+    idem: IdempotencyDep,
     file: Annotated[UploadFile, File(description="CSV 或 XLSX 文件，最大 50 MiB")],
     kind: Annotated[EntityKind, Form(description="industry、enterprise 或 project")],
     mode: Annotated[ImportMode, Form(description="all_or_nothing（默认）或 valid_rows")] = ImportMode.all_or_nothing,
-) -> ImportJobRead:
+) -> Response:
+    if idem.replay is not None:  # the first upload's job is already queued
+        return idem.replay.to_response()
     job = await svc.create_job(ctx, kind=kind, mode=mode, filename=file.filename, content=await file.read())
     # Runs after the response, so after the request's transaction has committed the job row.
     background.add_task(runner.submit, job.id)
-    response.headers["Location"] = f"/api/v1/imports/{job.id}"
-    return job
+
+    async def accepted() -> ImportJobRead:
+        return job
+
+    return await idem.run(accepted, status_code=202, location=lambda j: f"/api/v1/imports/{j.id}")
 
 
 @router.get("/imports", response_model=Page[ImportJobRead], tags=["imports"], summary="导入任务（本人的；管理员全部）")

@@ -29,6 +29,9 @@ class ImportJobRead(ResponseModel):
     processed: int
     created: int
     updated: int
+    unchanged: int = Field(
+        description="与已有记录一致、未作修改的行数（processed = created + updated + unchanged + 出错的行）"
+    )
     error_count: int
     errors: list[ImportRowError]
     created_by: str

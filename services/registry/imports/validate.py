@@ -97,6 +97,7 @@ class BatchPlan:
     creates: list[Candidate] = field(default_factory=list)
     updates: list[tuple[Candidate, uuid.UUID]] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
+    unchanged: int = 0  # rows matching a record they would leave as it is: neither created nor updated
 
 
 class Departments:
@@ -204,6 +205,10 @@ class RowReader:
         listed_on = values["listed_on"] = values["listed_on"] or self.today
         if error := rules.listed_on(listed_on, self.today):
             return [self.issue(number, error)]
+        if (code := values.get("project_code")) is not None:
+            exists = rules.project_code_region(code) in self.regions
+            if error := rules.project_code(code, today=self.today, region_exists=exists):
+                return [self.issue(number, error)]
         if (denied := self.denied(number, values["region_code"], str(values["domain"]))) is not None:
             return [denied]
         key = upsert_key(self.spec.kind, values)
@@ -250,6 +255,8 @@ async def resolve_batch(repo: ImportRepository, reader: RowReader, candidates: S
             plan.issues.append(issue)
         elif any(_differs(candidate.values[f], current[f]) for f in reader.changeable):
             plan.updates.append((candidate, current["id"]))
+        else:
+            plan.unchanged += 1
     return plan
 
 

@@ -31,7 +31,7 @@ from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import AppError, Conflict, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.regions import HUNAN, code_range
 from shared.repository import reject_nulls
@@ -72,6 +72,11 @@ class TargetService:
             raise NotFound("目标不存在", code="target_not_found")
         return target_read(row)
 
+    async def _lost_race(self, target_id: uuid.UUID) -> AppError:
+        """A versioned write matched no row: stale (412 with the current version), or gone (404)."""
+        latest = await self.repo.get(target_id)
+        return NotFound("目标不存在", code="target_not_found") if latest is None else stale(latest["version"])
+
     async def _reject_duplicate(self, horizon: str, kind: str, level: str, tier: str, domain: str | None) -> None:
         existing = await self.repo.same_goal(horizon=horizon, kind=kind, level=level, tier=tier, domain=domain)
         if existing is not None:
@@ -111,7 +116,7 @@ class TargetService:
             raise Invalid.field("max_count", f"目标上限（{high}）不能小于下限（{low}）", "target_range_invalid")
         row = await self.repo.update_versioned(target_id, expected_version, values)
         if row is None:
-            raise stale(before.version)
+            raise await self._lost_race(target_id)
         after = target_read(row)
         payload = _payload(after)
         await self.audit.record(
@@ -130,7 +135,7 @@ class TargetService:
         self.principal.require_admin()
         before = await self.get(target_id)
         if not await self.repo.delete_versioned(target_id, expected_version):
-            raise stale(before.version)
+            raise await self._lost_race(target_id)
         await self.audit.record(
             self.session, ctx, action="delete", resource_type=RESOURCE, resource_id=target_id, before=_payload(before)
         )

@@ -33,6 +33,7 @@ class ReferenceQuery:
     equals: Mapping[str, Any] = field(default_factory=dict)  # column name → the value it must hold
     region: str | None = None  # a region code: only records in a region it covers
     name_contains: str | None = None
+    scope: str | None = None  # the caller's read scope, for resources seen only within it
 
 
 class ResourceRepository(VersionedRepository):
@@ -46,9 +47,10 @@ class ResourceRepository(VersionedRepository):
         """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
         t = self.table
         conditions: list[ColumnElement[bool]] = [t.c[name] == value for name, value in query.equals.items()]
-        if query.region is not None:
-            low, high = code_range(query.region)
-            conditions.append(t.c.region_code.between(low, high))
+        for region in (query.region, query.scope):
+            if region is not None:
+                low, high = code_range(region)
+                conditions.append(t.c.region_code.between(low, high))
         if query.name_contains:
             conditions.append(t.c.name.contains(query.name_contains, autoescape=True))
         stmt: Select[Any] = select(t)
@@ -121,13 +123,15 @@ class ReferenceLookups:
     async def industries_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         return await self.missing(table(Industry), "entity_id", ids)
 
-    async def industry_level(self, industry_id: uuid.UUID) -> str | None:
-        """The level of the industry with this id; None when there is none."""
+    async def industry_placement(self, industry_id: uuid.UUID) -> tuple[Level, str] | None:
+        """The level and region code of the industry with this id; None when there is none."""
         stmt = (
-            select(ENTITY.c.level).join(INDUSTRY, INDUSTRY.c.entity_id == ENTITY.c.id).where(ENTITY.c.id == industry_id)
+            select(ENTITY.c.level, ENTITY.c.region_code)
+            .join(INDUSTRY, INDUSTRY.c.entity_id == ENTITY.c.id)
+            .where(ENTITY.c.id == industry_id)
         )
-        level: str | None = await self.session.scalar(stmt)
-        return level
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (Level(row.level), row.region_code)
 
     async def missing(self, table: Table, column: str, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         """Those of `ids` no row of `table` holds in `column`, in a stable order."""

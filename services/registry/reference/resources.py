@@ -73,6 +73,9 @@ class ReferenceResource:
     filters: type[_Filters]
     sort_columns: tuple[str, ...] = ("name", "created_at", "updated_at")
     admin_only: bool = False  # otherwise region-scoped writers (city/county/department) may write
+    # Seen only by callers whose read scope covers the record's region (404 by id otherwise); the rest
+    # is province-wide reference data every caller reads.
+    scoped: bool = False
     checks: tuple[Check, ...] = ()
     to_read: Callable[[Mapping[Any, Any], Access], BaseModel] | None = None
 
@@ -161,6 +164,7 @@ PARKS = ReferenceResource(
     unique=(("name",),),
     filters=ParkFilters,
     checks=(region_exists,),
+    scoped=True,
 )
 PERSONS = ReferenceResource(
     path="persons",
@@ -174,6 +178,7 @@ PERSONS = ReferenceResource(
     filters=PersonFilters,
     checks=(region_exists, department_exists),
     to_read=person_read,
+    scoped=True,
 )
 
 RESOURCES = (DEPARTMENTS, CHAINS, PARKS, PERSONS)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
+from services.registry.conflicts import unique_conflicts
 from services.registry.events.repository import record_change
 from services.registry.reference.repository import (
     ReferenceLookups,
@@ -71,7 +72,10 @@ class ReferenceService:
 
     async def list(self, filters: _Filters) -> tuple[list[BaseModel], str | None]:
         equals = filters.model_dump(exclude={"q", "sort", "region", *PageParams.model_fields}, exclude_none=True)
-        query = ReferenceQuery(equals=equals, region=getattr(filters, "region", None), name_contains=filters.q)
+        scope = self.access.principal.read_scope if self.resource.scoped else None
+        query = ReferenceQuery(
+            equals=equals, region=getattr(filters, "region", None), name_contains=filters.q, scope=scope
+        )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
         rows, key, sort_attr = await self.repo.list(query, page)
         items, cursor = cut_page(rows, page, key, sort_attr)
@@ -83,9 +87,13 @@ class ReferenceService:
     async def get(self, id_: Any) -> BaseModel:
         return self.render(await self._row(id_))
 
+    def _visible(self, row: RowMapping) -> bool:
+        return not self.resource.scoped or self.access.can_read(row["region_code"])
+
     async def _row(self, id_: Any) -> RowMapping:
+        """The record, for a read or a write: 404 when absent or, for a scoped resource, outside the scope."""
         row = await self.repo.get(id_)
-        if row is None:
+        if row is None or not self._visible(row):
             raise self._not_found()
         return row
 
@@ -101,6 +109,8 @@ class ReferenceService:
         return await self.repo.clash(self.resource.unique, values, exclude_id)
 
     def _duplicate(self, existing: RowMapping) -> Conflict:
+        if not self._visible(existing):  # say only that it is taken, never by whom
+            return Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate")
         return Conflict(
             f"{self.resource.label}已存在：{existing['name']}",
             code=f"{self.resource.resource_type}_duplicate",
@@ -114,10 +124,8 @@ class ReferenceService:
             await check(self.lookups, values)
         if (existing := await self._existing_clash(values)) is not None:
             raise self._duplicate(existing)
-        try:
+        with unique_conflicts():  # a concurrent write won the unique race
             row = await self.repo.insert(values)
-        except IntegrityError as exc:  # a concurrent insert won the unique race
-            raise Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate") from exc
         after = _jsonable(row)
         await self.audit.record(
             self.session,
@@ -141,10 +149,8 @@ class ReferenceService:
             await check(self.lookups, values)
         if (existing := await self._existing_clash({**dict(current), **values}, exclude_id=id_)) is not None:
             raise self._duplicate(existing)
-        try:
+        with unique_conflicts():  # a concurrent write won the unique race
             row = await self.repo.update_versioned(id_, expected_version, values)
-        except IntegrityError as exc:  # a concurrent write won the unique race
-            raise Conflict(f"{self.resource.label}已存在", code=f"{self.resource.resource_type}_duplicate") from exc
         if row is None:
             raise await self._lost_race(id_)
         before, after = _jsonable(current), _jsonable(row)
