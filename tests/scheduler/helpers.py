@@ -11,7 +11,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scheduler.models import Plan, ReportTask, Round, table
-
 from tests import factories
 from tests.conftest import ADMIN
 
