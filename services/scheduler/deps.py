@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.scheduler.findings.sweep_loop import SupervisionSweep
 from services.scheduler.peers import Peers
+from services.scheduler.problems.escalation_loop import ProblemEscalation
 from services.scheduler.rounds.ticker import RoundTicker
 from services.scheduler.settings import Settings
 from shared.app import Platform
@@ -16,12 +18,14 @@ from shared.outbox import Outbox, OutboxRelay
 
 @dataclass(frozen=True, slots=True)
 class SchedulerState:
-    """What the scheduler holds beyond the platform: its peer clients, its outbox and its two loops."""
+    """What the scheduler holds beyond the platform: its peer clients, its outbox and its loops."""
 
     peers: Peers
     outbox: Outbox
     ticker: RoundTicker
     relay: OutboxRelay
+    sweep: SupervisionSweep
+    escalation: ProblemEscalation
 
 
 SchedulerPlatform = Platform[Settings, SchedulerState]

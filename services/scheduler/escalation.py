@@ -53,19 +53,19 @@ class CoordinationLevel(LabelledEnum):
 LEVELS: tuple[CoordinationLevel, ...] = tuple(CoordinationLevel)
 
 
-class ProblemState(StrEnum):
-    open = "open"
-    in_progress = "in_progress"
-    resolved = "resolved"
-    closed = "closed"
+class ProblemState(LabelledEnum):
+    open = "open", "待办理"
+    in_progress = "in_progress", "办理中"
+    resolved = "resolved", "已办结待确认"
+    closed = "closed", "已销号"
 
 
-class ProblemAction(StrEnum):
-    accept = "accept"
-    resolve = "resolve"
-    confirm = "confirm"
-    reopen = "reopen"
-    escalate = "escalate"
+class ProblemAction(LabelledEnum):
+    accept = "accept", "受理"
+    resolve = "resolve", "办结"
+    confirm = "confirm", "确认销号"
+    reopen = "reopen", "退回重办"
+    escalate = "escalate", "提级协调"
 
 
 class Actor(StrEnum):

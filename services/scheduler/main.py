@@ -7,12 +7,25 @@ from fastapi import FastAPI
 from sqlalchemy import RowMapping
 
 from services.scheduler.business_calendar.router import router as calendar_router
+from services.scheduler.cases.router import router as cases_router
+from services.scheduler.cases.schemas import CaseState
+from services.scheduler.circulars.schemas import CircularRequest
+from services.scheduler.circulars.sender import NOTIFY, REQUEST_CIRCULAR
 from services.scheduler.deps import SchedulerState
+from services.scheduler.escalation import CoordinationLevel, ProblemAction, ProblemState
+from services.scheduler.findings.router import router as findings_router
+from services.scheduler.findings.schemas import FindingRule, FindingState
+from services.scheduler.findings.sweep_loop import SupervisionSweep
 from services.scheduler.models import SCHEMA, outbox, tables
 from services.scheduler.peers import Peers
 from services.scheduler.plans.router import router as plans_router
+from services.scheduler.problems.escalation_loop import ProblemEscalation
+from services.scheduler.problems.router import router as problems_router
+from services.scheduler.problems.schemas import ProblemCategory, ProblemSource
 from services.scheduler.rounds.router import router as rounds_router
 from services.scheduler.rounds.ticker import RoundTicker
+from services.scheduler.rules import Colour
+from services.scheduler.scoring import Grade
 from services.scheduler.settings import Settings
 from services.scheduler.tasks.router import router as tasks_router
 from services.scheduler.tasks.service import RECORD_METRIC, REGISTRY
@@ -22,9 +35,22 @@ from shared.clients import RetryPolicy
 from shared.clients.base import DEFAULT_RETRY
 from shared.db import Database
 from shared.outbox import Outbox, OutboxRelay
-from shared.schemas.enums import ENUM_TYPES
+from shared.schemas.enums import ENUM_TYPES, LabelledEnum
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.scheduler.enums import SCHEDULER_ENUM_TYPES
+
+SUPERVISION_ENUM_TYPES: dict[str, type[LabelledEnum]] = {
+    "problem_state": ProblemState,
+    "problem_action": ProblemAction,
+    "problem_category": ProblemCategory,
+    "problem_source": ProblemSource,
+    "coordination_level": CoordinationLevel,
+    "finding_colour": Colour,
+    "finding_rule": FindingRule,
+    "finding_state": FindingState,
+    "case_state": CaseState,
+    "grade": Grade,
+}
 
 DESCRIPTION = """
 湖南省产业发展“万千百”工程 **定期调度**：调度计划按固定节奏（每月、每季度、每周、每年或 cron）开启报送轮次，
@@ -32,7 +58,10 @@ DESCRIPTION = """
 
 The scheduler of Hunan's 万千百 programme: dispatch plans tick on their schedule in an IANA time zone,
 each tick opens a round for one reporting period with a report task per roster entity in scope; tasks
-are filed, reviewed, and accepted figures are written to the registry's metrics.
+are filed, reviewed, and accepted figures are written to the registry's metrics. Difficulties raised
+become tracked problems escalated by rule; supervision rules raise colour-coded findings, red ones
+become supervision cases; round summaries score and rank every city and county; bulletins,
+supervision letters and reminders go to notify.
 
 Conventions: bearer JWT on every `/api/v1` route; errors are `application/problem+json` with a stable
 `code`; lists page by cursor; `PATCH`/`DELETE` need `If-Match`; creating `POST`s accept `Idempotency-Key`.
@@ -45,28 +74,43 @@ def create_app(
     database: Database | None = None,
     registry_transport: httpx.AsyncBaseTransport | None = None,
     registry_retry: RetryPolicy = DEFAULT_RETRY,
+    notify_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """`registry_transport` and `registry_retry` put the registry client on another transport (tests)."""
+    """`registry_transport`, `registry_retry` and `notify_transport` put the peer clients on other
+    transports (tests); `registry_retry` applies to notify too."""
     settings = settings or Settings()
-    peers = Peers(settings.registry_url, transport=registry_transport, retry=registry_retry)
+    peers = Peers(
+        settings.registry_url,
+        transport=registry_transport,
+        retry=registry_retry,
+        notify_url=settings.notify_url,
+        notify_transport=notify_transport,
+    )
 
     async def record_metric(row: RowMapping) -> dict[str, object]:
         body = MetricCreate.model_validate(row["payload"])
         metric = await peers.registry.record_metric(body, row["idempotency_key"])
         return metric.model_dump(mode="json")
 
+    async def request_circular(row: RowMapping) -> dict[str, object]:
+        body = CircularRequest.model_validate(row["payload"])
+        return await peers.notify(body, row["idempotency_key"])
+
+    outbox_table = Outbox(outbox)
     state = SchedulerState(
         peers=peers,
-        outbox=Outbox(outbox),
+        outbox=outbox_table,
         ticker=RoundTicker(
             peers, interval_s=settings.tick_interval_s, ahead=settings.rounds_ahead, lease_s=settings.tick_lease_s
         ),
         relay=OutboxRelay(
             outbox,
-            {(REGISTRY, RECORD_METRIC): record_metric},
+            {(REGISTRY, RECORD_METRIC): record_metric, (NOTIFY, REQUEST_CIRCULAR): request_circular},
             interval_s=settings.relay_interval_s,
             backoff_max_s=settings.relay_backoff_max_s,
         ),
+        sweep=SupervisionSweep(outbox_table, interval_s=settings.sweep_interval_s),
+        escalation=ProblemEscalation(interval_s=settings.escalation_interval_s),
     )
     return create_service_app(
         service="scheduler",
@@ -76,8 +120,22 @@ def create_app(
         settings=settings,
         state=state,
         tables=tables,
-        routers=[tasks_router, rounds_router, plans_router, calendar_router],
-        enums=SCHEDULER_ENUM_TYPES | ENUM_TYPES | {"role": Role},
-        lifespans=[peers.lifespan, state.ticker.lifespan, state.relay.lifespan],
+        routers=[
+            tasks_router,
+            rounds_router,
+            plans_router,
+            calendar_router,
+            problems_router,
+            findings_router,
+            cases_router,
+        ],
+        enums=SCHEDULER_ENUM_TYPES | SUPERVISION_ENUM_TYPES | ENUM_TYPES | {"role": Role},
+        lifespans=[
+            peers.lifespan,
+            state.ticker.lifespan,
+            state.relay.lifespan,
+            state.sweep.lifespan,
+            state.escalation.lifespan,
+        ],
         database=database,
     )

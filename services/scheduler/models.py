@@ -4,8 +4,15 @@ A plan (`plan`) ticks on its schedule; each tick opens a round (`round`, one per
 UNIQUE), and opening a round creates one report task (`report_task`) per entity of the roster in the
 plan's scope, with a snapshot of the entity as it stood. Each filing of a task is kept
 (`report_submission`). The business calendar's admin overrides are `calendar_override` and
-`calendar_year`. The platform tables include `outbox_message`: metric writes to the registry,
-recorded with the acceptance that causes them.
+`calendar_year`. The platform tables include `outbox_message`: metric writes to the registry and
+circular requests to notify, each recorded with the change that causes it.
+
+Coordination and supervision (督促督办): a problem (`problem`, every move kept in `problem_event`)
+is raised from an accepted report or entered directly and followed up the coordination levels. The
+supervision rules are data (`supervision_rule`, one active version per code); the sweep keeps one
+finding (`finding`) per (rule, subject, period), and a red finding may become a supervision case
+(`supervision_case`) with its rectification replies (`case_reply`). Round summaries are scored with
+the active `scoring_profile`; reminders sent before a round's deadline are `round_reminder` rows.
 
 Every table is a SQLModel `table=True` class on `SchedulerTable`; rows are written and read with Core
 statements over their Tables, never built from request bodies.
@@ -216,3 +223,189 @@ class CalendarYear(SchedulerTable, table=True):
     note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
     completed_by: str = Field(sa_type=String(200))
     created_at: dt.datetime = _created()
+
+
+class Problem(SchedulerTable, table=True):
+    """A difficulty or coordination request (困难问题/需协调事项) followed until the raiser closes it.
+
+    One per (task, figure) when raised from an accepted report, so an acceptance raises it once."""
+
+    __tablename__ = "problem"
+    __table_args__ = (
+        UniqueConstraint("task_id", "figure"),
+        CheckConstraint("state IN ('open', 'in_progress', 'resolved', 'closed')", name="state"),
+        CheckConstraint("level IN ('county', 'city', 'department', 'leader')", name="level"),
+        CheckConstraint("category IN ('difficulty', 'coordination')", name="category"),
+        Index("ix_problem_region_code_state", "region_code", "state"),
+        Index("ix_problem_due", "due_on", postgresql_where=text("state IN ('open', 'in_progress')")),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    category: str = Field(sa_type=String(20))
+    title: str = Field(sa_type=String(200))
+    description: str = Field(sa_type=Text)
+    region_code: str = Field(sa_type=String(6))
+    entity_id: uuid.UUID | None = Field(sa_type=UUID)
+    entity_kind: str | None = Field(sa_type=String(20))
+    entity_name: str | None = Field(sa_type=String(200))
+    task_id: uuid.UUID | None = Field(sa_type=UUID, sa_column_args=[ForeignKey("report_task.id", ondelete="SET NULL")])
+    figure: str | None = Field(sa_type=String(20))
+    assigned_department: str | None = Field(sa_type=String(60))
+    level: str = Field(sa_type=String(12))
+    state: str = Field(sa_type=String(12))
+    due_on: dt.date = Field(sa_type=Date)
+    due_provisional: bool = Field(sa_type=Boolean)
+    raised_by: str = Field(sa_type=String(200))
+    raised_region: str = Field(sa_type=String(6))
+    resolution: str | None = Field(sa_type=Text)
+    resolved_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    closed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    escalated_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class ProblemEvent(SchedulerTable, table=True):
+    """One step of a problem's history: raised, accepted, resolved, confirmed, reopened, escalated."""
+
+    __tablename__ = "problem_event"
+
+    id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": True})
+    problem_id: uuid.UUID = Field(
+        sa_type=UUID, sa_column_args=[ForeignKey("problem.id", ondelete="CASCADE")], index=True
+    )
+    action: str = Field(sa_type=String(20))
+    from_state: str | None = Field(sa_type=String(12))
+    to_state: str = Field(sa_type=String(12))
+    from_level: str | None = Field(sa_type=String(12))
+    to_level: str = Field(sa_type=String(12))
+    due_on: dt.date = Field(sa_type=Date)
+    actor_sub: str = Field(sa_type=String(200))
+    actor_role: str = Field(sa_type=String(20))
+    comment: str | None = Field(sa_type=Text)
+    explanation: dict[str, Any] | None = Field(sa_type=JSONB)
+    occurred_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class SupervisionRule(SchedulerTable, table=True):
+    """A rule's parameters, as data: each change is a new version; one version per code is active."""
+
+    __tablename__ = "supervision_rule"
+    __table_args__ = (Index("uq_supervision_rule_active", "code", unique=True, postgresql_where=text("active")),)
+
+    code: str = Field(sa_type=String(40), primary_key=True)
+    version: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    parameters: dict[str, Any] = Field(sa_type=JSONB)
+    active: bool = Field(sa_type=Boolean)
+    created_at: dt.datetime = _created()
+
+
+class Finding(SchedulerTable, table=True):
+    """What a rule found about one subject in one period: at most one row, kept up to date by the sweep."""
+
+    __tablename__ = "finding"
+    __table_args__ = (
+        UniqueConstraint("rule_code", "subject_id", "period_key"),
+        CheckConstraint("colour IN ('blue', 'yellow', 'red')", name="colour"),
+        CheckConstraint("state IN ('open', 'notified', 'rectifying', 'resolved', 'escalated')", name="state"),
+        Index("ix_finding_region_code_colour", "region_code", "colour"),
+        Index("ix_finding_round_id", "round_id"),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    rule_code: str = Field(sa_type=String(40))
+    rule_version: int = Field(sa_type=Integer)
+    subject_type: str = Field(sa_type=String(20))
+    subject_id: uuid.UUID = Field(sa_type=UUID)
+    period_key: str = Field(sa_type=String(10))
+    round_id: uuid.UUID | None = Field(sa_type=UUID)
+    entity_id: uuid.UUID | None = Field(sa_type=UUID)
+    entity_kind: str | None = Field(sa_type=String(20))
+    entity_name: str | None = Field(sa_type=String(200))
+    region_code: str = Field(sa_type=String(6))
+    lead_department_code: str | None = Field(sa_type=String(60))
+    colour: str = Field(sa_type=String(10))
+    state: str = Field(sa_type=String(12))
+    explanation: dict[str, Any] = Field(sa_type=JSONB)
+    red_notified_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    first_seen_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    evaluated_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    resolved_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class SupervisionCase(SchedulerTable, table=True):
+    """A supervision case (督办件) made of a red finding: the responsible unit replies by `reply_due_at`."""
+
+    __tablename__ = "supervision_case"
+    __table_args__ = (
+        UniqueConstraint("finding_id"),
+        CheckConstraint("state IN ('awaiting_reply', 'replied', 'closed', 'escalated')", name="state"),
+        Index("ix_supervision_case_due", "reply_due_at", postgresql_where=text("state = 'awaiting_reply'")),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    finding_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("finding.id", ondelete="CASCADE")])
+    region_code: str = Field(sa_type=String(6))
+    responsible_department: str | None = Field(sa_type=String(60))
+    requirement: str = Field(sa_type=Text)
+    state: str = Field(sa_type=String(16))
+    reply_due_on: dt.date = Field(sa_type=Date)
+    reply_due_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    reply_count: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "0"})
+    opened_by: str = Field(sa_type=String(200))
+    escalated_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    closed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    version: int = _version()
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class CaseReply(SchedulerTable, table=True):
+    """Every rectification reply (整改反馈) to a case, in order, with its review."""
+
+    __tablename__ = "case_reply"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": True})
+    case_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("supervision_case.id", ondelete="CASCADE")])
+    seq: int = Field(sa_type=Integer)
+    body: str = Field(sa_type=Text)
+    submitted_by: str = Field(sa_type=String(200))
+    submitted_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    outcome: str | None = Field(sa_type=String(10))
+    comment: str | None = Field(sa_type=Text)
+    reviewed_by: str | None = Field(sa_type=String(200))
+    reviewed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+
+
+class ScoringProfile(SchedulerTable, table=True):
+    """Weights, penalties and grade cut-offs of round scoring; the active row scores every summary."""
+
+    __tablename__ = "scoring_profile"
+    __table_args__ = (Index("uq_scoring_profile_active", "code", unique=True, postgresql_where=text("active")),)
+
+    code: str = Field(sa_type=String(40), primary_key=True)
+    version: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    weights: dict[str, Any] = Field(sa_type=JSONB)
+    penalties: dict[str, Any] = Field(sa_type=JSONB)
+    cutoffs: dict[str, Any] = Field(sa_type=JSONB)
+    active: bool = Field(sa_type=Boolean)
+    created_at: dt.datetime = _created()
+
+
+class RoundReminder(SchedulerTable, table=True):
+    """A reminder instant of a round that has been handled, with the late units it was sent to."""
+
+    __tablename__ = "round_reminder"
+    __table_args__ = (UniqueConstraint("round_id", "remind_at"),)
+
+    id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": True})
+    round_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("round.id", ondelete="CASCADE")])
+    remind_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    regions: list[Any] = Field(sa_type=JSONB)
+    late_tasks: int = Field(sa_type=Integer)
+    sent_at: dt.datetime = Field(sa_type=DateTime(timezone=True))

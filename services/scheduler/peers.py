@@ -1,4 +1,5 @@
-"""The scheduler's peers: the registry, through `shared.clients.RegistryClient`, with a `service` token.
+"""The scheduler's peers, with a `service` token: the registry, through `shared.clients.RegistryClient`;
+notify, through a `CircularSender` (`circulars.sender`).
 
 The token is `SERVICE_TOKEN` when set. Without one, a service with an HS256 `JWT_SECRET` (development,
 `make run`) signs a short-lived `service` token of its own and signs again before it expires.
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from services.scheduler.circulars.sender import CircularSender, HttpCircularSender
 from shared.auth import mint_token
 from shared.clients import RegistryClient, RetryPolicy
 from shared.clients.base import DEFAULT_RETRY
@@ -59,7 +61,10 @@ class Peers:
     registry_url: str
     transport: httpx.AsyncBaseTransport | None = None
     retry: RetryPolicy = DEFAULT_RETRY
+    notify_url: str = "http://127.0.0.1:8003"
+    notify_transport: httpx.AsyncBaseTransport | None = None
     _registry: RegistryClient | None = field(default=None, init=False)
+    _notify: HttpCircularSender | None = field(default=None, init=False)
 
     @property
     def registry(self) -> RegistryClient:
@@ -67,14 +72,25 @@ class Peers:
             raise RuntimeError("the scheduler's lifespan has not started: no registry client")
         return self._registry
 
+    @property
+    def notify(self) -> CircularSender:
+        if self._notify is None:
+            raise RuntimeError("the scheduler's lifespan has not started: no notify client")
+        return self._notify
+
     @asynccontextmanager
     async def lifespan(self, platform: Any) -> AsyncIterator[None]:
         provider = ServiceToken(platform.settings, platform.service)
         self._registry = RegistryClient(
             self.registry_url, token_provider=provider, transport=self.transport, retry=self.retry
         )
+        self._notify = HttpCircularSender(
+            self.notify_url, token_provider=provider, transport=self.notify_transport, retry=self.retry
+        )
         try:
             yield
         finally:
             await self._registry.aclose()
+            await self._notify.aclose()
             self._registry = None
+            self._notify = None

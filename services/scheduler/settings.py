@@ -15,3 +15,8 @@ class Settings(BaseServiceSettings):
     relay_interval_s: float = Field(default=5.0, gt=0, description="Seconds between the outbox relay's ticks.")
     rounds_ahead: int = Field(default=3, ge=1, le=24, description="Future rounds kept scheduled per active plan.")
     relay_backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest wait between two delivery tries.")
+    notify_url: str = Field(default="http://127.0.0.1:8003", description="notify's base URL (circulars).")
+    sweep_interval_s: float = Field(
+        default=900.0, gt=0, description="Seconds between supervision sweeps (findings, reminders, case deadlines)."
+    )
+    escalation_interval_s: float = Field(default=3600.0, gt=0, description="Seconds between problem escalation passes.")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.scheduler.models import Plan, ReportTask, Round, table
 from tests import factories
 from tests.conftest import ADMIN
 
@@ -34,3 +39,70 @@ async def create_enterprise(registry: httpx.AsyncClient, n: int, **overrides: An
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+async def insert_plan(conn: AsyncConnection, **overrides: Any) -> uuid.UUID:
+    """A plan row written directly (the rules' SQL tests need rounds and tasks of their own making)."""
+    values = {
+        "name": "项目月度调度",
+        "owner_department": "industry-it",
+        "region_code": "430000",
+        "schedule": {"kind": "monthly", "day": 1, "at": "09:00"},
+        "cron": "0 9 1 * *",
+        "period_kind": "month",
+        "timezone": "Asia/Shanghai",
+        "scope": {"kinds": ["project"]},
+        "template_versions": {"project": 1},
+        "submission_window": {"due_after_working_days": 5, "grace_working_days": 2},
+        "reminders": [],
+        "missed_tick_policy": "skip",
+        "missed_tick_cap": 1,
+        "status": "paused",
+        "last_tick_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        "created_by": "test",
+    } | overrides
+    return uuid.UUID(str(await conn.scalar(insert(table(Plan)).values(**values).returning(table(Plan).c.id))))
+
+
+async def insert_round(
+    conn: AsyncConnection, plan_id: uuid.UUID, period_key: str, due_on: dt.date, **overrides: Any
+) -> uuid.UUID:
+    due_at = dt.datetime.combine(due_on, dt.time(18), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    values = {
+        "plan_id": plan_id,
+        "period_key": period_key,
+        "state": "open",
+        "opens_at": due_at - dt.timedelta(days=7),
+        "due_on": due_on,
+        "due_at": due_at,
+        "grace_until": due_at + dt.timedelta(days=2),
+        "reminders": [],
+        "provisional": False,
+    } | overrides
+    return uuid.UUID(str(await conn.scalar(insert(table(Round)).values(**values).returning(table(Round).c.id))))
+
+
+async def insert_task(
+    conn: AsyncConnection, round_id: uuid.UUID, plan_id: uuid.UUID, entity_id: uuid.UUID, **overrides: Any
+) -> uuid.UUID:
+    r = table(Round)
+    row = (await conn.execute(select(r.c.period_key, r.c.due_at).where(r.c.id == round_id))).one()
+    values = {
+        "round_id": round_id,
+        "plan_id": plan_id,
+        "period_key": row.period_key,
+        "entity_id": entity_id,
+        "entity_kind": "project",
+        "entity_name": "长沙智能制造产业园项目",
+        "region_code": "430104",
+        "level": "county",
+        "tier": "hundred_million",
+        "domain": "industry",
+        "lead_department_code": "industry-it",
+        "facts": {},
+        "template_version": 1,
+        "state": "pending",
+        "due_at": row.due_at,
+    } | overrides
+    t = table(ReportTask)
+    return uuid.UUID(str(await conn.scalar(insert(t).values(**values).returning(t.c.id))))

@@ -96,6 +96,56 @@ async def _year(world: World) -> None:
     world.ids["year"] = "2027"
 
 
+PROBLEM = {
+    "category": "coordination",
+    "title": "用地指标未落实",
+    "description": "需协调落实二期用地",
+    "region_code": "430104",
+    "assigned_department": "industry-it",
+}
+
+
+async def _problem(world: World) -> None:
+    response = await world.scheduler.post("/api/v1/problems", json=PROBLEM, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    world.ids["problem"] = response.json()["id"]
+
+
+def _problem_after(*actions: str) -> Setup:
+    async def setup(world: World) -> None:
+        await _problem(world)
+        for action in actions:
+            moved = await world.scheduler.post(f"/api/v1/problems/{world.ids['problem']}/{action}", headers=ADMIN)
+            assert moved.status_code == 200, moved.text
+
+    return setup
+
+
+async def _red_finding(world: World) -> None:
+    """A problem 40 days on, swept: its problem_overdue finding is red."""
+    await _problem(world)
+    problem = (await world.scheduler.get(f"/api/v1/problems/{world.ids['problem']}", headers=ADMIN)).json()
+    later = dt.datetime.fromisoformat(problem["due_on"] + "T12:00:00+08:00") + dt.timedelta(days=40)
+    assert await world.app.state.platform.state.sweep.run_once(later) >= 1
+    [finding] = (await world.scheduler.get("/api/v1/findings?colour=red", headers=ADMIN)).json()["items"]
+    world.ids["finding"] = finding["id"]
+
+
+async def _case(world: World) -> None:
+    await _red_finding(world)
+    path = f"/api/v1/findings/{world.ids['finding']}/case"
+    response = await world.scheduler.post(path, json={"requirement": "限期协调解决"}, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    world.ids["case"] = response.json()["id"]
+
+
+async def _replied(world: World) -> None:
+    await _case(world)
+    path = f"/api/v1/cases/{world.ids['case']}/replies"
+    response = await world.scheduler.post(path, json={"body": "已协调落实"}, headers=ADMIN)
+    assert response.status_code == 201, response.text
+
+
 async def _nothing(_: World) -> None:
     return None
 
@@ -146,6 +196,14 @@ REVIEW = _row(200, 200, 403, 200, 403, 403, 404, 403)
 ADMIN_READ = _row(200, 403, 403, 403, 403, 403, 403, 403)
 ADMIN_WRITE = _row(200, 403, 403, 403, 403, 403, 403, 403)
 ADMIN_DELETE = _row(204, 403, 403, 403, 403, 403, 403, 403)
+# The problem is of 岳麓区 (430104), raised by the office: the county is its raising unit and, at the
+# county level, its handler; the city above is neither.
+PROBLEM_CREATE = _row(201, 201, 201, 201, 201, 403, 403, 403)
+PROBLEM_ACT = _row(200, 403, 403, 403, 200, 403, 404, 403)
+PROBLEM_DELETE = _row(204, 403, 403, 403, 204, 403, 404, 403)
+# The finding's lead department is industry-it; the city 430100 is above the county finding.
+CASE_OPEN = _row(201, 201, 403, 201, 403, 403, 404, 403)
+CASE_REPLY = _row(201, 201, 403, 201, 201, 403, 404, 403)
 
 CASES: dict[str, Case] = {
     "enums": Case("GET", "/api/v1/enums", READ_ALL),
@@ -187,6 +245,38 @@ CASES: dict[str, Case] = {
     "tasks.accept": Case("POST", "/api/v1/tasks/{task}/accept", REVIEW, setup=_submitted),
     "tasks.return": Case("POST", "/api/v1/tasks/{task}/return", REVIEW, setup=_submitted, body={"comment": "补充"}),
     "audit.list": Case("GET", "/api/v1/audit-events", ADMIN_READ),
+    "rounds.summary": Case("GET", "/api/v1/rounds/{round}/summary", READ_SCOPED, setup=_plan),
+    "rounds.summary.xlsx": Case("GET", "/api/v1/rounds/{round}/summary.xlsx", READ_SCOPED, setup=_plan),
+    "problems.list": Case("GET", "/api/v1/problems", READ_ALL),
+    "problems.create": Case("POST", "/api/v1/problems", PROBLEM_CREATE, body=PROBLEM),
+    "problems.get": Case("GET", "/api/v1/problems/{problem}", READ_SCOPED, setup=_problem),
+    "problems.history": Case("GET", "/api/v1/problems/{problem}/history", READ_SCOPED, setup=_problem),
+    "problems.update": Case(
+        "PATCH", "/api/v1/problems/{problem}", PROBLEM_ACT, setup=_problem, body={"title": "改"}, if_match=1
+    ),
+    "problems.delete": Case("DELETE", "/api/v1/problems/{problem}", PROBLEM_DELETE, setup=_problem, if_match=1),
+    "problems.accept": Case("POST", "/api/v1/problems/{problem}/accept", PROBLEM_ACT, setup=_problem),
+    "problems.escalate": Case("POST", "/api/v1/problems/{problem}/escalate", PROBLEM_ACT, setup=_problem),
+    "problems.resolve": Case(
+        "POST", "/api/v1/problems/{problem}/resolve", PROBLEM_ACT, setup=_problem_after("accept"), body={}
+    ),
+    "problems.confirm": Case(
+        "POST", "/api/v1/problems/{problem}/confirm", PROBLEM_ACT, setup=_problem_after("accept", "resolve")
+    ),
+    "problems.reopen": Case(
+        "POST", "/api/v1/problems/{problem}/reopen", PROBLEM_ACT, setup=_problem_after("accept", "resolve")
+    ),
+    "findings.list": Case("GET", "/api/v1/findings", READ_ALL),
+    "findings.get": Case("GET", "/api/v1/findings/{finding}", READ_SCOPED, setup=_red_finding),
+    "findings.sweep": Case("POST", "/api/v1/findings:sweep", ADMIN_WRITE),
+    "cases.create": Case(
+        "POST", "/api/v1/findings/{finding}/case", CASE_OPEN, setup=_red_finding, body={"requirement": "限期整改"}
+    ),
+    "cases.list": Case("GET", "/api/v1/cases", READ_ALL),
+    "cases.get": Case("GET", "/api/v1/cases/{case}", READ_SCOPED, setup=_case),
+    "cases.reply": Case("POST", "/api/v1/cases/{case}/replies", CASE_REPLY, setup=_case, body={"body": "已整改"}),
+    "cases.accept": Case("POST", "/api/v1/cases/{case}/accept", REVIEW, setup=_replied),
+    "cases.return": Case("POST", "/api/v1/cases/{case}/return", REVIEW, setup=_replied, body={"comment": "不充分"}),
 }
 MATRIX = [(name, role) for name, case in CASES.items() for role in case.expected]
 
@@ -214,7 +304,16 @@ def test_every_route_is_in_the_matrix(scheduler_app: Any) -> None:
         if isinstance(route, APIRoute) and route.path.startswith("/api/v1")
         for method in route.methods or ()
     }
-    names = {"plan": "id", "round": "id", "task": "id", "opened": "id", "year": "year"}
+    names = {
+        "plan": "id",
+        "round": "id",
+        "task": "id",
+        "opened": "id",
+        "year": "year",
+        "problem": "id",
+        "finding": "id",
+        "case": "id",
+    }
     covered = {
         (case.method, case.path.split("?")[0].format(**{k: "{" + v + "}" for k, v in names.items()}))
         for case in CASES.values()

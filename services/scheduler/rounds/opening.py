@@ -15,7 +15,7 @@ Both run inside the caller's transaction (a request's, or the ticker's own per r
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -25,7 +25,7 @@ from services.scheduler.calendar import BusinessCalendar
 from services.scheduler.plans.convert import first_tick_after, timing_of
 from services.scheduler.plans.repository import PlanRepository
 from services.scheduler.rounds.repository import RoundRepository
-from services.scheduler.rounds.roster import department_codes, read_roster, snapshot
+from services.scheduler.rounds.roster import department_codes, read_roster, region_names, snapshot
 from services.scheduler.schedule import RoundTiming, preview
 from services.scheduler.templates import latest_template
 from shared.auth import Principal, Role
@@ -43,6 +43,7 @@ SYSTEM = Principal(sub="scheduler", role=Role.service, region="430000", name="è°
 class Roster:
     entities: list[Entity]
     departments: dict[Any, tuple[str, str]]
+    regions: dict[str, str] = field(default_factory=dict)
 
 
 async def fetch_roster(registry: RegistryClient, plan: RowMapping, on: dt.date) -> Roster:
@@ -50,7 +51,8 @@ async def fetch_roster(registry: RegistryClient, plan: RowMapping, on: dt.date) 
     scope = PlanScope.model_validate(plan["scope"])
     entities = await read_roster(registry, scope, plan["region_code"], on)
     departments = await department_codes(registry) if entities else {}
-    return Roster(entities, departments)
+    regions = await region_names(registry) if entities else {}
+    return Roster(entities, departments, regions)
 
 
 def timing_values(timing: RoundTiming) -> dict[str, Any]:
@@ -113,7 +115,7 @@ class RoundBook:
             return None
         await self.rounds.insert_tasks(
             [
-                snapshot(entity, roster.departments)
+                snapshot(entity, roster.departments, roster.regions)
                 | {
                     "round_id": row["id"],
                     "plan_id": plan["id"],

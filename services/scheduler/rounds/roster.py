@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.clients import RegistryClient, paginate
 from shared.clients.registry import EntityRead as Entity
+from shared.regions import parent_city, region_level
 from shared.schemas.common import Page
 from shared.schemas.enums import EntityKind
 from shared.schemas.registry.responses.entities import ProjectRead
@@ -76,12 +77,33 @@ async def department_codes(registry: RegistryClient) -> dict[uuid.UUID, tuple[st
     return out
 
 
-def snapshot(entity: Entity, departments: dict[uuid.UUID, tuple[str, str]]) -> dict[str, Any]:
-    """The task columns that record the entity as the roster had it."""
+async def region_names(registry: RegistryClient) -> dict[str, str]:
+    """Every region's code → name: summaries and circulars name units without calling the registry again."""
+    return {region.code: region.name for region in (await registry.list_regions()).items}
+
+
+def snapshot(
+    entity: Entity, departments: dict[uuid.UUID, tuple[str, str]], regions: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The task columns that record the entity as the roster had it.
+
+    `facts` holds what the summaries and supervision rules read: the names of the entity's region
+    and city; for a project its total investment, stage, signing date and annual investment plans
+    (`annual_plans`: year → 亿元, as decimal strings)."""
     department = departments.get(entity.lead_department_id) if entity.lead_department_id else None
-    facts: dict[str, Any] = {}
+    regions = regions or {}
+    city = parent_city(entity.region_code)
+    facts: dict[str, Any] = {
+        "region_name": regions.get(entity.region_code),
+        "city_name": regions.get(city) if region_level(entity.region_code) != "province" else None,
+    }
     if isinstance(entity, ProjectRead):
-        facts = {"total_investment": str(entity.total_investment), "stage": entity.stage.value}
+        facts |= {
+            "total_investment": str(entity.total_investment),
+            "stage": entity.stage.value,
+            "signed_on": entity.signed_on.isoformat() if entity.signed_on else None,
+            "annual_plans": {str(p.year): str(p.planned_investment) for p in entity.annual_plans},
+        }
     return {
         "entity_id": entity.id,
         "entity_kind": entity.kind.value,

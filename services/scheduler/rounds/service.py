@@ -1,4 +1,8 @@
-"""Rounds: list and read them; close an open round; cancel one not yet closed."""
+"""Rounds: list and read them, and their summaries; close an open round; cancel one not yet closed.
+
+Closing a round queues its bulletin (通报, the summary and ranking as they stand at closing) for
+notify through the outbox, in the closing transaction, keyed by the round's id.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,17 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduler.access import Access
+from services.scheduler.circulars.compose import bulletin, enqueue
 from services.scheduler.plans.repository import PlanRepository
 from services.scheduler.rounds.repository import RoundQuery, RoundRepository
+from services.scheduler.rounds.summary import round_summary
+from services.scheduler.rounds.summary_schemas import RoundSummary
 from services.scheduler.views import round_read
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import Conflict, NotFound
+from shared.outbox import Outbox
 from shared.pagination import PageRequest, cut_page
 from shared.schemas.common import PageParams
 from shared.schemas.scheduler.enums import RoundState
@@ -36,10 +44,11 @@ class RoundFilters(PageParams, _RoundFilterFields):
 
 
 class RoundService:
-    def __init__(self, session: AsyncSession, access: Access, audit: AuditLog) -> None:
+    def __init__(self, session: AsyncSession, access: Access, audit: AuditLog, outbox: Outbox) -> None:
         self.session = session
         self.access = access
         self.audit = audit
+        self.outbox = outbox
         self.repo = RoundRepository(session)
 
     async def _visible(self, round_id: uuid.UUID) -> RowMapping:
@@ -63,8 +72,16 @@ class RoundService:
         items, cursor = cut_page(rows, page, key, key.lstrip("-"))
         return [round_read(r) for r in items], cursor
 
+    async def summary(self, ctx: RequestContext, round_id: uuid.UUID) -> RoundSummary:
+        return await round_summary(self.session, await self._visible(round_id), ctx.now)
+
     async def close(self, ctx: RequestContext, round_id: uuid.UUID, version: int) -> RoundRead:
-        return await self._move(ctx, round_id, version, "close", (RoundState.open,), RoundState.closed)
+        closed = await self._move(ctx, round_id, version, "close", (RoundState.open,), RoundState.closed)
+        row = await self._visible(round_id)
+        summary = await round_summary(self.session, row, ctx.now)
+        key, request = bulletin(row, summary.model_dump(mode="json"))
+        await enqueue(self.session, self.outbox, key, request)
+        return closed
 
     async def cancel(self, ctx: RequestContext, round_id: uuid.UUID, version: int) -> RoundRead:
         return await self._move(

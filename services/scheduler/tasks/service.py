@@ -11,7 +11,8 @@ A filed report is locked (409 `task_locked`) until it is returned. Every move is
 checks the version and state read, so of two concurrent moves one wins and the other is 409.
 Accepting writes the report's figures to the registry's metrics through the outbox, in the same
 transaction: the acceptance stands even while the registry is away, and the relay delivers the
-writes later, each exactly once.
+writes later, each exactly once. The same transaction raises a problem for each non-blank
+`difficulties` and `coordination` figure (once per report and figure).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduler.access import Access
 from services.scheduler.periods import parse_period_key
+from services.scheduler.problems.service import ProblemBook
 from services.scheduler.tasks.figures import metric_writes, previous_stage, stored
 from services.scheduler.tasks.repository import TaskQuery, TaskRepository
 from services.scheduler.templates import get_template, parse_figures, validate_submission
@@ -171,6 +173,7 @@ class TaskService:
                 idempotency_key=key,
                 payload=metric.model_dump(mode="json"),
             )
+        await ProblemBook(self.session, self.audit).raise_from_report(ctx, row)
         return await self._recorded(ctx, "accept", task, row)
 
     async def send_back(self, ctx: RequestContext, task_id: uuid.UUID, body: ReviewReturn) -> TaskRead:

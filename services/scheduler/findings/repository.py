@@ -1,0 +1,105 @@
+"""Queries over findings: the sweep's set-wise statements, the red findings still to notify, lists.
+Returns rows or None; never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, Select, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.scheduler.findings.sweep_sql import evaluation, sweep
+from services.scheduler.models import Finding, table
+from shared.pagination import PageRequest, Sorting
+from shared.regions import code_range
+
+F = table(Finding)
+SORTING = Sorting(
+    columns={"created_at": F.c.created_at, "updated_at": F.c.updated_at},
+    tiebreak=F.c.id,
+    default="-updated_at",
+)
+# One sweep at a time across replicas: a second finds the lock taken and skips its turn.
+SWEEP_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('scheduler.finding_sweep'))")
+
+
+class FindingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def try_lock_sweep(self) -> bool:
+        return bool(await self.session.scalar(SWEEP_LOCK))
+
+    async def sweep(self, rule: str, version: int, binds: dict[str, Any], now: dt.datetime) -> tuple[int, int]:
+        """One rule's sweep statement: (findings upserted, findings stepped down or resolved)."""
+        row = (
+            await self.session.execute(sweep(rule), {"rule": rule, "rule_version": version, "now": now, **binds})
+        ).one()
+        return int(row.upserted), int(row.cleared)
+
+    async def evaluate(self, rule: str, binds: dict[str, Any], now: dt.datetime) -> Sequence[RowMapping]:
+        """The rule's evaluation of every candidate, without writing anything (tests, explanations)."""
+        return (await self.session.execute(evaluation(rule), {"now": now, **binds})).mappings().all()
+
+    async def unnotified_red(self) -> Sequence[RowMapping]:
+        stmt = (
+            select(F)
+            .where(F.c.colour == "red", F.c.state != "resolved", F.c.red_notified_at.is_(None))
+            .order_by(F.c.id)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.execute(stmt)).mappings().all()
+
+    async def mark_notified(self, ids: Sequence[uuid.UUID], now: dt.datetime) -> None:
+        if not ids:
+            return
+        state = func.coalesce(func.nullif(F.c.state, "open"), "notified")
+        await self.session.execute(
+            update(F)
+            .where(F.c.id.in_(ids))
+            .values(red_notified_at=now, state=state, version=F.c.version + 1, updated_at=func.now())
+        )
+
+    async def get(self, finding_id: uuid.UUID, *, lock: bool = False) -> RowMapping | None:
+        stmt = select(F).where(F.c.id == finding_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row: RowMapping | None = (await self.session.execute(stmt)).mappings().first()
+        return row
+
+    async def set_state(self, finding_id: uuid.UUID, state: str, now: dt.datetime) -> None:
+        values: dict[str, Any] = {"state": state, "version": F.c.version + 1, "updated_at": func.now()}
+        if state == "resolved":
+            values["resolved_at"] = now
+        await self.session.execute(update(F).where(F.c.id == finding_id).values(**values))
+
+    async def list(
+        self,
+        page: PageRequest,
+        *,
+        colour: str | None,
+        rule: str | None,
+        region: str | None,
+        kind: str | None,
+        state: str | None,
+        round_id: uuid.UUID | None,
+        scope: str | None,
+    ) -> tuple[Sequence[RowMapping], str]:
+        stmt: Select[Any] = select(F)
+        for column, value in (
+            (F.c.colour, colour),
+            (F.c.rule_code, rule),
+            (F.c.entity_kind, kind),
+            (F.c.state, state),
+            (F.c.round_id, round_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        for code in (region, scope):
+            if code is not None:
+                stmt = stmt.where(F.c.region_code.between(*code_range(code)))
+        stmt, key, _ = SORTING.apply(stmt, page)
+        return (await self.session.execute(stmt)).mappings().all(), key
