@@ -13,7 +13,7 @@ import uuid
 import openpyxl
 import pytest
 
-from services.registry.imports import validate
+from services.registry.imports import parse, validate
 from services.registry.imports.parse import CSV, XLSX, Sheet, read_sheet
 from services.registry.imports.problems import FileRejected
 
@@ -124,3 +124,17 @@ def test_new_ids_are_version_4_uuids_drawn_from_one_system_call_per_pool(monkeyp
     for text in ids:
         parsed = uuid.UUID(text)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+def test_a_csv_holding_a_nul_byte_is_refused_as_a_whole() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read_sheet("名称,级别\n甲\x00,市级\n".encode(), CSV, batch_size=10)
+    assert [(i.code, i.message) for i in caught.value.issues] == [
+        ("import_file_nul", "文件中含有空字符（NUL），不是 UTF-8 或 GB18030 编码的 CSV 文本")
+    ]
+
+
+def test_a_cell_holding_a_nul_is_refused_with_its_row() -> None:
+    with pytest.raises(FileRejected) as caught:
+        parse._spool(iter([(1, ["名称"]), (2, ["甲"]), (3, ["乙\x00"])]), 10)
+    assert [(i.row, i.code) for i in caught.value.issues] == [(3, "import_file_nul")]

@@ -100,12 +100,19 @@ def _blank(cells: Cells) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+def _without_nul(row: int, cells: tuple[object, ...]) -> tuple[object, ...]:
+    """The row as it is, or the file refused when a cell holds a NUL (an XLSX `_x0000_` escape, say)."""
+    if any(isinstance(cell, str) and "\x00" in cell for cell in cells):
+        raise FileRejected.one("单元格中含有空字符（NUL）", "import_file_nul", row=row)
+    return cells
+
+
 def _spool(numbered: Iterable[Row], batch_size: int) -> Sheet:
     """Find the header (the first row that is not blank) and spool every non-blank row after it."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the Sheet, closed by its close()
     try:
         # Tuples of text: the garbage collector stops tracking them, so a batch in memory costs it nothing.
-        rows = ((n, tuple(cells)) for n, cells in numbered if not _blank(cells))
+        rows = ((n, _without_nul(n, tuple(cells))) for n, cells in numbered if not _blank(cells))
         first = next(rows, None)
         if first is None:
             raise FileRejected.one("文件为空：没有表头行", "import_header_missing", row=HEADER_ROW)
@@ -147,6 +154,8 @@ def _csv_rows(content: bytes, encoding: str) -> Iterator[Row]:
 
 
 def read_csv(content: bytes, batch_size: int) -> Sheet:
+    if b"\x00" in content:  # no text a cell can hold (PostgreSQL refuses it); a UTF-16 or binary file
+        raise FileRejected.one("文件中含有空字符（NUL），不是 UTF-8 或 GB18030 编码的 CSV 文本", "import_file_nul")
     for encoding in _ENCODINGS:
         try:
             return _spool(_csv_rows(content, encoding), batch_size)
