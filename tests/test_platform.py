@@ -159,24 +159,24 @@ async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
 async def test_two_apps_in_one_process_each_log_under_their_own_name(
     database_url: str, engine: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from services.notify.main import create_app as create_notify_app
     from services.registry.main import create_app
-    from tests.conftest import registry_settings
+    from tests.conftest import notify_settings, registry_settings
     from tests.harness import asgi_client, started
 
-    settings = registry_settings(database_url)
-    async with started(create_app, settings, Database.on(engine)) as first:
-        second = create_app(settings, database=Database.on(engine))
-        second.state.platform.service = "peer"  # a second service, as a contract test runs it
-        for middleware in second.user_middleware:
-            middleware.kwargs["service"] = "peer"
-        async with second.router.lifespan_context(second), asgi_client(first, "a") as a, asgi_client(second, "b") as b:
-            capsys.readouterr()
-            await a.get("/healthz", headers={"X-Request-ID": "from-first"})
-            await b.get("/healthz", headers={"X-Request-ID": "from-second"})
-            await a.get("/healthz", headers={"X-Request-ID": "first-again"})
+    async with (
+        started(create_app, registry_settings(database_url), Database.on(engine)) as registry,
+        started(create_notify_app, notify_settings(database_url), Database.on(engine)) as notify,
+        asgi_client(registry, "registry") as a,
+        asgi_client(notify, "notify") as b,
+    ):
+        capsys.readouterr()
+        await a.get("/healthz", headers={"X-Request-ID": "from-registry"})
+        await b.get("/healthz", headers={"X-Request-ID": "from-notify"})
+        await a.get("/healthz", headers={"X-Request-ID": "registry-again"})
     lines = [json.loads(raw) for raw in capsys.readouterr().out.splitlines() if raw.startswith("{")]
     access = [(line["request_id"], line["service"]) for line in lines if line["logger"] == "wanqianbai.access"]
-    assert access == [("from-first", "registry"), ("from-second", "peer"), ("first-again", "registry")]
+    assert access == [("from-registry", "registry"), ("from-notify", "notify"), ("registry-again", "registry")]
 
 
 def test_mount_refuses_a_route_option_it_cannot_carry_over(monkeypatch: pytest.MonkeyPatch) -> None:
