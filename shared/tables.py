@@ -33,9 +33,24 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
+
+
+def uuid_pk() -> Any:
+    """A UUID primary key the database draws (`gen_random_uuid()`)."""
+    return Field(sa_type=UUID, primary_key=True, sa_column_kwargs={"server_default": text("gen_random_uuid()")})
+
+
+def server_timestamp() -> Any:
+    """A `timestamptz` set by the database when the row is written (`created_at`, `updated_at`, …)."""
+    return Field(sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()})
+
+
+def version_column() -> Any:
+    """The optimistic-concurrency `version` of a mutable resource, starting at 1."""
+    return Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -100,18 +100,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await eng.dispose()
 
 
+# Every service's test settings: INFO and access lines on (every log call is formatted, so a bad
+# `extra` fails a test, not production); loops off (each test drives the loops it needs with
+# `run_once`, on its own connection); no heap freeze (an app is started per test).
+TEST_SETTINGS: dict[str, Any] = {"access_log": True, "log_level": "INFO", "gc_freeze": False, "run_loops": False}
+
+
 def registry_settings(database_url: str, **overrides: Any) -> RegistrySettings:
-    # INFO and access lines on: every log call is formatted, so a bad `extra` fails a test, not production.
-    # Loops off: each test drives the loops it needs (`run_once`), on its own connection.
-    values: dict[str, Any] = {"access_log": True, "log_level": "INFO", "gc_freeze": False, "run_loops": False}
-    values |= overrides
-    return RegistrySettings(database_url=database_url, jwt_secret=SECRET, **values)
+    return RegistrySettings(database_url=database_url, jwt_secret=SECRET, **(TEST_SETTINGS | overrides))
 
 
 def scheduler_settings(database_url: str, **overrides: Any) -> SchedulerSettings:
-    values: dict[str, Any] = {"access_log": True, "log_level": "INFO", "gc_freeze": False, "run_loops": False}
-    values |= overrides
-    return SchedulerSettings(database_url=database_url, jwt_secret=SECRET, **values)
+    return SchedulerSettings(database_url=database_url, jwt_secret=SECRET, **(TEST_SETTINGS | overrides))
 
 
 def scheduler_factory(registry: Any, transport: httpx.AsyncBaseTransport | None = None) -> Any:
@@ -125,16 +125,8 @@ def scheduler_factory(registry: Any, transport: httpx.AsyncBaseTransport | None 
 
 def notify_settings(database_url: str, **overrides: Any) -> NotifySettings:
     # Webhooks may reach the tests' own receivers on 127.0.0.1.
-    values: dict[str, Any] = {
-        "access_log": True,
-        "log_level": "INFO",
-        "gc_freeze": False,
-        "run_loops": False,
-        "webhook_allowed_hosts": ["127.0.0.1", "localhost"],
-        "delivery_timeout_s": 2.0,
-    }
-    values |= overrides
-    return NotifySettings(database_url=database_url, jwt_secret=SECRET, **values)
+    values = TEST_SETTINGS | {"webhook_allowed_hosts": ["127.0.0.1", "localhost"], "delivery_timeout_s": 2.0}
+    return NotifySettings(database_url=database_url, jwt_secret=SECRET, **(values | overrides))
 
 
 @pytest.fixture

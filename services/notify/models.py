@@ -28,14 +28,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
-from shared.tables import platform_tables
+from shared.tables import platform_tables, server_timestamp, uuid_pk, version_column
 from shared.tables import table as table
 
 SCHEMA = "notify"
@@ -47,18 +46,6 @@ class NotifyTable(SQLModel, registry=service_registry(SCHEMA)):
 
 metadata = NotifyTable.metadata
 tables = platform_tables(NotifyTable)
-
-
-def _uuid_pk() -> Any:
-    return Field(sa_type=UUID, primary_key=True, sa_column_kwargs={"server_default": text("gen_random_uuid()")})
-
-
-def _created() -> Any:
-    return Field(sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()})
-
-
-def _version() -> Any:
-    return Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
 
 
 def _codes() -> Any:
@@ -76,7 +63,7 @@ class Circular(NotifyTable, table=True):
         Index(None, "created_at", "id"),
         Index(None, "published_at", "id"),
     )
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     kind: str = Field(sa_type=String(30))
     status: str = Field(sa_type=String(20), sa_column_kwargs={"server_default": "draft"})
     title: str = Field(sa_type=String(200))
@@ -100,9 +87,9 @@ class Circular(NotifyTable, table=True):
     revoked_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     revoke_reason: str | None = Field(sa_type=Text)
     created_by: str = Field(sa_type=String(200))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class DocumentCounter(NotifyTable, table=True):
@@ -120,7 +107,7 @@ class CircularDocument(NotifyTable, table=True):
     __tablename__ = "circular_document"
     circular_id: uuid.UUID = Field(sa_type=UUID, foreign_key="circular.id", ondelete="CASCADE", primary_key=True)
     pdf: bytes = Field(sa_type=LargeBinary)
-    rendered_at: dt.datetime = _created()
+    rendered_at: dt.datetime = server_timestamp()
 
 
 class Receipt(NotifyTable, table=True):
@@ -139,7 +126,7 @@ class Receipt(NotifyTable, table=True):
     actor_sub: str | None = Field(sa_type=String(200))
     actor_name: str | None = Field(sa_type=String(200))
     reason: str | None = Field(sa_type=Text)
-    created_at: dt.datetime = _created()
+    created_at: dt.datetime = server_timestamp()
 
 
 class Subscriber(NotifyTable, table=True):
@@ -154,7 +141,7 @@ class Subscriber(NotifyTable, table=True):
         Index(None, "region_code"),
         Index(None, "created_at", "id"),
     )
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     name: str = Field(sa_type=String(200))
     department: str | None = Field(sa_type=String(60))
     region_code: str = Field(sa_type=String(6))
@@ -169,9 +156,9 @@ class Subscriber(NotifyTable, table=True):
     failing_since: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     secrets: list[dict[str, Any]] = Field(sa_type=JSONB)
     created_by: str = Field(sa_type=String(200))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class Delivery(NotifyTable, table=True):
@@ -184,7 +171,7 @@ class Delivery(NotifyTable, table=True):
         Index(None, "subscriber_id", "status", "created_at"),
         Index(None, "circular_id"),
     )
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     subscriber_id: uuid.UUID = Field(sa_type=UUID, foreign_key="subscriber.id", ondelete="CASCADE")
     circular_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="circular.id", ondelete="CASCADE")
     event_type: str = Field(sa_type=String(40))

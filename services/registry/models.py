@@ -31,14 +31,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
-from shared.tables import platform_tables
+from shared.tables import platform_tables, server_timestamp, uuid_pk, version_column
 from shared.tables import table as table
 
 SCHEMA = "registry"
@@ -55,18 +54,6 @@ metadata = RegistryTable.metadata
 tables = platform_tables(RegistryTable)
 
 
-def _uuid_pk() -> Any:
-    return Field(sa_type=UUID, primary_key=True, sa_column_kwargs={"server_default": text("gen_random_uuid()")})
-
-
-def _created() -> Any:
-    return Field(sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()})
-
-
-def _version() -> Any:
-    return Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
-
-
 class Region(RegistryTable, table=True):
     __tablename__ = "region"
     code: str = Field(sa_type=String(6), primary_key=True)
@@ -78,7 +65,7 @@ class Region(RegistryTable, table=True):
 
 class Department(RegistryTable, table=True):
     __tablename__ = "department"
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     code: str = Field(sa_type=String(60), unique=True)
     name: str = Field(sa_type=String(200), unique=True)
     short_name: str = Field(sa_type=String(100))
@@ -86,15 +73,15 @@ class Department(RegistryTable, table=True):
     region_code: str = Field(sa_type=String(6), foreign_key="region.code")
     domains: list[str] = Field(sa_type=ARRAY(String(20)), sa_column_kwargs={"server_default": "{}"})
     role_note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class Chain(RegistryTable, table=True):
     __tablename__ = "chain"
     __table_args__ = (UniqueConstraint("name", "group_name"),)
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     name: str = Field(sa_type=String(200))
     group_name: str = Field(sa_type=String(200), sa_column_kwargs={"server_default": ""})
     leader_name: str | None = Field(sa_type=String(100))
@@ -102,35 +89,35 @@ class Chain(RegistryTable, table=True):
     master_enterprise_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="enterprise.entity_id")
     source: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
     confidence: str | None = Field(sa_type=String(10))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class Park(RegistryTable, table=True):
     __tablename__ = "park"
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     name: str = Field(sa_type=String(200), unique=True)
     grade: str = Field(sa_type=String(30))
     five_good: bool = Field(sa_type=Boolean, sa_column_kwargs={"server_default": "false"})
     region_code: str = Field(sa_type=String(6), foreign_key="region.code", index=True)
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class Person(RegistryTable, table=True):
     __tablename__ = "person"
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     name: str = Field(sa_type=String(100))
     title: str = Field(sa_type=String(200), sa_column_kwargs={"server_default": ""})
     department_id: uuid.UUID | None = Field(sa_type=UUID, foreign_key="department.id")
     region_code: str = Field(sa_type=String(6), foreign_key="region.code", index=True)
     phone: str | None = Field(sa_type=String(30))
     email: str | None = Field(sa_type=String(200))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class Entity(RegistryTable, table=True):
@@ -149,7 +136,7 @@ class Entity(RegistryTable, table=True):
         Index(None, "kind", "name", "id"),
         Index(None, "kind", "created_at", "id"),
     )
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     kind: str = Field(sa_type=String(20))
     name: str = Field(sa_type=String(200))
     level: str = Field(sa_type=String(10))
@@ -169,9 +156,9 @@ class Entity(RegistryTable, table=True):
     size_metric: str | None = Field(sa_type=String(30))
     size_year: int | None = Field(sa_type=SmallInteger)
     size_value: Decimal | None = Field(sa_type=MONEY)
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class Industry(RegistryTable, table=True):
@@ -297,7 +284,7 @@ class MetricValue(RegistryTable, table=True):
     revision: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
     source: str = Field(sa_type=String(10))
     source_ref: str | None = Field(sa_type=String(100))
-    recorded_at: dt.datetime = _created()
+    recorded_at: dt.datetime = server_timestamp()
     recorded_by: str = Field(sa_type=String(200))
 
 
@@ -314,7 +301,7 @@ class RosterAdjustment(RegistryTable, table=True):
             postgresql_include=["status_after", "to_level", "to_region_code", "to_tier"],
         ),
     )
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     seq: int = Field(sa_type=BigInteger, sa_column_args=[Identity()], unique=True)
     entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE")
     action: str = Field(sa_type=String(20))
@@ -331,13 +318,13 @@ class RosterAdjustment(RegistryTable, table=True):
     from_tier: str | None = Field(sa_type=String(30))
     to_tier: str = Field(sa_type=String(30))
     status_after: str = Field(sa_type=String(10))
-    created_at: dt.datetime = _created()
+    created_at: dt.datetime = server_timestamp()
 
 
 class Target(RegistryTable, table=True):
     __tablename__ = "target"
     __table_args__ = (CheckConstraint("max_count IS NULL OR max_count >= min_count", name="range"),)
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     horizon: str = Field(sa_type=String(40))
     year: int = Field(sa_type=SmallInteger)
     kind: str = Field(sa_type=String(20))
@@ -348,9 +335,9 @@ class Target(RegistryTable, table=True):
     max_count: int | None = Field(sa_type=Integer)
     note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
     source: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class ChangeEvent(RegistryTable, table=True):
@@ -362,12 +349,12 @@ class ChangeEvent(RegistryTable, table=True):
     resource_id: str = Field(sa_type=String(100))
     action: str = Field(sa_type=String(40))
     payload: dict[str, Any] = Field(sa_type=JSONB)
-    occurred_at: dt.datetime = _created()
+    occurred_at: dt.datetime = server_timestamp()
 
 
 class ImportJob(RegistryTable, table=True):
     __tablename__ = "import_job"
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     kind: str = Field(sa_type=String(20))
     file_format: str = Field(sa_type=String(10))
     filename: str = Field(sa_type=String(255), sa_column_kwargs={"server_default": ""})
@@ -383,7 +370,7 @@ class ImportJob(RegistryTable, table=True):
     content: bytes | None = Field(sa_type=LargeBinary)
     created_by: str = Field(sa_type=String(200))
     actor: dict[str, Any] = Field(sa_type=JSONB)
-    created_at: dt.datetime = _created()
+    created_at: dt.datetime = server_timestamp()
     started_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     finished_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     # The runner's lease (`shared.leases`): which process holds the job, and until when.

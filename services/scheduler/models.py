@@ -37,14 +37,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
-from shared.tables import outbox_table, platform_tables
+from shared.tables import outbox_table, platform_tables, server_timestamp, uuid_pk, version_column
 from shared.tables import table as table
 
 SCHEMA = "scheduler"
@@ -59,18 +58,6 @@ tables = platform_tables(SchedulerTable)
 outbox = outbox_table(SchedulerTable)
 
 
-def _uuid_pk() -> Any:
-    return Field(sa_type=UUID, primary_key=True, sa_column_kwargs={"server_default": text("gen_random_uuid()")})
-
-
-def _created() -> Any:
-    return Field(sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()})
-
-
-def _version() -> Any:
-    return Field(sa_type=Integer, sa_column_kwargs={"server_default": "1"})
-
-
 class Plan(SchedulerTable, table=True):
     """A dispatch plan. `last_tick_at` is the instant up to which its ticks have been processed;
     `next_tick_at` the first tick after it (NULL while paused), which the ticker's claim looks at."""
@@ -82,7 +69,7 @@ class Plan(SchedulerTable, table=True):
         Index("ix_plan_due", "next_tick_at", postgresql_where=text("status = 'active'")),
     )
 
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     name: str = Field(sa_type=String(200))
     owner_department: str = Field(sa_type=String(60))
     region_code: str = Field(sa_type=String(6), index=True)
@@ -102,9 +89,9 @@ class Plan(SchedulerTable, table=True):
     lease_owner: str | None = Field(sa_type=String(64))
     lease_expires_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     created_by: str = Field(sa_type=String(200))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class Round(SchedulerTable, table=True):
@@ -117,7 +104,7 @@ class Round(SchedulerTable, table=True):
         Index("ix_round_state_opens_at", "state", "opens_at"),
     )
 
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     plan_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("plan.id", ondelete="CASCADE")])
     period_key: str = Field(sa_type=String(10))
     state: str = Field(sa_type=String(10))
@@ -132,9 +119,9 @@ class Round(SchedulerTable, table=True):
     opened_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     closed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     cancelled_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class ReportTask(SchedulerTable, table=True):
@@ -148,7 +135,7 @@ class ReportTask(SchedulerTable, table=True):
         Index("ix_report_task_entity_id_accepted_at", "entity_id", "accepted_at"),
     )
 
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     round_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("round.id", ondelete="CASCADE")])
     plan_id: uuid.UUID = Field(sa_type=UUID, index=True)
     period_key: str = Field(sa_type=String(10))
@@ -175,9 +162,9 @@ class ReportTask(SchedulerTable, table=True):
     reviewed_by: str | None = Field(sa_type=String(200))
     review_comment: str | None = Field(sa_type=Text)
     accepted_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class ReportSubmission(SchedulerTable, table=True):
@@ -207,9 +194,9 @@ class CalendarOverride(SchedulerTable, table=True):
     working: bool = Field(sa_type=Boolean)
     note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
     updated_by: str = Field(sa_type=String(200))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class CalendarYear(SchedulerTable, table=True):
@@ -222,7 +209,7 @@ class CalendarYear(SchedulerTable, table=True):
     year: int = Field(sa_type=SmallInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
     completed_by: str = Field(sa_type=String(200))
-    created_at: dt.datetime = _created()
+    created_at: dt.datetime = server_timestamp()
 
 
 class Problem(SchedulerTable, table=True):
@@ -240,7 +227,7 @@ class Problem(SchedulerTable, table=True):
         Index("ix_problem_due", "due_on", postgresql_where=text("state IN ('open', 'in_progress')")),
     )
 
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     category: str = Field(sa_type=String(20))
     title: str = Field(sa_type=String(200))
     description: str = Field(sa_type=Text)
@@ -261,9 +248,9 @@ class Problem(SchedulerTable, table=True):
     resolved_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     closed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     escalated_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class ProblemEvent(SchedulerTable, table=True):
@@ -298,7 +285,7 @@ class SupervisionRule(SchedulerTable, table=True):
     version: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
     parameters: dict[str, Any] = Field(sa_type=JSONB)
     active: bool = Field(sa_type=Boolean)
-    created_at: dt.datetime = _created()
+    created_at: dt.datetime = server_timestamp()
 
 
 class Finding(SchedulerTable, table=True):
@@ -313,7 +300,7 @@ class Finding(SchedulerTable, table=True):
         Index("ix_finding_round_id", "round_id"),
     )
 
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     rule_code: str = Field(sa_type=String(40))
     rule_version: int = Field(sa_type=Integer)
     subject_type: str = Field(sa_type=String(20))
@@ -332,9 +319,9 @@ class Finding(SchedulerTable, table=True):
     first_seen_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
     evaluated_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
     resolved_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class SupervisionCase(SchedulerTable, table=True):
@@ -347,7 +334,7 @@ class SupervisionCase(SchedulerTable, table=True):
         Index("ix_supervision_case_due", "reply_due_at", postgresql_where=text("state = 'awaiting_reply'")),
     )
 
-    id: uuid.UUID = _uuid_pk()
+    id: uuid.UUID = uuid_pk()
     finding_id: uuid.UUID = Field(sa_type=UUID, sa_column_args=[ForeignKey("finding.id", ondelete="CASCADE")])
     region_code: str = Field(sa_type=String(6))
     responsible_department: str | None = Field(sa_type=String(60))
@@ -359,9 +346,9 @@ class SupervisionCase(SchedulerTable, table=True):
     opened_by: str = Field(sa_type=String(200))
     escalated_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     closed_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
-    version: int = _version()
-    created_at: dt.datetime = _created()
-    updated_at: dt.datetime = _created()
+    version: int = version_column()
+    created_at: dt.datetime = server_timestamp()
+    updated_at: dt.datetime = server_timestamp()
 
 
 class CaseReply(SchedulerTable, table=True):
@@ -394,7 +381,7 @@ class ScoringProfile(SchedulerTable, table=True):
     penalties: dict[str, Any] = Field(sa_type=JSONB)
     cutoffs: dict[str, Any] = Field(sa_type=JSONB)
     active: bool = Field(sa_type=Boolean)
-    created_at: dt.datetime = _created()
+    created_at: dt.datetime = server_timestamp()
 
 
 class RoundReminder(SchedulerTable, table=True):
