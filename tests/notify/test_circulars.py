@@ -253,6 +253,8 @@ HOSTILE = [
     ({"title": "含\x00字符"}, "string_nul_byte"),
     ({"data": {"a": "\x00"}}, "string_nul_byte"),
     ({"data": {"k": [[[[[[[[[1]]]]]]]]]}}, "data_too_deep"),
+    ({"data": {"rank": [1, 2**64]}}, "number_out_of_range"),
+    ({"data": {"rank": -(2**63) - 1}}, "number_out_of_range"),
     ({"audience": {"regions": ["110000"]}}, "region_unknown"),
     ({"audience": {}}, "audience_empty"),
     ({"audience": {"regions": ["43010"]}}, "string_pattern_mismatch"),
@@ -289,6 +291,12 @@ async def test_hostile_bytes_are_4xx(notify_client: httpx.AsyncClient) -> None:
     for response in (nan, bad_id, bad_cursor):
         assert response.status_code == 422, response.text
     assert huge.status_code == 413
+
+
+async def test_data_at_the_edge_of_64_bits_publishes_and_reaches_the_payload(notify_client: httpx.AsyncClient) -> None:
+    published = await create(notify_client, data={"rank": [2**63 - 1, -(2**63)]}, publish=True)
+    assert published["status"] == "published"
+    assert published["data"] == {"rank": [2**63 - 1, -(2**63)]}
 
 
 async def test_lists_filter_by_region_status_and_kind_and_page_by_cursor(notify_client: httpx.AsyncClient) -> None:

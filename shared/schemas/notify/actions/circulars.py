@@ -13,6 +13,8 @@ from shared.schemas.common import LongText, Name, RegionCode, RequestModel, Shor
 from shared.schemas.notify.enums import CircularKind, Issuer, Urgency
 
 MAX_DATA_DEPTH = 8
+# What a webhook payload can carry: integers are sent as JSON numbers of at most 64 bits.
+INT64 = range(-(2**63), 2**63)
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_.-]{0,59}$")]
 
 
@@ -26,11 +28,14 @@ HunanRegion = Annotated[RegionCode, AfterValidator(_hunan)]
 
 
 def _check_json(value: Any, level: int = 1) -> None:
-    """Refuse what JSONB cannot hold (NUL in a string) and nesting deeper than `MAX_DATA_DEPTH`."""
+    """Refuse what JSONB or a webhook payload cannot hold (NUL in a string, an integer beyond 64 bits,
+    a float that is not finite) and nesting deeper than `MAX_DATA_DEPTH`."""
     if level > MAX_DATA_DEPTH:
         raise PydanticCustomError("data_too_deep", f"结构化数据嵌套不能超过 {MAX_DATA_DEPTH} 层")
     if isinstance(value, str) and "\x00" in value:
         raise PydanticCustomError("string_nul_byte", "不允许包含 NUL 字符")
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        raise PydanticCustomError("number_out_of_range", "整数超出 64 位范围")
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError("number_not_finite", "数值须为有限数")
     if isinstance(value, dict):
