@@ -17,7 +17,7 @@ from fastapi import Request
 
 from shared.errors import Forbidden, Unauthorized
 from shared.regions import CODE_RE, covers, region_level
-from shared.schemas.enums import LabelledEnum
+from shared.schemas.enums import LabelledEnum, Level
 from shared.settings import BaseServiceSettings
 
 # The audit log and idempotency records keep `sub` and `name` in 200 characters.
@@ -37,8 +37,7 @@ class Role(LabelledEnum):
 
 
 # Roles bound to one level of region: their `region` claim must be a code of that level.
-_ROLE_LEVEL = {Role.city: "city", Role.county: "county"}
-_LEVEL_LABEL = {"city": "市州", "county": "县市区"}
+_ROLE_LEVEL = {Role.city: Level.city, Role.county: Level.county}
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +170,10 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     region = str(claims.get("region", ""))
     if not CODE_RE.match(region):
         raise Unauthorized("令牌行政区划代码无效", code="token_region_invalid")
-    if role in _ROLE_LEVEL and region_level(region) != _ROLE_LEVEL[role]:
+    if role in _ROLE_LEVEL and region_level(region) != _ROLE_LEVEL[role].value:
         # A city token for the province would read and write province-wide: the claims contradict.
         raise Unauthorized(
-            f"令牌角色与行政区划不符：{role.label}须对应{_LEVEL_LABEL[_ROLE_LEVEL[role]]}代码",
+            f"令牌角色与行政区划不符：{role.label}须对应{_ROLE_LEVEL[role].label}行政区划代码",
             code="token_claims_inconsistent",
         )
     department = claims.get("department")
