@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests import factories
 from tests.conftest import ADMIN, auth
 
 CITY_CS = auth("city", "430100")
@@ -72,3 +73,28 @@ async def test_regions_departments_and_chains_are_province_wide(client: httpx.As
     assert (await client.get("/api/v1/regions/430200", headers=COUNTY_FR)).status_code == 200
     regions = (await client.get("/api/v1/regions", headers=COUNTY_FR)).json()["items"]
     assert len(regions) == 137
+
+
+async def test_a_write_may_link_only_the_parks_and_persons_its_caller_can_see(client: httpx.AsyncClient) -> None:
+    own_park = await _post(client, "parks", {"name": "长沙链接园区", "grade": "provincial", "region_code": "430102"})
+    their_park = await _post(client, "parks", {"name": "株洲链接园区", "grade": "provincial", "region_code": "430202"})
+    their_person = await _post(client, "persons", {"name": "赵六", "region_code": "430200"})
+    body = factories.enterprise(71, park_ids=[their_park], person_ids=[their_person])
+    refused = await client.post("/api/v1/enterprises", json=body, headers=CITY_CS)
+    assert refused.status_code == 422, refused.text
+    assert {(e["field"], e["code"]) for e in refused.json()["errors"]} == {
+        ("park_ids", "park_unknown"),
+        ("person_ids", "person_unknown"),
+    }
+    listed = (await client.get("/api/v1/enterprises", headers=ADMIN)).json()["items"]
+    assert body["uscc"] not in {e["uscc"] for e in listed}
+    created = await client.post(
+        "/api/v1/enterprises", json=factories.enterprise(72, park_ids=[own_park]), headers=CITY_CS
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["park_ids"] == [own_park]
+    # The office sees every park and may link any.
+    linked = await client.post(
+        "/api/v1/enterprises", json=factories.enterprise(73, park_ids=[their_park]), headers=ADMIN
+    )
+    assert linked.status_code == 201, linked.text

@@ -139,7 +139,7 @@ def parent_industry(
     if not covers(parent_region, region_code):
         return FieldError(
             field,
-            f"所归属的上级产业（{parent_region}）须覆盖本产业所在地区（{region_code}）：省级产业覆盖全省，市级产业覆盖其所辖县市区",
+            f"所归属的上级产业须覆盖本产业所在地区（{region_code}）：省级产业覆盖全省，市级产业覆盖其所辖县市区",
             "parent_industry_region_mismatch",
         )
     return None

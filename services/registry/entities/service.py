@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -96,10 +97,14 @@ class EntityService:
             found.append(rules.region_known(code, exists=await repo.region_exists(code)))
         if (dept := values.get("lead_department_id")) is not None:
             found.append(rules.department_known(exists=await repo.department_exists(dept)))
+        # Parks and persons are seen within the caller's region scope only, so a link may name only
+        # those the caller can see (any other is "not found", as its GET says). Chains are province-wide,
+        # and industries are linked upwards by design (a county enterprise belongs to a province industry).
+        scope = self.access.principal.read_scope
         for field, finder, label in (
-            ("person_ids", repo.persons_missing, "责任人"),
+            ("person_ids", partial(repo.persons_missing, scope=scope), "责任人"),
             ("chain_ids", repo.chains_missing, "产业链"),
-            ("park_ids", repo.parks_missing, "园区"),
+            ("park_ids", partial(repo.parks_missing, scope=scope), "园区"),
             ("industry_ids", repo.industries_missing, "产业"),
         ):
             if values.get(field):

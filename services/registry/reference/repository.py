@@ -111,14 +111,16 @@ class ReferenceLookups:
         stmt = select(ENTERPRISE.c.entity_id).where(ENTERPRISE.c.entity_id == enterprise_id)
         return await self.session.scalar(stmt) is not None
 
-    async def persons_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing(table(Person), "id", ids)
+    async def persons_missing(self, ids: Iterable[uuid.UUID], scope: str | None = None) -> list[uuid.UUID]:
+        """Those of `ids` that name no person within `scope` (a region with everything below it)."""
+        return await self.missing(table(Person), "id", ids, scope)
 
     async def chains_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         return await self.missing(table(Chain), "id", ids)
 
-    async def parks_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        return await self.missing(table(Park), "id", ids)
+    async def parks_missing(self, ids: Iterable[uuid.UUID], scope: str | None = None) -> list[uuid.UUID]:
+        """Those of `ids` that name no park within `scope` (a region with everything below it)."""
+        return await self.missing(table(Park), "id", ids, scope)
 
     async def industries_missing(self, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         return await self.missing(table(Industry), "entity_id", ids)
@@ -133,10 +135,17 @@ class ReferenceLookups:
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (Level(row.level), row.region_code)
 
-    async def missing(self, table: Table, column: str, ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        """Those of `ids` no row of `table` holds in `column`, in a stable order."""
+    async def missing(
+        self, table: Table, column: str, ids: Iterable[uuid.UUID], scope: str | None = None
+    ) -> list[uuid.UUID]:
+        """Those of `ids` no row of `table` holds in `column` (within `scope`, when the table's rows
+        belong to regions and a scope is given), in a stable order."""
         wanted = set(ids)
         if not wanted:
             return []
-        found = set((await self.session.scalars(select(table.c[column]).where(table.c[column].in_(wanted)))).all())
+        stmt = select(table.c[column]).where(table.c[column].in_(wanted))
+        if scope is not None:
+            low, high = code_range(scope)
+            stmt = stmt.where(table.c.region_code.between(low, high))
+        found = set((await self.session.scalars(stmt)).all())
         return sorted(wanted - found, key=str)
