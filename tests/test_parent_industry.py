@@ -86,3 +86,46 @@ async def test_patch_to_another_citys_parent_is_422_and_changes_nothing(client: 
     assert (response.status_code, response.json()["code"]) == (422, MISMATCH)
     after = (await client.get(url, headers=ADMIN)).json()
     assert (after["parent_industry_id"], after["version"]) == (None, 1)
+
+
+async def _adjust(client: httpx.AsyncClient, industry_id: str, action: str, **extra: Any) -> httpx.Response:
+    body = {"entity_id": industry_id, "action": action, "reason": "名单动态调整", "effective_on": "2024-03-01"}
+    return await client.post("/api/v1/roster-adjustments", json=body | extra, headers=ADMIN)
+
+
+async def test_a_roster_move_keeps_an_industry_inside_its_parent_and_around_its_children(
+    client: httpx.AsyncClient,
+) -> None:
+    changsha = await _industry(
+        client,
+        name="长沙调整软件",
+        level="city",
+        region_code="430100",
+        target_tier="hundred_billion",
+        listed_on="2023-01-10",
+    )
+    furong = await _industry(
+        client,
+        name="芙蓉区调整软件",
+        level="county",
+        region_code="430102",
+        target_tier="ten_billion",
+        parent_industry_id=changsha["id"],
+        listed_on="2023-01-10",
+    )
+    # The county industry moved to a Zhuzhou county would leave its Changsha parent.
+    child_out = await _adjust(client, furong["id"], "retier", to_region_code="430211")
+    # The city industry moved to Zhuzhou would no longer cover its Furong child.
+    parent_out = await _adjust(client, changsha["id"], "retier", to_region_code="430200")
+    assert [(r.status_code, r.json()["code"]) for r in (child_out, parent_out)] == [
+        (422, MISMATCH),
+        (422, "child_industry_region_mismatch"),
+    ]
+    for industry in (furong, changsha):
+        unchanged = await client.get(f"/api/v1/industries/{industry['id']}", headers=ADMIN)
+        assert unchanged.json()["region_code"] == industry["region_code"]
+        assert unchanged.json()["version"] == industry["version"]
+    # Within Changsha, or the parent raised to the province, both ends still fit.
+    within = await _adjust(client, furong["id"], "retier", to_region_code="430104")
+    raised = await _adjust(client, changsha["id"], "promote", to_tier="trillion")
+    assert (within.status_code, raised.status_code) == (201, 201), (within.text, raised.text)

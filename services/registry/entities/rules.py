@@ -145,6 +145,29 @@ def parent_industry(
     return None
 
 
+def industry_moved(
+    *, level: Level, region_code: str, parent: tuple[Level, str] | None, children: list[tuple[Level, str]]
+) -> FieldError | None:
+    """An industry about to sit at (`level`, `region_code`) must stay below and inside its parent, and
+    above and around each of its child industries: the same rule as `parent_industry`, seen from both ends."""
+    if parent is not None:
+        parent_level, parent_region = parent
+        if LEVEL_ORDER[parent_level] <= LEVEL_ORDER[level] or not covers(parent_region, region_code):
+            return FieldError(
+                "to_region_code",
+                "调整后本产业须仍低于并位于其所归属的上级产业所覆盖的地区之内",
+                "parent_industry_region_mismatch",
+            )
+    for child_level, child_region in children:
+        if LEVEL_ORDER[child_level] >= LEVEL_ORDER[level] or not covers(region_code, child_region):
+            return FieldError(
+                "to_region_code",
+                "调整后本产业须仍高于并覆盖归属于它的下级产业所在的地区",
+                "child_industry_region_mismatch",
+            )
+    return None
+
+
 def project_code_region(code: str) -> str:
     """The region part of a well-formed project code (`YYYY-AAAAAA-II-TT-NNNNNN`): its second segment."""
     return code[5:11]

@@ -135,6 +135,25 @@ class ReferenceLookups:
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (Level(row.level), row.region_code)
 
+    async def industry_links(self, industry_id: uuid.UUID) -> tuple[tuple[Level, str] | None, list[tuple[Level, str]]]:
+        """Where the industry's parent sits (None without one) and where each of its child industries sits."""
+        parent_id = select(INDUSTRY.c.parent_industry_id).where(INDUSTRY.c.entity_id == industry_id).scalar_subquery()
+        parent = (
+            await self.session.execute(select(ENTITY.c.level, ENTITY.c.region_code).where(ENTITY.c.id == parent_id))
+        ).first()
+        children = (
+            await self.session.execute(
+                select(ENTITY.c.level, ENTITY.c.region_code)
+                .join(INDUSTRY, INDUSTRY.c.entity_id == ENTITY.c.id)
+                .where(INDUSTRY.c.parent_industry_id == industry_id)
+                .order_by(ENTITY.c.region_code)
+            )
+        ).all()
+        return (
+            None if parent is None else (Level(parent.level), parent.region_code),
+            [(Level(c.level), c.region_code) for c in children],
+        )
+
     async def missing(
         self, table: Table, column: str, ids: Iterable[uuid.UUID], scope: str | None = None
     ) -> list[uuid.UUID]:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.access import Access
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.repository import EntityRepository
-from services.registry.entities.rules import region_known, require
+from services.registry.entities.rules import industry_moved, region_known, require
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
 from services.registry.reference.repository import ReferenceLookups
@@ -102,6 +102,10 @@ class RosterService:
         if new.region_code != current.region_code:
             exists = await self.lookups.region_exists(new.region_code)
             require(region_known(new.region_code, exists=exists, field="to_region_code"))
+        moved = (new.level, new.region_code) != (current.level, current.region_code)
+        if spec.kind is EntityKind.industry and moved:
+            parent, children = await self.lookups.industry_links(head["id"])
+            require(industry_moved(level=new.level, region_code=new.region_code, parent=parent, children=children))
         if body.approving_department_id is not None and not await self.lookups.department_exists(
             body.approving_department_id
         ):
