@@ -251,3 +251,38 @@ async def test_accepted_figures_reach_the_registry_once_even_when_it_was_down(
         "report",
         int(task["period_key"][5:]),
     )
+
+
+async def test_a_running_total_is_compared_with_the_period_before_not_the_latest_accepted(
+    scheduler_app: Any, scheduler_client: httpx.AsyncClient, roster: list[dict[str, Any]]
+) -> None:
+    created = await create_plan(scheduler_client)
+    for period in ("2026-08", "2026-09", "2026-10"):
+        opened = await scheduler_client.post(
+            f"/api/v1/plans/{created['id']}/rounds", json={"period_key": period}, headers=ADMIN
+        )
+        assert opened.status_code == 201, opened.text
+    listed = (await tasks(scheduler_client, COUNTY, f"?limit=200&plan_id={created['id']}"))["items"]
+    task = {t["period_key"]: t for t in listed if t["entity_id"] == roster[0]["id"]}
+
+    async def file(period: str, revenue: str) -> httpx.Response:
+        path = f"/api/v1/tasks/{task[period]['id']}"
+        figures = FIGURES | {"revenue_ytd": revenue}
+        return await scheduler_client.post(f"{path}/submit", json={"figures": figures}, headers=COUNTY)
+
+    async def accept(period: str) -> None:
+        response = await scheduler_client.post(f"/api/v1/tasks/{task[period]['id']}/accept", headers=CITY)
+        assert response.status_code == 200, response.text
+
+    assert (await file("2026-09", "30")).status_code == 200
+    await accept("2026-09")
+    # August is filed late, after September, with a larger running total of its own.
+    assert (await file("2026-08", "50")).status_code == 200
+    await accept("2026-08")
+    # October is held to September's 30, the period before it, not to August's 50 accepted last.
+    below_september = await file("2026-10", "25")
+    assert below_september.status_code == 422
+    assert [(e["field"], e["code"]) for e in below_september.json()["errors"]] == [
+        ("figures.revenue_ytd", "running_total_decreased")
+    ]
+    assert (await file("2026-10", "35")).status_code == 200

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, func, insert, select, update
+from sqlalchemy import RowMapping, Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduler.models import ReportSubmission, ReportTask, Round, table
@@ -84,21 +84,16 @@ class TaskRepository:
         rows = (await self.session.execute(stmt)).all()
         return {state: count for state, count, _ in rows}, sum(late for _, _, late in rows)
 
-    async def previous_accepted(self, entity_id: uuid.UUID, year: int, before: uuid.UUID) -> RowMapping | None:
-        """The entity's latest accepted report of `year` (by period key), other than `before`."""
-        stmt = (
-            select(T.c.figures, T.c.period_key)
-            .where(
-                T.c.entity_id == entity_id,
-                T.c.state == "accepted",
-                T.c.id != before,
-                T.c.period_key.startswith(str(year)),
-            )
-            .order_by(T.c.accepted_at.desc())
-            .limit(1)
+    async def accepted_near(self, entity_id: uuid.UUID, year: int, before: uuid.UUID) -> Sequence[RowMapping]:
+        """The entity's accepted reports (figures, period key) whose key names `year` or the next year
+        (an ISO week keyed by the next year may begin in this one), other than `before`."""
+        stmt = select(T.c.figures, T.c.period_key).where(
+            T.c.entity_id == entity_id,
+            T.c.state == "accepted",
+            T.c.id != before,
+            or_(T.c.period_key.startswith(str(year)), T.c.period_key.startswith(str(year + 1))),
         )
-        row: RowMapping | None = (await self.session.execute(stmt)).mappings().first()
-        return row
+        return (await self.session.execute(stmt)).mappings().all()
 
     async def transition(
         self, task_id: uuid.UUID, version: int, from_states: Sequence[str], values: dict[str, Any]

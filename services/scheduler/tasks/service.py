@@ -18,6 +18,7 @@ writes later, each exactly once. The same transaction raises a problem for each 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -105,6 +106,20 @@ class TaskService:
             overdue_count=overdue,
         )
 
+    async def _prior_figures(self, task: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The figures of the entity's accepted report for the latest period before this task's in the
+        same year (whichever plan asked for it), which year-to-date figures must not fall below.
+
+        Periods are ordered by when they begin, not by when they were accepted: a late correction of
+        an earlier month does not become the base for this one."""
+        period = parse_period_key(task["period_key"])
+        earlier = [
+            (start, row["figures"])
+            for row in await self.repo.accepted_near(task["entity_id"], period.start.year, task["id"])
+            if (start := parse_period_key(row["period_key"]).start).year == period.start.year and start < period.start
+        ]
+        return max(earlier, key=lambda pair: pair[0])[1] if earlier else None
+
     async def submit(self, ctx: RequestContext, task_id: uuid.UUID, body: SubmissionCreate) -> TaskRead:
         """File the report: 404 outside the caller's scope, 409 when locked or the round is not open,
         422 with one error per bad figure (`figures.<name>`)."""
@@ -116,9 +131,7 @@ class TaskService:
             raise Conflict("报送已提交，退回前不能修改", code="task_locked")
         template = get_template(EntityKind(task["entity_kind"]), task["template_version"])
         assert template is not None  # versions are checked when a plan is written
-        year = parse_period_key(task["period_key"]).start.year
-        previous = await self.repo.previous_accepted(task["entity_id"], year, task["id"])
-        prior = previous["figures"] if previous is not None else None
+        prior = await self._prior_figures(task)
         total = task["facts"].get("total_investment")
         problems = validate_submission(
             template,
