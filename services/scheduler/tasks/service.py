@@ -18,7 +18,6 @@ writes later, each exactly once. The same transaction raises a problem for each 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -106,7 +105,7 @@ class TaskService:
             overdue_count=overdue,
         )
 
-    async def _prior_figures(self, task: Mapping[str, Any]) -> dict[str, Any] | None:
+    async def _prior_figures(self, task: RowMapping) -> dict[str, Any] | None:
         """The figures of the entity's accepted report for the latest period before this task's in the
         same year (whichever plan asked for it), which year-to-date figures must not fall below.
 
