@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Table, Text, bindparam, cast, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import PrincipalDep, RequestContext
 from shared.db import SessionDep
 from shared.edge import StoredDatetime
-from shared.pagination import CursorQuery, LimitQuery, PageRequest, Sorting, cut_page
-from shared.schemas.common import DEFAULT_PAGE_LIMIT, Page
+from shared.pagination import PageRequest, Sorting, cut_page
+from shared.schemas.common import Page, PageParams
 
 
 class AuditEventRead(BaseModel):
@@ -150,34 +150,37 @@ class AuditLog:
         return [AuditEventRead.model_validate(dict(r)) for r in items], cursor
 
 
+class _AuditFilterFields(BaseModel):
+    actor: str | None = Field(default=None, max_length=200)
+    resource_type: str | None = Field(default=None, max_length=60)
+    resource_id: str | None = Field(default=None, max_length=100)
+    action: str | None = Field(default=None, max_length=60)
+    since: StoredDatetime | None = None
+    until: StoredDatetime | None = None
+
+
+class AuditFilters(PageParams, _AuditFilterFields):
+    """Query parameters of the audit log."""
+
+
 def audit_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["audit"])
 
     @router.get("/audit-events", response_model=Page[AuditEventRead], summary="审计日志（仅管理员）")
     async def list_audit_events(
-        request: Request,
-        session: SessionDep,
-        principal: PrincipalDep,
-        limit: LimitQuery = DEFAULT_PAGE_LIMIT,
-        cursor: CursorQuery = None,
-        actor: Annotated[str | None, Query(max_length=200)] = None,
-        resource_type: Annotated[str | None, Query(max_length=60)] = None,
-        resource_id: Annotated[str | None, Query(max_length=100)] = None,
-        action: Annotated[str | None, Query(max_length=60)] = None,
-        since: StoredDatetime | None = None,
-        until: StoredDatetime | None = None,
+        request: Request, session: SessionDep, principal: PrincipalDep, filters: Annotated[AuditFilters, Query()]
     ) -> Page[AuditEventRead]:
         principal.require_admin()
         log: AuditLog = request.app.state.platform.audit
         items, next_cursor = await log.list(
             session,
-            PageRequest(limit=limit, cursor=cursor),
-            actor=actor,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            action=action,
-            since=since,
-            until=until,
+            PageRequest(limit=filters.limit, cursor=filters.cursor),
+            actor=filters.actor,
+            resource_type=filters.resource_type,
+            resource_id=filters.resource_id,
+            action=filters.action,
+            since=filters.since,
+            until=filters.until,
         )
         return Page(items=items, next_cursor=next_cursor)
 

@@ -8,19 +8,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import Query
 from sqlalchemy import ColumnElement, Select, tuple_
 
 from shared.edge import INT64_MAX
 from shared.errors import Invalid
-from shared.schemas.common import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
+from shared.schemas.common import DEFAULT_PAGE_LIMIT
 
 # For the few lists whose paging is loose parameters rather than a `PageParams` query model.
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="每页条数（1–200，默认 50）")]
-CursorQuery = Annotated[str | None, Query(max_length=512, description="上一页返回的 next_cursor")]
 
 
 @dataclass(frozen=True, slots=True)

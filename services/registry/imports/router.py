@@ -14,15 +14,15 @@ from services.registry.deps import ImportRunnerDep
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.imports.exports import MEDIA_TYPES, Export, content_disposition, export_filters
 from services.registry.imports.pipeline import ImportMode
-from services.registry.imports.schemas import ImportJobRead
+from services.registry.imports.schemas import ImportFilters, ImportJobRead
 from services.registry.imports.service import ImportService
 from shared.app import api_router
 from shared.context import ContextDep, PrincipalDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
-from shared.pagination import CursorQuery, LimitQuery, PageRequest
-from shared.schemas.common import DEFAULT_PAGE_LIMIT, Page
-from shared.schemas.enums import EntityKind, ImportStatus
+from shared.pagination import PageRequest
+from shared.schemas.common import Page
+from shared.schemas.enums import EntityKind
 
 router = api_router()
 
@@ -83,14 +83,9 @@ async def create_import(
 
 
 @router.get("/imports", response_model=Page[ImportJobRead], tags=["imports"], summary="导入任务（本人的；管理员全部）")
-async def list_imports(
-    svc: ServiceDep,
-    limit: LimitQuery = DEFAULT_PAGE_LIMIT,
-    cursor: CursorQuery = None,
-    kind: EntityKind | None = None,
-    status: ImportStatus | None = None,
-) -> Page[ImportJobRead]:
-    items, next_cursor = await svc.list(PageRequest(limit=limit, cursor=cursor), kind=kind, status=status)
+async def list_imports(svc: ServiceDep, filters: Annotated[ImportFilters, Query()]) -> Page[ImportJobRead]:
+    page = PageRequest(limit=filters.limit, cursor=filters.cursor)
+    items, next_cursor = await svc.list(page, kind=filters.kind, status=filters.status)
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from shared.schemas.common import ResponseModel
-from shared.schemas.enums import EntityKind
+from shared.schemas.common import PageParams, ResponseModel
+from shared.schemas.enums import EntityKind, ImportStatus
 
 
 class ImportRowError(ResponseModel):
@@ -38,3 +38,12 @@ class ImportJobRead(ResponseModel):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+
+class _ImportFilterFields(BaseModel):
+    kind: EntityKind | None = None
+    status: ImportStatus | None = None
+
+
+class ImportFilters(PageParams, _ImportFilterFields):
+    """Query parameters of the import job list."""
