@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -91,7 +91,20 @@ class LoopService(ABC):
 
     async def _tick(self) -> int:
         self.ticks += 1
-        return await self.run_once(self.clock())
+        return await self._observed(self.run_once(self.clock()))
+
+    async def _observed(self, work: Awaitable[int]) -> int:
+        """`work`'s result, counted in the app's loop metrics (failures too, then re-raised)."""
+        metrics = self._platform.metrics if self._platform is not None else None
+        try:
+            handled = await work
+        except Exception:
+            if metrics is not None:
+                metrics.observe_tick(self.name, None)
+            raise
+        if metrics is not None:
+            metrics.observe_tick(self.name, handled)
+        return handled
 
     async def _run_forever(self) -> None:
         while True:
@@ -174,8 +187,11 @@ class WorkerService(LoopService, Generic[ItemT]):
     async def _tick(self) -> int:
         self.ticks += 1
         if self._task is None:  # driven by a test or a caller: wait for the work, as run_once does
-            return await self.run_once(self.clock())
-        return len(await self._claim_and_start(self.clock()))
+            return await self._observed(self.run_once(self.clock()))
+        return await self._observed(self._started(self.clock()))
+
+    async def _started(self, now: dt.datetime) -> int:
+        return len(await self._claim_and_start(now))
 
     async def _claim_and_start(self, now: dt.datetime) -> list[asyncio.Task[None]]:
         free = self.concurrency - len(self._in_hand)

@@ -1,10 +1,11 @@
-"""Prometheus metrics of one app: HTTP requests by route template, and the use of its database pools."""
+"""Prometheus metrics of one app: HTTP requests by route template, the use of its database pools, and
+its loops' ticks (each loop's work: rounds opened, deliveries sent, jobs run)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,6 +47,25 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.loop_ticks = Counter(
+            "loop_ticks_total",
+            "Ticks of a background loop, by outcome (ok, failed)",
+            ["loop", "outcome"],
+            registry=self.registry,
+        )
+        self.loop_items = Counter(
+            "loop_items_total",
+            "Items a background loop handled (rounds opened, deliveries, jobs...)",
+            ["loop"],
+            registry=self.registry,
+        )
+        self.loop_last_success = Gauge(
+            "loop_last_success_timestamp_seconds",
+            "When a background loop last completed a tick",
+            ["loop"],
+            registry=self.registry,
+        )
+
         # The labelled children by (method, route, status): `labels()` takes a lock and builds the key
         # on every call, and a service has a few dozen such combinations.
         self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
@@ -58,6 +78,15 @@ class Metrics:
             series = self._request_series[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
         series[0].inc()
         series[1].observe(seconds)
+
+    def observe_tick(self, loop: str, handled: int | None) -> None:
+        """One tick of `loop`: `handled` items, or None when the tick failed."""
+        if handled is None:
+            self.loop_ticks.labels(loop, "failed").inc()
+            return
+        self.loop_ticks.labels(loop, "ok").inc()
+        self.loop_items.labels(loop).inc(handled)
+        self.loop_last_success.labels(loop).set_to_current_time()
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         self.registry.register(PoolCollector(engine))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.leases import Lease
 from shared.loops import LoopService, WorkerService
+from shared.metrics import Metrics
 from tests.conftest import ADMIN
 
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
@@ -21,10 +22,11 @@ LEASE = dt.timedelta(seconds=30)
 
 
 class FakePlatform:
-    """What a loop reads of its app: the sessionmaker, and whether loops run in the background."""
+    """What a loop reads of its app: the sessionmaker, its metrics, and whether loops run in the background."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, run_loops: bool = False) -> None:
         self.sessionmaker = sessions
+        self.metrics = Metrics()
         self.database = type("D", (), {"connection": None})()
         self.settings = type("S", (), {"run_loops": run_loops})()
 
@@ -203,6 +205,23 @@ async def test_a_failing_tick_is_logged_and_the_loop_goes_on(engine: AsyncEngine
         assert loop.calls >= 3
     finally:
         await loop.stop()
+
+
+async def test_ticks_and_items_are_counted_in_the_apps_metrics(engine: AsyncEngine, work: Table) -> None:
+    worker = Items(work, owner="a", concurrency=4)
+    attach(worker, engine)
+    flaky = Flaky()
+    attach(flaky, engine)
+    assert await worker.run_ticks(3) == 10  # 4 + 4 + the last 2
+    with pytest.raises(RuntimeError):
+        await flaky.run_ticks(1)
+    registry = worker.platform.metrics.registry
+    assert registry.get_sample_value("loop_ticks_total", {"loop": "items", "outcome": "ok"}) == 3
+    assert registry.get_sample_value("loop_items_total", {"loop": "items"}) == 10
+    assert registry.get_sample_value("loop_last_success_timestamp_seconds", {"loop": "items"}) is not None
+    flaky_metrics = flaky.platform.metrics.registry
+    assert flaky_metrics.get_sample_value("loop_ticks_total", {"loop": flaky.name, "outcome": "failed"}) == 1
+    assert flaky_metrics.get_sample_value("loop_ticks_total", {"loop": flaky.name, "outcome": "ok"}) is None
 
 
 async def test_loops_do_not_start_when_the_settings_turn_them_off(engine: AsyncEngine) -> None:
