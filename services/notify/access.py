@@ -6,9 +6,10 @@
                                                    addressed to their region, a region above it
                                                    or one below it, or to their department
     read a draft                                   whoever may issue as its issuer
-    sign or return for a unit                      admin and service any; city and county
-                                                   operators a region they cover; a department
-                                                   its own department
+    sign or return for a unit                      admin and service any (a subscriber system's
+                                                   `service` token its own units only, see
+                                                   receipts.service); city and county operators a
+                                                   region they cover; a department its own
     manage a subscriber                            admin any; city, county and department
                                                    operators one owned in their region scope (a
                                                    department also its own department's)

@@ -202,3 +202,40 @@ async def test_concurrent_signatures_of_one_unit_record_one(committing_notify_ap
         )
     assert Counter(r.status_code for r in responses) == {200: 5}
     assert len({r.json()["actor_sub"] for r in responses}) == 1
+
+
+async def test_a_subscriber_system_signs_for_its_own_units_only(notify_client: httpx.AsyncClient) -> None:
+    body = factories.subscriber("http://127.0.0.1:9/hook", region_code="430100", department="industry-it")
+    created = await notify_client.post("/api/v1/subscribers", json=body, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    subscriber = created.json()
+    circular = await publish(notify_client)
+    system = auth("service", sub=f"subscriber:{subscriber['id']}", name="长沙市政务协同平台")
+    own_city = await act(notify_client, circular["id"], system, unit_type="region", unit_code="430100")
+    own_county = await act(notify_client, circular["id"], system, unit_type="region", unit_code="430104")
+    own_department = await act(notify_client, circular["id"], system, unit_type="department", unit_code="industry-it")
+    other_city = await act(notify_client, circular["id"], system, unit_type="region", unit_code="430200")
+    assert [r.status_code for r in (own_city, own_county, own_department)] == [200, 200, 200]
+    assert own_city.json()["actor_name"] == "长沙市政务协同平台"
+    assert (other_city.status_code, other_city.json()["code"]) == (403, "unit_out_of_scope")
+    # A disabled system, or a subject naming no subscriber, acts for no unit; another service token for any.
+    disable = await notify_client.patch(
+        f"/api/v1/subscribers/{subscriber['id']}",
+        json={"status": "disabled"},
+        headers=ADMIN | {"If-Match": f'"{subscriber["version"]}"'},
+    )
+    assert disable.status_code == 200, disable.text
+    second = await publish(notify_client)
+    disabled = await act(notify_client, second["id"], system, unit_type="region", unit_code="430100")
+    unknown = await act(
+        notify_client,
+        second["id"],
+        auth("service", sub="subscriber:not-a-uuid"),
+        unit_type="region",
+        unit_code="430100",
+    )
+    scheduler = await act(
+        notify_client, second["id"], auth("service", sub="scheduler"), unit_type="region", unit_code="430200"
+    )
+    assert [(r.status_code, r.json().get("code")) for r in (disabled, unknown)] == [(403, "unit_out_of_scope")] * 2
+    assert scheduler.status_code == 200, scheduler.text

@@ -2,6 +2,10 @@
 
 One receipt per addressed unit is written when the circular is published. Acting on it locks the
 row: the first signature (or return) stands, and a repeat of the same action answers with it.
+
+Who may act for a unit is `NotifyAccess.can_act_for`, except for a subscriber system: a `service`
+token whose subject is `subscriber:<id>` acts for the units that subscriber belongs to (its region
+and those below it, and its department) while it is active, and for no other.
 """
 
 from __future__ import annotations
@@ -17,14 +21,25 @@ from services.notify.circulars.repository import CircularRepository
 from services.notify.events.repository import record_event
 from services.notify.receipts.repository import ReceiptRepository
 from services.notify.receipts.schemas import ReceiptActCreate, UnsignedFilters, UnsignedReceiptRead
+from services.notify.subscribers.repository import SubscriberRepository
 from shared.audit import AuditLog
+from shared.auth import Role
 from shared.context import RequestContext
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
-from shared.schemas.notify.enums import CircularStatus, EventType, ReceiptAction, ReceiptStatus, UnitType
+from shared.regions import covers
+from shared.schemas.notify.enums import (
+    CircularStatus,
+    EventType,
+    ReceiptAction,
+    ReceiptStatus,
+    SubscriberStatus,
+    UnitType,
+)
 from shared.schemas.notify.responses.circulars import ReceiptRead, ReceiptSummary, UnitRef
 
 ACTION_STATUS = {ReceiptAction.sign: ReceiptStatus.signed, ReceiptAction.return_: ReceiptStatus.returned}
+SUBSCRIBER_SUBJECT = "subscriber:"
 
 
 def _read(row: Any) -> ReceiptRead:
@@ -65,6 +80,21 @@ class ReceiptService:
             ],
         )
 
+    async def _may_act_for(self, unit_type: UnitType, unit_code: str) -> bool:
+        principal = self.access.principal
+        if principal.role is not Role.service or not principal.sub.startswith(SUBSCRIBER_SUBJECT):
+            return self.access.can_act_for(unit_type, unit_code)
+        try:
+            subscriber_id = uuid.UUID(principal.sub.removeprefix(SUBSCRIBER_SUBJECT))
+        except ValueError:
+            return False
+        subscriber = await SubscriberRepository(self.session).get(subscriber_id)
+        if subscriber is None or subscriber["status"] != SubscriberStatus.active:
+            return False
+        if unit_type is UnitType.region:
+            return covers(subscriber["region_code"], unit_code)
+        return subscriber["department"] is not None and subscriber["department"] == unit_code
+
     async def act(self, ctx: RequestContext, circular_id: uuid.UUID, body: ReceiptActCreate) -> ReceiptRead:
         """Sign or return for one unit; 403 outside the caller's units, 409 on a revoked circular or
         when the unit already did the other thing; a repeat of what it did answers with the first."""
@@ -73,7 +103,7 @@ class ReceiptService:
             raise Conflict("通报已撤回，无需签收", code="circular_revoked")
         if circular["status"] != CircularStatus.published:
             raise Conflict("通报尚未发布", code="circular_not_published")
-        if not self.access.can_act_for(body.unit_type, body.unit_code):
+        if not await self._may_act_for(body.unit_type, body.unit_code):
             raise Forbidden("不能代表该单位签收", code="unit_out_of_scope")
         current = await self.repo.lock(circular_id, body.unit_type, body.unit_code)
         if current is None:
