@@ -165,6 +165,13 @@ async def list_circular_receipts(id: uuid.UUID, svc: ReceiptServiceDep) -> Recei
     "/circulars/{id}/receipts",
     response_model=ReceiptRead,
     summary="代表本单位签收或退回（首次签收生效，重复签收返回原记录）",
+    description=(
+        "Signs (签收) or returns (退回, with a reason) for one addressed unit. City and county operators act "
+        "for a region they cover, a department for itself, admin and our own services for any unit. A "
+        "subscriber system acts with a `service` token whose `sub` is `subscriber:<id>`, for the units it "
+        "belongs to only (its region and those below, its department) while it is active; any other unit "
+        "is 403 `unit_out_of_scope`."
+    ),
 )
 async def act_on_circular(
     id: uuid.UUID, body: ReceiptActCreate, svc: ReceiptServiceDep, ctx: ContextDep
