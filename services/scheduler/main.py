@@ -24,6 +24,7 @@ from services.scheduler.problems.router import router as problems_router
 from services.scheduler.problems.schemas import ProblemCategory, ProblemSource
 from services.scheduler.rounds.router import router as rounds_router
 from services.scheduler.rounds.ticker import RoundTicker
+from services.scheduler.rule_versions.router import router as rule_versions_router
 from services.scheduler.rules import Colour
 from services.scheduler.scoring import Grade
 from services.scheduler.settings import Settings
@@ -128,6 +129,7 @@ def create_app(
             problems_router,
             findings_router,
             cases_router,
+            rule_versions_router,
         ],
         enums=SCHEDULER_ENUM_TYPES | SUPERVISION_ENUM_TYPES | ENUM_TYPES | {"role": Role},
         lifespans=[

@@ -146,6 +146,10 @@ async def _replied(world: World) -> None:
     assert response.status_code == 201, response.text
 
 
+async def _rule(world: World) -> None:
+    world.ids["rule"] = "report_deadline"
+
+
 async def _nothing(_: World) -> None:
     return None
 
@@ -277,6 +281,21 @@ CASES: dict[str, Case] = {
     "cases.reply": Case("POST", "/api/v1/cases/{case}/replies", CASE_REPLY, setup=_case, body={"body": "已整改"}),
     "cases.accept": Case("POST", "/api/v1/cases/{case}/accept", REVIEW, setup=_replied),
     "cases.return": Case("POST", "/api/v1/cases/{case}/return", REVIEW, setup=_replied, body={"comment": "不充分"}),
+    "rules.list": Case("GET", "/api/v1/supervision-rules", READ_ALL),
+    "rules.get": Case("GET", "/api/v1/supervision-rules/{rule}", READ_ALL, setup=_rule),
+    "rules.versions": Case("GET", "/api/v1/supervision-rules/{rule}/versions", READ_ALL, setup=_rule),
+    "rules.update": Case(
+        "PATCH",
+        "/api/v1/supervision-rules/{rule}",
+        ADMIN_WRITE,
+        setup=_rule,
+        body={"parameters": {"blue_within_days": 4}},
+        if_match=1,
+    ),
+    "scoring.get": Case("GET", "/api/v1/scoring-profile", READ_ALL),
+    "scoring.update": Case(
+        "PATCH", "/api/v1/scoring-profile", ADMIN_WRITE, body={"cutoffs": {"excellent": "88"}}, if_match=1
+    ),
 }
 MATRIX = [(name, role) for name, case in CASES.items() for role in case.expected]
 
@@ -313,6 +332,7 @@ def test_every_route_is_in_the_matrix(scheduler_app: Any) -> None:
         "problem": "id",
         "finding": "id",
         "case": "id",
+        "rule": "code",
     }
     covered = {
         (case.method, case.path.split("?")[0].format(**{k: "{" + v + "}" for k, v in names.items()}))
