@@ -148,6 +148,14 @@ for path, body in (("enterprises", COUNTY_ENTERPRISE), ("industries", COUNTY_IND
         ),
         f"{path}.delete": Case("DELETE", f"/api/v1/{path}/{{id}}", ENTITY_DELETE, setup=setup, if_match=True),
     }
+CASES["projects.approvals.update"] = Case(
+    "PATCH",
+    "/api/v1/projects/{id}/approvals/eia",
+    ENTITY_PATCH,
+    setup=_entity_setup("projects", COUNTY_PROJECT),
+    body={"state": "in_progress", "committed_completion_on": "2027-03-31"},
+    if_match=True,
+)
 
 ENTERPRISE_SETUP = _entity_setup("enterprises", COUNTY_ENTERPRISE)
 # Promoting the county enterprise to its city: the county operator cannot write the city level.

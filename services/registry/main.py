@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.registry.approvals.router import router as approvals_router
 from services.registry.deps import RegistryState
 from services.registry.entities.router import router as entities_router
 from services.registry.events.router import router as events_router
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # In the order routes are tried: the programme's lists, the most requested, first.
         routers=[
             entities_router,
+            approvals_router,
             reference_router,
             roster_router,
             metrics_router,
