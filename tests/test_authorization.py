@@ -147,6 +147,7 @@ for path, body in (("enterprises", COUNTY_ENTERPRISE), ("industries", COUNTY_IND
             "PATCH", f"/api/v1/{path}/{{id}}", ENTITY_PATCH, setup=setup, body={"name": "改名"}, if_match=True
         ),
         f"{path}.delete": Case("DELETE", f"/api/v1/{path}/{{id}}", ENTITY_DELETE, setup=setup, if_match=True),
+        f"{path}.history": Case("GET", f"/api/v1/{path}/{{id}}/history", READ_SCOPED, setup=setup),
     }
 CASES["projects.approvals.update"] = Case(
     "PATCH",

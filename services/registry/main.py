@@ -8,6 +8,7 @@ from services.registry.approvals.router import router as approvals_router
 from services.registry.deps import RegistryState
 from services.registry.entities.router import router as entities_router
 from services.registry.events.router import router as events_router
+from services.registry.history.router import router as history_router
 from services.registry.imports.router import router as imports_router
 from services.registry.imports.runner import ImportRunner
 from services.registry.metrics.router import router as metrics_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         routers=[
             entities_router,
             approvals_router,
+            history_router,
             reference_router,
             roster_router,
             metrics_router,
