@@ -194,6 +194,7 @@ CASES |= {
         },
     ),
     "progress": Case("GET", "/api/v1/progress", READ_ALL),
+    "search": Case("GET", "/api/v1/search?q=测试", READ_ALL),  # each caller finds only its scope's records
     "exports.enterprises": Case("GET", "/api/v1/exports/enterprises?format=csv", READ_ALL),
     "imports.list": Case("GET", "/api/v1/imports", READ_ALL),  # each caller sees its own jobs
 }

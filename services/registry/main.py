@@ -17,6 +17,7 @@ from services.registry.progress.router import router as progress_router
 from services.registry.reads import ReadLane
 from services.registry.reference.router import router as reference_router
 from services.registry.roster.router import router as roster_router
+from services.registry.search.router import router as search_router
 from services.registry.settings import Settings
 from services.registry.tiers.router import router as tiers_router
 from shared.app import create_service_app
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             entities_router,
             approvals_router,
             history_router,
+            search_router,
             reference_router,
             roster_router,
             metrics_router,
