@@ -4,6 +4,7 @@ If-Match, and the progress counts."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -423,3 +424,36 @@ async def test_progress_leaves_removed_projects_out_of_the_green_channel(
     assert (await client.post("/api/v1/roster-adjustments", json=removal, headers=ADMIN)).status_code == 201
     counts = (await client.get("/api/v1/progress", headers=ADMIN)).json()["green_channel"]
     assert (counts["projects"], counts["projects_approval_overdue"]) == (0, 0)
+
+
+async def test_of_racing_approval_patches_with_one_etag_exactly_one_wins(
+    committing_client: httpx.AsyncClient, committed_entities: list[str]
+) -> None:
+    response = await committing_client.post(
+        "/api/v1/projects", json=factories.project(990101, name="审批竞速项目"), headers=ADMIN
+    )
+    assert response.status_code == 201, response.text
+    pid = response.json()["id"]
+    committed_entities.append(pid)
+    path = f"/api/v1/projects/{pid}/approvals/eia"
+    dates = [f"2027-01-{day:02d}" for day in range(1, 11)]
+    answers = await asyncio.gather(
+        *(patch(committing_client, path, {"state": "in_progress", "committed_completion_on": d}, 1) for d in dates)
+    )
+    assert sorted(a.status_code for a in answers) == [200] + [412] * 9
+    winner = next(a for a in answers if a.status_code == 200).json()
+    assert all(a.json()["version"] == 2 for a in answers if a.status_code == 412)
+    stored = (await committing_client.get(f"/api/v1/projects/{pid}", headers=ADMIN)).json()
+    assert (stored["version"], stored["approvals"]) == (2, winner["approvals"])
+    audit = (await committing_client.get("/api/v1/audit-events", params={"resource_id": pid}, headers=ADMIN)).json()
+    assert [e["action"] for e in audit["items"]] == ["update", "create"]
+    actions: list[str] = []
+    cursor = "0"
+    while True:
+        params: dict[str, str | int] = {"after": cursor, "limit": 1000}
+        page = (await committing_client.get("/api/v1/events", params=params, headers=ADMIN)).json()
+        actions += [e["action"] for e in page["items"] if e["resource_id"] == pid]
+        if not page["items"]:
+            break
+        cursor = page["next_cursor"]
+    assert actions == ["created", "updated"]

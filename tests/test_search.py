@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.search.repository import SearchQuery, search_statement
 from services.registry.search.schemas import SEARCH_EXAMPLE, SearchHit
+from shared.pagination import encode_cursor
 from shared.schemas.common import Page
 from tests import factories
 from tests.conftest import ADMIN, auth
@@ -210,3 +211,27 @@ async def test_each_lookup_is_served_by_its_index(db_connection: AsyncConnection
     plan = "\n".join(r[0] for r in await db_connection.execute(text(f"EXPLAIN {sql}")))
     for index in ("ix_entity_name_grams", "ix_enterprise_uscc_prefix", "ix_project_project_code_prefix"):
         assert index in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("score", "status", "hits"),
+    [
+        # Past every real score (descending): the page starts from the top.
+        ("NaN", 200, 6),
+        ("Infinity", 200, 6),
+        ("12345678901234567890", 200, 6),
+        # Beyond what PostgreSQL's numeric holds: refused, not a 500.
+        ("1E+999999", 422, 0),
+        ("-1E-999999", 422, 0),
+    ],
+)
+async def test_a_forged_cursor_score_is_a_position_or_a_422(
+    client: httpx.AsyncClient, records: dict[str, dict[str, Any]], score: str, status: int, hits: int
+) -> None:
+    cursor = encode_cursor("-score", [score, "00000000-0000-4000-8000-000000000000"])
+    response = await client.get("/api/v1/search", params={"q": "工程机械", "cursor": cursor}, headers=ADMIN)
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert len(response.json()["items"]) == hits
+    else:
+        assert response.json()["code"] == "value_out_of_range"
