@@ -178,8 +178,9 @@ class EntityService:
             await self.repo.insert_kind_row(
                 self.spec, {"entity_id": entity_id} | {c: values[c] for c in self.spec.own_columns}
             )
-        if not values.get("green_channel"):  # a new record is outside the channel already
+        if not values.get("green_channel"):  # a new record is outside the channel already (and has no note)
             values.pop("green_channel", None)
+            values.pop("green_channel_note", None)
         await self._write_children(ctx, entity_id, values)
         await self.repo.insert_adjustment(
             {
