@@ -147,7 +147,16 @@ for path, body in (("enterprises", COUNTY_ENTERPRISE), ("industries", COUNTY_IND
             "PATCH", f"/api/v1/{path}/{{id}}", ENTITY_PATCH, setup=setup, body={"name": "改名"}, if_match=True
         ),
         f"{path}.delete": Case("DELETE", f"/api/v1/{path}/{{id}}", ENTITY_DELETE, setup=setup, if_match=True),
+        f"{path}.history": Case("GET", f"/api/v1/{path}/{{id}}/history", READ_SCOPED, setup=setup),
     }
+CASES["projects.approvals.update"] = Case(
+    "PATCH",
+    "/api/v1/projects/{id}/approvals/eia",
+    ENTITY_PATCH,
+    setup=_entity_setup("projects", COUNTY_PROJECT),
+    body={"state": "in_progress", "committed_completion_on": "2027-03-31"},
+    if_match=True,
+)
 
 ENTERPRISE_SETUP = _entity_setup("enterprises", COUNTY_ENTERPRISE)
 # Promoting the county enterprise to its city: the county operator cannot write the city level.
@@ -185,6 +194,7 @@ CASES |= {
         },
     ),
     "progress": Case("GET", "/api/v1/progress", READ_ALL),
+    "search": Case("GET", "/api/v1/search?q=测试", READ_ALL),  # each caller finds only its scope's records
     "exports.enterprises": Case("GET", "/api/v1/exports/enterprises?format=csv", READ_ALL),
     "imports.list": Case("GET", "/api/v1/imports", READ_ALL),  # each caller sees its own jobs
 }

@@ -153,6 +153,8 @@ async def test_project_with_plans_and_approvals_round_trips(client: httpx.AsyncC
             "applied_on": "2024-01-02",
             "approved_on": "2024-02-03",
             "document_no": None,
+            "committed_completion_on": None,
+            "overdue": False,
         }
     ]
     assert data["total_investment"] == "12.5000"

@@ -121,6 +121,16 @@ PUBLISHED: dict[str, list[tuple[str, str]]] = {
         ("succeeded", "已完成"),
         ("failed", "失败"),
     ],
+    "history_entry_type": [
+        ("roster_adjustment", "名单调整"),
+        ("metric_revision", "指标修订"),
+        ("field_change", "信息变更"),
+    ],
+    "search_field": [
+        ("name", "名称"),
+        ("uscc", "统一社会信用代码"),
+        ("project_code", "项目代码"),
+    ],
     "role": [
         ("admin", "万千百工程办公室（管理员）"),
         ("department", "牵头部门"),

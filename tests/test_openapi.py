@@ -8,6 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from services.registry.approvals.schemas import ApprovalUpdate
 from services.registry.entities.schemas import EnterpriseCreate, IndustryCreate, ProjectCreate
 from services.registry.progress.schemas import TargetCreate
 from services.registry.reference.schemas import ChainCreate, PersonCreate
@@ -23,6 +24,7 @@ EXAMPLED = [
     IndustryCreate,
     EnterpriseCreate,
     ProjectCreate,
+    ApprovalUpdate,
     RosterAdjustmentCreate,
     MetricCreate,
     TargetCreate,

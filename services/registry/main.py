@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.registry.approvals.router import router as approvals_router
 from services.registry.deps import RegistryState
 from services.registry.entities.router import router as entities_router
 from services.registry.events.router import router as events_router
+from services.registry.history.router import router as history_router
 from services.registry.imports.router import router as imports_router
 from services.registry.imports.runner import ImportRunner
 from services.registry.metrics.router import router as metrics_router
@@ -15,6 +17,7 @@ from services.registry.progress.router import router as progress_router
 from services.registry.reads import ReadLane
 from services.registry.reference.router import router as reference_router
 from services.registry.roster.router import router as roster_router
+from services.registry.search.router import router as search_router
 from services.registry.settings import Settings
 from services.registry.tiers.router import router as tiers_router
 from shared.app import create_service_app
@@ -49,6 +52,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # In the order routes are tried: the programme's lists, the most requested, first.
         routers=[
             entities_router,
+            approvals_router,
+            history_router,
+            search_router,
             reference_router,
             roster_router,
             metrics_router,

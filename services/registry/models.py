@@ -172,7 +172,11 @@ class Industry(RegistryTable, table=True):
 
 class Enterprise(RegistryTable, table=True):
     __tablename__ = "enterprise"
-    __table_args__ = (Index(None, "labels", postgresql_using="gin"),)
+    __table_args__ = (
+        Index(None, "labels", postgresql_using="gin"),
+        # Prefix search (`GET /search`): `LIKE 'prefix%'` uses it whatever the database's collation.
+        Index("ix_enterprise_uscc_prefix", "uscc", postgresql_ops={"uscc": "varchar_pattern_ops"}),
+    )
     entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
     uscc: str = Field(sa_type=String(18), unique=True)
     labels: list[str] = Field(sa_type=ARRAY(String(30)), sa_column_kwargs={"server_default": "{}"})
@@ -200,6 +204,7 @@ class Project(RegistryTable, table=True):
             name="planned_dates",
         ),
         CheckConstraint("total_investment >= 0", name="investment_non_negative"),
+        Index("ix_project_project_code_prefix", "project_code", postgresql_ops={"project_code": "varchar_pattern_ops"}),
     )
     entity_id: uuid.UUID = Field(sa_type=UUID, foreign_key="entity.id", ondelete="CASCADE", primary_key=True)
     project_code: str | None = Field(sa_type=String(24), unique=True)
@@ -230,6 +235,19 @@ class ProjectApproval(RegistryTable, table=True):
     applied_on: dt.date | None = Field(sa_type=Date)
     approved_on: dt.date | None = Field(sa_type=Date)
     document_no: str | None = Field(sa_type=String(100))
+    # 承诺时限: the date the approving body committed to; unfinished after it, the approval is overdue.
+    committed_completion_on: dt.date | None = Field(sa_type=Date)
+
+
+class ProjectGreenChannel(RegistryTable, table=True):
+    """A project in the green channel (绿色通道): one row while it is in, with who put it there and when."""
+
+    __tablename__ = "project_green_channel"
+    project_id: uuid.UUID = Field(sa_type=UUID, foreign_key="project.entity_id", ondelete="CASCADE", primary_key=True)
+    entered_at: dt.datetime = server_timestamp()
+    entered_by: str = Field(sa_type=String(200))
+    entered_by_name: str = Field(sa_type=String(200), sa_column_kwargs={"server_default": ""})
+    note: str = Field(sa_type=Text, sa_column_kwargs={"server_default": ""})
 
 
 class EntityPerson(RegistryTable, table=True):

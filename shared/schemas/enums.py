@@ -202,6 +202,18 @@ class ImportStatus(LabelledEnum):
     failed = "failed", "失败"
 
 
+class HistoryEntryType(LabelledEnum):
+    roster_adjustment = "roster_adjustment", "名单调整"
+    metric_revision = "metric_revision", "指标修订"
+    field_change = "field_change", "信息变更"
+
+
+class SearchField(LabelledEnum):
+    entity_name = "name", "名称"
+    uscc = "uscc", "统一社会信用代码"
+    project_code = "project_code", "项目代码"
+
+
 ENUM_TYPES: dict[str, type[LabelledEnum]] = {
     "level": Level,
     "entity_kind": EntityKind,
@@ -219,4 +231,6 @@ ENUM_TYPES: dict[str, type[LabelledEnum]] = {
     "metric_source": MetricSource,
     "standing": Standing,
     "import_status": ImportStatus,
+    "history_entry_type": HistoryEntryType,
+    "search_field": SearchField,
 }

@@ -67,6 +67,10 @@ class EnterpriseFilters(EntityFilters):
 class ProjectFilters(EntityFilters):
     stage: ProjectStage | None = None
     owner_enterprise: uuid.UUID | None = None
+    green_channel: bool | None = Field(default=None, description="true：绿色通道内的项目；false：通道外的项目")
+    approval_overdue: bool | None = Field(
+        default=None, description="true：有审批超过承诺时限仍未办结的项目（按当日，北京时间）；false：没有的项目"
+    )
 
 
 @dataclass(frozen=True)

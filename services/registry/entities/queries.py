@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import array
 
+from services.registry.approvals import rules as approval_rules
 from services.registry.entities.kinds import EntityFilters, KindSpec
 from services.registry.models import (
     Entity,
@@ -35,6 +36,7 @@ from services.registry.models import (
     Person,
     ProjectAnnualPlan,
     ProjectApproval,
+    ProjectGreenChannel,
     RosterAdjustment,
     enterprise_industry,
     entity_chain,
@@ -164,6 +166,8 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
                             approvals.c.approved_on,
                             "document_no",
                             approvals.c.document_no,
+                            "committed_completion_on",
+                            approvals.c.committed_completion_on,
                         )
                     ),
                     literal_column("'[]'::json"),
@@ -174,6 +178,16 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
             .label("approvals")
         )
     source = E.join(k, k.c.entity_id == E.c.id)
+    if spec.kind is EntityKind.project:
+        g = table(ProjectGreenChannel)
+        source = source.outerjoin(g, g.c.project_id == E.c.id)
+        columns += [
+            g.c.project_id.isnot(None).label("green_channel"),
+            g.c.entered_at.label("green_channel_at"),
+            g.c.entered_by.label("green_channel_by"),
+            g.c.entered_by_name.label("green_channel_by_name"),
+            g.c.note.label("green_channel_note"),
+        ]
     if latest is not None:
         source = source.outerjoin(latest, true())
     if as_of is None:
@@ -242,8 +256,25 @@ def _effective(stmt: Select[Any], name: str) -> ColumnElement[Any]:
     raise KeyError(name)
 
 
-def apply_filters(stmt: Select[Any], spec: KindSpec, filters: EntityFilters, scope: str | None) -> Select[Any]:
-    """`stmt` narrowed to the records `filters` match within the region `scope` (None: everywhere)."""
+def approval_overdue(approvals: Any, today: dt.date) -> ColumnElement[bool]:
+    """An approval row past its committed date and unfinished on `today` (`approvals.rules.is_overdue`)."""
+    return and_(
+        approvals.c.committed_completion_on < today,
+        approvals.c.state.in_(sorted(s.value for s in approval_rules.OPEN_STATES)),
+    )
+
+
+def has_overdue_approval(project_id: Any, today: dt.date) -> ColumnElement[bool]:
+    a = table(ProjectApproval)
+    return select(a.c.kind).where(a.c.project_id == project_id, approval_overdue(a, today)).exists()
+
+
+def apply_filters(
+    stmt: Select[Any], spec: KindSpec, filters: EntityFilters, scope: str | None, today: dt.date | None = None
+) -> Select[Any]:
+    """`stmt` narrowed to the records `filters` match within the region `scope` (None: everywhere).
+
+    `today` (the programme's date) is needed by the projects' `approval_overdue` filter alone."""
     conditions: list[ColumnElement[bool]] = []
     region = _effective(stmt, "region_code")
     if scope is not None:
@@ -296,6 +327,14 @@ def apply_filters(stmt: Select[Any], spec: KindSpec, filters: EntityFilters, sco
             conditions.append(k.c.stage == value)
         elif name == "owner_enterprise":
             conditions.append(k.c.owner_enterprise_id == value)
+        elif name == "green_channel":
+            entered = _effective(stmt, "green_channel")  # the read query's outer join of the channel
+            conditions.append(entered if value else ~entered)
+        elif name == "approval_overdue":
+            if today is None:
+                raise ValueError("approval_overdue needs today's date")
+            overdue = has_overdue_approval(E.c.id, today)
+            conditions.append(overdue if value else ~overdue)
     return stmt.where(and_(true(), *conditions)) if conditions else stmt
 
 

@@ -6,6 +6,7 @@ built in `entities.queries`; the GET-by-id lane runs the one for a single record
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping, Select, Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,6 +27,7 @@ from services.registry.models import (
     Project,
     ProjectAnnualPlan,
     ProjectApproval,
+    ProjectGreenChannel,
     RosterAdjustment,
     enterprise_industry,
     entity_chain,
@@ -48,11 +51,12 @@ class EntityQuery:
 
     filters: EntityFilters
     scope: str | None = None  # a region code: only records in a region it covers (on `as_of`, if given)
+    today: dt.date | None = None  # the programme's date, for `approval_overdue`
 
 
 def _filtered(spec: KindSpec, query: EntityQuery) -> tuple[Select[Any], Any]:
     read = build_read_query(spec, query.filters.as_of)
-    return apply_filters(read.stmt, spec, query.filters, query.scope), read.sorting
+    return apply_filters(read.stmt, spec, query.filters, query.scope, query.today), read.sorting
 
 
 def ordered(spec: KindSpec, query: EntityQuery) -> Select[Any]:
@@ -166,6 +170,31 @@ class EntityRepository:
         await self.session.execute(delete(t).where(t.c.project_id == project_id))
         if approvals:
             await self.session.execute(insert(t), [{"project_id": project_id, **a} for a in approvals])
+
+    async def enter_green_channel(
+        self, project_id: uuid.UUID, *, by: str, by_name: str, at: dt.datetime, note: str | None
+    ) -> None:
+        """Put the project in the green channel; already in, it keeps who and when (and its note, unless
+        `note` is given)."""
+        g = table(ProjectGreenChannel)
+        stmt = pg_insert(g).values(
+            project_id=project_id, entered_at=at, entered_by=by, entered_by_name=by_name, note=note or ""
+        )
+        if note is None:
+            stmt = stmt.on_conflict_do_nothing(index_elements=[g.c.project_id])
+        else:
+            stmt = stmt.on_conflict_do_update(index_elements=[g.c.project_id], set_={"note": stmt.excluded.note})
+        await self.session.execute(stmt)
+
+    async def leave_green_channel(self, project_id: uuid.UUID) -> None:
+        g = table(ProjectGreenChannel)
+        await self.session.execute(delete(g).where(g.c.project_id == project_id))
+
+    async def set_green_channel_note(self, project_id: uuid.UUID, note: str) -> bool:
+        """Change the note of a project in the green channel; False when it is not in it."""
+        g = table(ProjectGreenChannel)
+        stmt = update(g).where(g.c.project_id == project_id).values(note=note).returning(g.c.project_id)
+        return (await self.session.execute(stmt)).first() is not None
 
     async def insert_adjustment(self, values: Mapping[str, Any]) -> RowMapping:
         stmt = insert(RosterAdjustment).values(**values).returning(*table(RosterAdjustment).c)

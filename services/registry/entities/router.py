@@ -12,14 +12,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 
 from services.registry.access import AccessDep
-from services.registry.deps import request_reader
+from services.registry.deps import registry_platform, request_reader
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.service import EntityService, read_one
 from shared.app import api_router
 from shared.audit import AuditDep
 from shared.auth import authenticate
 from shared.concurrency import IfMatchDep, etag_for, set_etag, versioned_json
-from shared.context import ContextDep
+from shared.context import ContextDep, local_date
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
@@ -32,8 +32,8 @@ AsOfQuery = Annotated[
 
 
 def _mount(spec: KindSpec) -> None:
-    async def service(session: SessionDep, access: AccessDep, audit: AuditDep) -> EntityService:
-        return EntityService(session, spec, access, audit)
+    async def service(session: SessionDep, access: AccessDep, audit: AuditDep, ctx: ContextDep) -> EntityService:
+        return EntityService(session, spec, access, audit, ctx.today)
 
     ServiceDep = Annotated[EntityService, Depends(service)]
     Filters = Annotated[spec.filters, Query()]  # type: ignore[name-defined]
@@ -63,7 +63,8 @@ def _mount(spec: KindSpec) -> None:
         # The most requested call: the caller and the read lane are resolved here rather than as
         # dependencies, which FastAPI solves at ~10 µs each per request. Same checks, same errors.
         principal = await authenticate(request)
-        item = await read_one(request_reader(request), spec, principal, id, as_of)
+        today = local_date(dt.datetime.now(dt.UTC), registry_platform(request).zone)
+        item = await read_one(request_reader(request), spec, principal, id, today, as_of)
         return versioned_json(item, item.version)  # type: ignore[attr-defined]
 
     @router.post(

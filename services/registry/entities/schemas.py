@@ -13,6 +13,7 @@ from typing import Annotated, ClassVar
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.registry.approvals import rules as approval_rules
 from services.registry.entities import rules
 from shared.errors import FieldError
 from shared.identifiers import USCCError, validate_project_code, validate_uscc
@@ -194,12 +195,19 @@ class Approval(RequestModel):
     applied_on: dt.date | None = None
     approved_on: dt.date | None = None
     document_no: ShortText | None = None
+    committed_completion_on: dt.date | None = Field(
+        default=None, description="承诺办结时限（承诺时限）；过期仍未办结的审批标记为 overdue"
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Approval:
-        if self.applied_on and self.approved_on and self.approved_on < self.applied_on:
-            raise PydanticCustomError("approval_dates_order", "批复日期不能早于申报日期")
+        _broken(approval_rules.dates(self.applied_on, self.approved_on, self.committed_completion_on))
         return self
+
+
+GREEN_CHANNEL_DESCRIPTION = (
+    "纳入（true）或移出（false）审批绿色通道；纳入时记录操作人与时间，已在通道内再次纳入不改变原记录"
+)
 
 
 PROJECT_CODE_DESCRIPTION = (
@@ -275,8 +283,16 @@ class ProjectCreate(_EntityCreate, _ProjectFields):
                             "applied_on": "2023-11-02",
                             "approved_on": "2024-01-15",
                             "document_no": "浏环评〔2024〕3号",
-                        }
+                        },
+                        {
+                            "kind": "land",
+                            "state": "in_progress",
+                            "applied_on": "2024-01-10",
+                            "committed_completion_on": "2024-03-10",
+                        },
                     ],
+                    "green_channel": True,
+                    "green_channel_note": "省重点项目，按湘政办发〔2022〕4号开辟绿色通道",
                     "signing_event": "湖南-粤港澳大湾区投资贸易洽谈活动",
                     "signed_on": "2023-09-12",
                 }
@@ -302,6 +318,14 @@ class ProjectCreate(_EntityCreate, _ProjectFields):
     approvals: list[Approval] = Field(default_factory=list, max_length=3, description="核准备案、环评、土地审批")
     signing_event: ShortText | None = Field(default=None, description="招商引资项目的签约活动，如 中非经贸博览会")
     signed_on: dt.date | None = None
+    green_channel: bool = Field(default=False, description=GREEN_CHANNEL_DESCRIPTION)
+    green_channel_note: ShortText | None = Field(default=None, description="纳入绿色通道的依据或说明（须同时纳入）")
+
+    @model_validator(mode="after")
+    def _note_with_entry(self) -> ProjectCreate:
+        if self.green_channel_note and not self.green_channel:
+            raise PydanticCustomError("green_channel_note_without_entry", "未纳入绿色通道的项目不能填写绿色通道说明")
+        return self
 
 
 class ProjectUpdate(_EntityUpdate, _ProjectFields):
@@ -318,3 +342,7 @@ class ProjectUpdate(_EntityUpdate, _ProjectFields):
     approvals: list[Approval] | None = Field(default=None, max_length=3)
     signing_event: ShortText | None = None
     signed_on: dt.date | None = None
+    green_channel: bool | None = Field(default=None, description=GREEN_CHANNEL_DESCRIPTION)
+    green_channel_note: ShortText | None = Field(
+        default=None, description="绿色通道的依据或说明；项目须在（或同时纳入）绿色通道，null 清空"
+    )

@@ -39,7 +39,12 @@ from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 
 
 async def read_one(
-    reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID, as_of: dt.date | None = None
+    reader: Reader,
+    spec: KindSpec,
+    principal: Principal,
+    entity_id: uuid.UUID,
+    today: dt.date,
+    as_of: dt.date | None = None,
 ) -> BaseModel:
     """GET by id: one statement on the read lane, outside any unit of work.
 
@@ -47,22 +52,24 @@ async def read_one(
     and the caller's scope applied to its region then; 404 when it was not yet on the roster."""
     read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of)
     row = await reader.fetchrow(read, {"entity_id": entity_id})
-    return _visible(spec, row, Access.reading(principal))
+    return _visible(spec, row, Access.reading(principal), today)
 
 
-def _visible(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access) -> BaseModel:
+def _visible(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access, today: dt.date) -> BaseModel:
     """The row in its API shape; a record outside the caller's scope does not exist for them."""
     if row is None or not access.can_read(row["region_code"]):
         raise NotFound(f"{spec.label}不存在", code=f"{spec.kind.value}_not_found")
-    return render(spec, row, access)
+    return render(spec, row, access, today)
 
 
 class EntityService:
-    def __init__(self, session: AsyncSession, spec: KindSpec, access: Access, audit: AuditLog) -> None:
+    def __init__(self, session: AsyncSession, spec: KindSpec, access: Access, audit: AuditLog, today: dt.date) -> None:
+        """`today` is the programme's date of the request (approvals overdue on it are flagged)."""
         self.session = session
         self.spec = spec
         self.access = access
         self.audit = audit
+        self.today = today
         self.repo = EntityRepository(session)
         self.lookups = ReferenceLookups(session)
 
@@ -70,14 +77,14 @@ class EntityService:
 
     async def list(self, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        query = EntityQuery(filters, scope=self.access.principal.read_scope)
+        query = EntityQuery(filters, scope=self.access.principal.read_scope, today=self.today)
         rows, key, sort_attr = await self.repo.list(self.spec, query, page)
         items, cursor = cut_page(rows, page, key, sort_attr)
-        return [render(self.spec, r, self.access) for r in items], cursor
+        return [render(self.spec, r, self.access, self.today) for r in items], cursor
 
     async def get(self, entity_id: uuid.UUID) -> BaseModel:
         """The record as this transaction sees it (after a write, say); `read_one` serves plain GETs."""
-        return _visible(self.spec, await self.repo.read(self.spec, entity_id), self.access)
+        return _visible(self.spec, await self.repo.read(self.spec, entity_id), self.access, self.today)
 
     # ---- validation shared by create and update ----------------------------------------------------
 
@@ -176,7 +183,10 @@ class EntityService:
             await self.repo.insert_kind_row(
                 self.spec, {"entity_id": entity_id} | {c: values[c] for c in self.spec.own_columns}
             )
-        await self._write_children(entity_id, values)
+        if not values.get("green_channel"):  # a new record is outside the channel already (and has no note)
+            values.pop("green_channel", None)
+            values.pop("green_channel_note", None)
+        await self._write_children(ctx, entity_id, values)
         await self.repo.insert_adjustment(
             {
                 "entity_id": entity_id,
@@ -200,7 +210,7 @@ class EntityService:
         await record_change(self.session, self.spec.kind.value, entity_id, "created", payload)
         return created
 
-    async def _write_children(self, entity_id: uuid.UUID, values: dict[str, Any]) -> None:
+    async def _write_children(self, ctx: RequestContext, entity_id: uuid.UUID, values: dict[str, Any]) -> None:
         for field in LINK_FIELDS:
             if values.get(field) is not None:
                 await self.repo.replace_links(entity_id, field, values[field])
@@ -210,6 +220,30 @@ class EntityService:
             await self.repo.replace_annual_plans(entity_id, values["annual_plans"])
         if values.get("approvals") is not None:
             await self.repo.replace_approvals(entity_id, values["approvals"])
+        await self._write_green_channel(ctx, entity_id, values)
+
+    async def _write_green_channel(self, ctx: RequestContext, project_id: uuid.UUID, values: dict[str, Any]) -> None:
+        """Enter or leave the green channel, or change its note. Entering again keeps who and when."""
+        entering, note = values.get("green_channel"), values.get("green_channel_note")
+        note_sent = "green_channel_note" in values
+        if entering is False:
+            if note:
+                raise Invalid.field(
+                    "green_channel_note", "移出绿色通道时不能填写绿色通道说明", "green_channel_note_without_entry"
+                )
+            await self.repo.leave_green_channel(project_id)
+        elif entering:
+            await self.repo.enter_green_channel(
+                project_id,
+                by=ctx.principal.sub,
+                by_name=ctx.principal.name,
+                at=ctx.now,
+                note=(note or "") if note_sent else None,
+            )
+        elif note_sent and not await self.repo.set_green_channel_note(project_id, note or "") and note:
+            raise Invalid.field(
+                "green_channel_note", "项目不在绿色通道内，不能填写绿色通道说明", "green_channel_note_without_entry"
+            )
 
     async def _current(self, entity_id: uuid.UUID) -> BaseModel:
         """The record for a write: 404 when absent or outside the caller's read scope."""
@@ -233,7 +267,7 @@ class EntityService:
         reject_nulls(
             values,
             (*table(Entity).c, *self.spec.table.c),
-            also=(*LINK_FIELDS, "industry_ids", "annual_plans", "approvals"),
+            also=(*LINK_FIELDS, "industry_ids", "annual_plans", "approvals", "green_channel"),
         )
         if current["version"] != expected_version:
             raise stale(current["version"])
@@ -251,7 +285,7 @@ class EntityService:
             await self.repo.update_kind_row(
                 self.spec, entity_id, {c: values[c] for c in self.spec.own_columns if c in values}
             )
-        await self._write_children(entity_id, values)
+        await self._write_children(ctx, entity_id, values)
         after = await self.get(entity_id)
         payload = feed_payload(after)
         await self.audit.record(

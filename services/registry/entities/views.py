@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.registry.access import Access
+from services.registry.approvals import rules as approval_rules
 from services.registry.entities.kinds import KindSpec
 from services.registry.reference.resources import person_read
-from shared.schemas.enums import EntityKind, Level, MetricKind, Standing, Tier
+from shared.schemas.enums import ApprovalState, EntityKind, Level, MetricKind, Standing, Tier
 from shared.schemas.registry.responses.entities import StandingRead
 from shared.tiers import achieves, in_growth_band, tier_reached
 
@@ -39,15 +41,35 @@ def standing(kind: EntityKind, level: str, target_tier: str, row: Mapping[Any, A
     )
 
 
-def render(spec: KindSpec, row: Mapping[Any, Any], access: Access) -> BaseModel:
+def render(spec: KindSpec, row: Mapping[Any, Any], access: Access, today: dt.date | None = None) -> BaseModel:
+    """The row as the API shows it to the caller of `access`.
+
+    `today` (the programme's date) flags a project's overdue approvals; without it none is flagged,
+    which suits only what `feed_payload` makes of the record (it leaves the flag out)."""
     data: dict[str, Any] = dict(row)
     data["persons"] = [person_read(p, access) for p in (row["persons"] or [])]
     data["standing"] = standing(spec.kind, row["level"], row["target_tier"], row)
+    if spec.kind is EntityKind.project and today is not None:
+        data["approvals"] = [_flagged(a, today) for a in row["approvals"] or []]
     return spec.read.model_validate(data)
 
 
+def _flagged(approval: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    committed = approval.get("committed_completion_on")
+    if isinstance(committed, str):  # a date inside the row's JSON
+        committed = dt.date.fromisoformat(committed)
+    overdue = approval_rules.is_overdue(ApprovalState(approval["state"]), committed, today)
+    return {**approval, "overdue": overdue}
+
+
+# Derived from the clock rather than recorded: it changes with no write, so no event carries it.
+_NOT_IN_FEED: dict[str, Any] = {"persons": True, "approvals": {"__all__": {"overdue"}}}
+
+
 def feed_payload(model: BaseModel) -> dict[str, Any]:
-    """What the change feed carries: the record without responsible persons' contact details."""
-    payload: dict[str, Any] = model.model_dump(mode="json", exclude={"persons"})
+    """What the change feed and the audit log carry: the record without responsible persons' contact
+    details nor the approvals' `overdue` flag, which follows from the date rather than from a write."""
+    exclude = {k: v for k, v in _NOT_IN_FEED.items() if k in type(model).model_fields}
+    payload: dict[str, Any] = model.model_dump(mode="json", exclude=exclude)
     payload["person_ids"] = [str(p.id) for p in getattr(model, "persons", [])]
     return payload

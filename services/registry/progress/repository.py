@@ -8,22 +8,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, RowMapping, Select, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Numeric, RowMapping, Select, bindparam, case, distinct, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.entities.kinds import SIZE_METRICS
-from services.registry.models import Entity, MetricValue, Project, RosterAdjustment, Target, entity_chain, table
+from services.registry.entities.queries import approval_overdue
+from services.registry.models import (
+    Entity,
+    MetricValue,
+    Project,
+    ProjectApproval,
+    ProjectGreenChannel,
+    RosterAdjustment,
+    Target,
+    entity_chain,
+    table,
+)
 from services.registry.progress.rollup import LADDER
 from shared.pagination import PageRequest, Sorting
 from shared.repository import VersionedRepository
-from shared.schemas.enums import Domain, EntityKind, Level, RosterStatus
+from shared.schemas.enums import ApprovalKind, Domain, EntityKind, Level, RosterStatus
 
 T = table(Target)
 E = table(Entity)
 R = table(RosterAdjustment)
 M = table(MetricValue)
 P = table(Project)
+A = table(ProjectApproval)
+G = table(ProjectGreenChannel)
 
 TARGET_SORTING = Sorting(
     columns={"year": T.c.year, "created_at": T.c.created_at, "updated_at": T.c.updated_at},
@@ -182,9 +195,34 @@ def _current_cube(query: CubeQuery) -> Select[Any]:
     )
 
 
+def green_channel_statement(query: CubeQuery, today: dt.date) -> Select[Any]:
+    """Listed projects in the green channel, those with an approval overdue on `today`, and the overdue
+    approvals by kind, within the cube's filters, in one statement over the entity rows."""
+    overdue = approval_overdue(A, today)
+    by_kind = [func.count(A.c.kind).filter(overdue, A.c.kind == kind.value).label(kind.value) for kind in ApprovalKind]
+    counts: list[Any] = [
+        func.count(distinct(E.c.id)).label("projects"),
+        func.count(distinct(E.c.id)).filter(overdue).label("projects_approval_overdue"),
+        *by_kind,
+    ]
+    return (
+        select(*counts)
+        .select_from(E.join(G, G.c.project_id == E.c.id).outerjoin(A, A.c.project_id == E.c.id))
+        .where(
+            E.c.kind == EntityKind.project.value,
+            E.c.roster_status == RosterStatus.listed.value,
+            *_conditions(query, E.c.level, E.c.region_code),
+        )
+    )
+
+
 class ProgressRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def green_channel(self, query: CubeQuery, today: dt.date) -> RowMapping:
+        row: RowMapping = (await self.session.execute(green_channel_statement(query, today))).mappings().one()
+        return row
 
     async def standing_cube(self, query: CubeQuery) -> Sequence[RowMapping]:
         rows: Sequence[RowMapping] = (await self.session.execute(cube_statement(query))).mappings().all()

@@ -100,7 +100,10 @@ async def delete_target(id: uuid.UUID, svc: TargetServiceDep, ctx: ContextDep, v
         "to `as_of`'s, or a project's total investment; it has achieved a tier when its size reaches the "
         "tier's threshold. Echelons count province entities below the programme tier by the highest "
         "echelon reached; growth bands count enterprises with low ≤ size < high. `targets` compares each "
-        "target of the filtered periods, levels and domains with the entities that have reached its tier."
+        "target of the filtered periods, levels and domains with the entities that have reached its tier. "
+        "`green_channel` counts today's listed projects in the green channel (绿色通道) within the same "
+        "scope and filters, those with an approval past its committed date (承诺时限) and still not "
+        "finished, and such approvals by kind; it is null for a past `as_of` (approvals keep no history)."
     ),
 )
 async def get_progress(

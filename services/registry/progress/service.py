@@ -35,8 +35,13 @@ from shared.errors import AppError, Conflict, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.regions import HUNAN, code_range
 from shared.repository import reject_nulls
-from shared.schemas.enums import Domain, EntityKind, Level, Tier
-from shared.schemas.registry.responses.progress import ProgressRead, TargetRead
+from shared.schemas.enums import ApprovalKind, Domain, EntityKind, Level, Tier
+from shared.schemas.registry.responses.progress import (
+    ApprovalOverdueCount,
+    GreenChannelProgress,
+    ProgressRead,
+    TargetRead,
+)
 
 RESOURCE = "target"
 
@@ -155,16 +160,15 @@ class ProgressService:
         # as a predicate it only misleads the planner into an index scan over every row.
         scopes = [filters.region, self.principal.read_scope]
         ranges = [code_range(code) for code in scopes if code is not None and code != HUNAN]
-        rows = await self.cube.standing_cube(
-            CubeQuery(
-                as_of=as_of,
-                current=as_of >= today,
-                region_ranges=tuple(ranges),
-                level=filters.level,
-                domain=filters.domain,
-                chain_id=filters.chain,
-            )
+        query = CubeQuery(
+            as_of=as_of,
+            current=as_of >= today,
+            region_ranges=tuple(ranges),
+            level=filters.level,
+            domain=filters.domain,
+            chain_id=filters.chain,
         )
+        rows = await self.cube.standing_cube(query)
         cells = [
             Cell(
                 kind=EntityKind(r["kind"]),
@@ -186,4 +190,14 @@ class ProgressService:
             echelons=echelon_counts(cells, levels),
             growth_bands=growth_band_counts(cells, levels),
             targets=target_progress(cells, targets),
+            green_channel=await self._green_channel(query, today) if query.current else None,
+        )
+
+    async def _green_channel(self, query: CubeQuery, today: dt.date) -> GreenChannelProgress:
+        """Today's green channel: approvals keep no past states, so no earlier date can be answered."""
+        row = await self.cube.green_channel(query, today)
+        return GreenChannelProgress(
+            projects=row["projects"],
+            projects_approval_overdue=row["projects_approval_overdue"],
+            approvals_overdue=[ApprovalOverdueCount(kind=kind, overdue=row[kind.value]) for kind in ApprovalKind],
         )

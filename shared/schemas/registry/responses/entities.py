@@ -82,6 +82,11 @@ class ApprovalRead(ResponseModel):
     applied_on: dt.date | None
     approved_on: dt.date | None
     document_no: str | None
+    committed_completion_on: dt.date | None = Field(default=None, description="承诺办结时限（承诺时限）")
+    overdue: bool = Field(
+        default=False,
+        description="已超过承诺时限仍未办结（未启动或办理中）；按当日（北京时间）计算，不记入审计与变更事件",
+    )
 
 
 class ProjectRead(_EntityRead):
@@ -97,3 +102,8 @@ class ProjectRead(_EntityRead):
     approvals: list[ApprovalRead] = Field(default_factory=list)
     signing_event: str | None
     signed_on: dt.date | None
+    green_channel: bool = Field(default=False, description="是否纳入审批绿色通道")
+    green_channel_at: dt.datetime | None = Field(default=None, description="纳入绿色通道的时间")
+    green_channel_by: str | None = Field(default=None, description="纳入绿色通道的操作人（令牌 sub）")
+    green_channel_by_name: str | None = Field(default=None, description="纳入绿色通道的操作人姓名")
+    green_channel_note: str | None = Field(default=None, description="纳入绿色通道的依据或说明")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from shared.schemas.common import ResponseModel
-from shared.schemas.enums import Domain, EntityKind, Level, Tier
+from shared.schemas.enums import ApprovalKind, Domain, EntityKind, Level, Tier
 
 
 class TargetRead(ResponseModel):
@@ -55,9 +55,28 @@ class TargetProgress(ResponseModel):
     met: bool
 
 
+class ApprovalOverdueCount(ResponseModel):
+    kind: ApprovalKind
+    overdue: int = Field(description="超过承诺时限仍未办结的该类审批数")
+
+
+class GreenChannelProgress(ResponseModel):
+    """Projects on the list in the green channel (绿色通道), and their approvals past the committed date."""
+
+    projects: int = Field(description="名单内、处于绿色通道的项目数")
+    projects_approval_overdue: int = Field(description="其中有审批超过承诺时限仍未办结的项目数")
+    approvals_overdue: list[ApprovalOverdueCount] = Field(
+        description="这些项目中超过承诺时限仍未办结的审批数，按审批类别（每类一项）"
+    )
+
+
 class ProgressRead(ResponseModel):
     as_of: dt.date
     tiers: list[TierCount]
     echelons: list[EchelonCount]
     growth_bands: list[GrowthBandCount]
     targets: list[TargetProgress]
+    green_channel: GreenChannelProgress | None = Field(
+        default=None,
+        description="审批绿色通道：按当前记录统计（审批不保留历史状态），as_of 早于今天时为 null",
+    )
