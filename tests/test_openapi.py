@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.registry.entities.schemas import EnterpriseCreate, IndustryCreate, ProjectCreate
 from services.registry.progress.schemas import TargetCreate
 from services.registry.reference.schemas import ChainCreate, PersonCreate
-from services.registry.roster.schemas import RosterAdjustmentCreate
+from services.registry.roster.schemas import RosterAdjustmentCreate, RosterBatchCreate
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate
 
@@ -24,6 +24,7 @@ EXAMPLED = [
     EnterpriseCreate,
     ProjectCreate,
     RosterAdjustmentCreate,
+    RosterBatchCreate,
     MetricCreate,
     TargetCreate,
 ]

@@ -92,6 +92,17 @@ class EntityRepository:
         stmt = select(E).where(E.c.id == entity_id).with_for_update()
         return (await self.session.execute(stmt)).mappings().first()
 
+    async def lock(self, entity_ids: Sequence[uuid.UUID]) -> None:
+        """Lock the entity rows for the rest of the transaction, in id order (absent ids are skipped)."""
+        ids = sorted(set(entity_ids))
+        stmt = (
+            select(E.c.id)
+            .where(E.c.id == any_(bindparam("ids", ids, type_=ARRAY(UUID))))
+            .order_by(E.c.id)
+            .with_for_update()
+        )
+        await self.session.execute(stmt)
+
     # ---- lookups used by validation ---------------------------------------------------------
 
     async def enterprise_by_uscc(self, uscc: str) -> RowMapping | None:
