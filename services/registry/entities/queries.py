@@ -29,10 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import array
 
 from services.registry.entities.kinds import EntityFilters, KindSpec
+from services.registry.entities.links import BackLink
 from services.registry.models import (
     Entity,
+    Industry,
     MetricValue,
     Person,
+    Project,
     ProjectAnnualPlan,
     ProjectApproval,
     RosterAdjustment,
@@ -92,17 +95,33 @@ class ReadQuery:
     sorting: Sorting
 
 
-def build_read_query(spec: KindSpec, as_of: dt.date | None = None) -> ReadQuery:
+def build_read_query(spec: KindSpec, as_of: dt.date | None = None, *, backlinks: bool = True) -> ReadQuery:
     """The select of one kind's records in their API shape, before filters and paging.
 
+    With `backlinks`, the records that name each one (`entities.links`), counted within the caller's
+    scope: the statement then takes `scope_low`/`scope_high` at execution (`links.scope_bounds`).
     Built once per kind and date and then shared: a statement is immutable (filters and paging
     derive new ones from it), and building this one costs more than running it.
     """
-    return _build_read_query(spec, as_of)
+    return _build_read_query(spec, as_of, backlinks)
+
+
+def _backlinks(spec: KindSpec) -> list[Any]:
+    """The links that point at a record of this kind from other records (see `entities.links`)."""
+    if spec.kind is EntityKind.enterprise:
+        p = table(Project)
+        return BackLink("project", p, p.c.entity_id, p.c.owner_enterprise_id == E.c.id).columns()
+    if spec.kind is EntityKind.industry:
+        ei, child = enterprise_industry, table(Industry).alias("child_industry")
+        return [
+            *BackLink("enterprise", ei, ei.c.enterprise_id, ei.c.industry_id == E.c.id).columns(),
+            *BackLink("child_industry", child, child.c.entity_id, child.c.parent_industry_id == E.c.id).columns(),
+        ]
+    return []
 
 
 @functools.lru_cache(maxsize=64)
-def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
+def _build_read_query(spec: KindSpec, as_of: dt.date | None, backlinks: bool) -> ReadQuery:
     k = spec.table
     standing, latest = _standing_columns(spec, as_of)
     columns: list[Any] = [
@@ -122,6 +141,8 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
         *standing,
     ]
     columns += [k.c[name] for name in spec.own_columns]
+    if backlinks:
+        columns += _backlinks(spec)
     if spec.kind is EntityKind.enterprise:
         columns.append(
             _id_array(enterprise_industry.c.industry_id, enterprise_industry.c.enterprise_id, E.c.id).label(

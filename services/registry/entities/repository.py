@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.registry.entities.kinds import SIZE_METRICS, EntityFilters, KindSpec
+from services.registry.entities.links import scope_bounds
 from services.registry.entities.queries import apply_filters, build_read_query, read_by_id
 from services.registry.models import (
     Enterprise,
@@ -50,8 +51,8 @@ class EntityQuery:
     scope: str | None = None  # a region code: only records in a region it covers (on `as_of`, if given)
 
 
-def _filtered(spec: KindSpec, query: EntityQuery) -> tuple[Select[Any], Any]:
-    read = build_read_query(spec, query.filters.as_of)
+def _filtered(spec: KindSpec, query: EntityQuery, *, backlinks: bool = True) -> tuple[Select[Any], Any]:
+    read = build_read_query(spec, query.filters.as_of, backlinks=backlinks)
     return apply_filters(read.stmt, spec, query.filters, query.scope), read.sorting
 
 
@@ -60,7 +61,7 @@ def ordered(spec: KindSpec, query: EntityQuery) -> Select[Any]:
 
     Built before it runs, so that an unknown `sort` is a 422 before a response starts streaming.
     """
-    stmt, sorting = _filtered(spec, query)
+    stmt, sorting = _filtered(spec, query, backlinks=False)
     ordered_stmt: Select[Any] = sorting.order(stmt, query.filters.sort)
     return ordered_stmt
 
@@ -69,14 +70,17 @@ class EntityRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def read(self, spec: KindSpec, entity_id: uuid.UUID) -> RowMapping | None:
-        result = await self.session.execute(read_by_id(spec), {"entity_id": entity_id})
+    async def read(self, spec: KindSpec, entity_id: uuid.UUID, scope: str | None) -> RowMapping | None:
+        """The record in its API shape, its back-links counted within the read `scope` (None: everywhere)."""
+        result = await self.session.execute(read_by_id(spec), {"entity_id": entity_id} | scope_bounds(scope))
         row: RowMapping | None = result.mappings().first()
         return row
 
     async def read_many(self, spec: KindSpec, ids: Sequence[uuid.UUID | str]) -> dict[uuid.UUID, RowMapping]:
-        """Records by id in their API shape (as `read` gives them), in one statement; absent ids are left out."""
-        stmt = build_read_query(spec).stmt.where(E.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(UUID))))
+        """Records by id in their API shape (as `read` gives them, but for back-links), in one statement;
+        absent ids are left out."""
+        read = build_read_query(spec, backlinks=False)
+        stmt = read.stmt.where(E.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(UUID))))
         return {row["id"]: row for row in (await self.session.execute(stmt)).mappings().all()}
 
     async def list(
@@ -85,7 +89,8 @@ class EntityRepository:
         """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
         stmt, sorting = _filtered(spec, query)
         stmt, key, column = sorting.apply(stmt, page)
-        return (await self.session.execute(stmt)).mappings().all(), key, column.key or "id"
+        result = await self.session.execute(stmt, scope_bounds(query.scope))
+        return result.mappings().all(), key, column.key or "id"
 
     async def head(self, entity_id: uuid.UUID) -> RowMapping | None:
         """The entity row alone, locked for the rest of the transaction."""

@@ -20,6 +20,7 @@ from services.registry.access import Access
 from services.registry.conflicts import unique_conflicts
 from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
+from services.registry.entities.links import scope_bounds
 from services.registry.entities.queries import prepared_read_as_of, prepared_read_by_id
 from services.registry.entities.repository import EntityQuery, EntityRepository
 from services.registry.entities.views import feed_payload, render
@@ -45,7 +46,7 @@ async def read_one(
     With `as_of`, the record as it stood that day (as lists give it): its roster state and size then,
     and the caller's scope applied to its region then; 404 when it was not yet on the roster."""
     read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of)
-    row = await reader.fetchrow(read, {"entity_id": entity_id})
+    row = await reader.fetchrow(read, {"entity_id": entity_id} | scope_bounds(principal.read_scope))
     return _visible(spec, row, Access.reading(principal))
 
 
@@ -76,7 +77,8 @@ class EntityService:
 
     async def get(self, entity_id: uuid.UUID) -> BaseModel:
         """The record as this transaction sees it (after a write, say); `read_one` serves plain GETs."""
-        return _visible(self.spec, await self.repo.read(self.spec, entity_id), self.access)
+        row = await self.repo.read(self.spec, entity_id, self.access.principal.read_scope)
+        return _visible(self.spec, row, self.access)
 
     # ---- validation shared by create and update ----------------------------------------------------
 

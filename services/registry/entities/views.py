@@ -46,8 +46,15 @@ def render(spec: KindSpec, row: Mapping[Any, Any], access: Access) -> BaseModel:
     return spec.read.model_validate(data)
 
 
+# Derived from other records and counted within the reader's scope: not part of the record itself.
+BACKLINK_FIELDS = frozenset(
+    f"{name}_{part}" for name in ("project", "enterprise", "child_industry") for part in ("count", "ids")
+)
+
+
 def feed_payload(model: BaseModel) -> dict[str, Any]:
-    """What the change feed carries: the record without responsible persons' contact details."""
-    payload: dict[str, Any] = model.model_dump(mode="json", exclude={"persons"})
+    """What the change feed (and the audit log) carries: the record without responsible persons' contact
+    details, nor the back-links other records make (they change with those records, counted per reader)."""
+    payload: dict[str, Any] = model.model_dump(mode="json", exclude={"persons", *BACKLINK_FIELDS})
     payload["person_ids"] = [str(p.id) for p in getattr(model, "persons", [])]
     return payload
