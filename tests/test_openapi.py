@@ -57,7 +57,7 @@ def test_paging_parameters_follow_each_list_s_own_filters(registry_app: Any) -> 
     def names(path: str) -> list[str]:
         return [p["name"] for p in spec["paths"][path]["get"]["parameters"]]
 
-    assert names("/api/v1/metrics") == ["entity_id", "metric", "year", "history", "limit", "cursor"]
+    assert names("/api/v1/metrics") == ["entity_id", "metric", "year", "history", "known_at", "limit", "cursor"]
     assert names("/api/v1/targets")[-3:] == ["sort", "limit", "cursor"]
     assert names("/api/v1/roster-adjustments")[-3:] == ["sort", "limit", "cursor"]
     assert names("/api/v1/parks") == ["q", "sort", "limit", "cursor", "grade", "five_good", "region"]

@@ -95,15 +95,21 @@ class ReadQuery:
     sorting: Sorting
 
 
-def build_read_query(spec: KindSpec, as_of: dt.date | None = None, *, backlinks: bool = True) -> ReadQuery:
+def build_read_query(
+    spec: KindSpec, as_of: dt.date | None = None, *, backlinks: bool = True, known_at: dt.datetime | None = None
+) -> ReadQuery:
     """The select of one kind's records in their API shape, before filters and paging.
 
     With `backlinks`, the records that name each one (`entities.links`), counted within the caller's
     scope: the statement then takes `scope_low`/`scope_high` at execution (`links.scope_bounds`).
+    With `known_at` (and then an `as_of`), only the roster adjustments and metric revisions recorded by
+    that moment count (`services.registry.pointintime`).
     Built once per kind and date and then shared: a statement is immutable (filters and paging
     derive new ones from it), and building this one costs more than running it.
     """
-    return _build_read_query(spec, as_of, backlinks)
+    if known_at is not None and as_of is None:
+        raise ValueError("known_at needs the date it answers for (pointintime.point_in_time gives one)")
+    return _build_read_query(spec, as_of, backlinks, known_at)
 
 
 def _backlinks(spec: KindSpec) -> list[Any]:
@@ -121,9 +127,11 @@ def _backlinks(spec: KindSpec) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def _build_read_query(spec: KindSpec, as_of: dt.date | None, backlinks: bool) -> ReadQuery:
+def _build_read_query(
+    spec: KindSpec, as_of: dt.date | None, backlinks: bool, known_at: dt.datetime | None
+) -> ReadQuery:
     k = spec.table
-    standing, latest = _standing_columns(spec, as_of)
+    standing, latest = _standing_columns(spec, as_of, known_at)
     columns: list[Any] = [
         E.c.id,
         E.c.kind,
@@ -201,9 +209,10 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None, backlinks: bool) ->
         columns += [E.c.level, E.c.region_code, E.c.target_tier, E.c.roster_status]
     else:
         r = table(RosterAdjustment)
+        recorded = [] if known_at is None else [r.c.created_at <= known_at]
         state = (
             select(r.c.to_level, r.c.to_region_code, r.c.to_tier, r.c.status_after)
-            .where(r.c.entity_id == E.c.id, r.c.effective_on <= as_of)
+            .where(r.c.entity_id == E.c.id, r.c.effective_on <= as_of, *recorded)
             .order_by(r.c.effective_on.desc(), r.c.seq.desc())
             .limit(1)
             .lateral("roster_state")
@@ -224,10 +233,13 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None, backlinks: bool) ->
     return ReadQuery(stmt, sorting)
 
 
-def _standing_columns(spec: KindSpec, as_of: dt.date | None) -> tuple[list[Any], Any]:
+def _standing_columns(
+    spec: KindSpec, as_of: dt.date | None, known_at: dt.datetime | None = None
+) -> tuple[list[Any], Any]:
     """The latest annual size behind `standing`, and the LATERAL it needs (None when it needs none).
 
-    Today's size is the copy kept on the entity row; an `as_of` date replays the metric history.
+    Today's size is the copy kept on the entity row; an `as_of` date replays the metric history (only
+    the revisions recorded by `known_at`, when given).
     Projects are sized by their total investment, so they need neither.
     """
     names = ("standing_metric", "standing_year", "standing_value")
@@ -246,6 +258,7 @@ def _standing_columns(spec: KindSpec, as_of: dt.date | None) -> tuple[list[Any],
             # IN's expanding parameter could not be compiled once for the read lane.
             m.c.metric == any_(array([mk.value for mk in spec.standing_metrics])),
             m.c.year <= as_of.year,
+            *([] if known_at is None else [m.c.recorded_at <= known_at]),
         )
         .order_by(m.c.year.desc(), metric_rank, m.c.revision.desc())
         .limit(1)
@@ -341,10 +354,12 @@ def prepared_read_by_id(spec: KindSpec) -> PreparedRead:
 
 
 @functools.lru_cache(maxsize=64)
-def prepared_read_as_of(spec: KindSpec, as_of: dt.date) -> PreparedRead:
-    """One record as it stood on `as_of` (roster state and size on that date), for the read lane.
+def prepared_read_as_of(spec: KindSpec, as_of: dt.date, known_at: dt.datetime | None = None) -> PreparedRead:
+    """One record as it stood on `as_of` (roster state and size on that date), for the read lane; with
+    `known_at`, as the registry recorded it by that moment.
 
-    No row when the record was not yet on the roster that day. Compiled once per kind and date, as
-    `build_read_query` builds it (the date is a literal of the statement).
+    No row when the record was not yet on the roster that day (or not yet recorded). Compiled once per
+    kind, date and moment, as `build_read_query` builds it (they are literals of the statement).
     """
-    return PreparedRead.of(build_read_query(spec, as_of).stmt.where(E.c.id == bindparam("entity_id")))
+    read = build_read_query(spec, as_of, known_at=known_at)
+    return PreparedRead.of(read.stmt.where(E.c.id == bindparam("entity_id")))

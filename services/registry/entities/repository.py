@@ -6,10 +6,12 @@ built in `entities.queries`; the GET-by-id lane runs the one for a single record
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, Select, Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -33,6 +35,7 @@ from services.registry.models import (
     entity_person,
     table,
 )
+from services.registry.pointintime import PointInTime, point_in_time
 from shared.pagination import PageRequest
 
 E = table(Entity)
@@ -45,14 +48,21 @@ LINKS: dict[str, tuple[Table, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class EntityQuery:
-    """One list of a kind's records: the list's filters, within the caller's region scope."""
+    """One list of a kind's records: the list's filters, within the caller's region scope, at a point in time."""
 
     filters: EntityFilters
+    point: PointInTime  # `filters.as_of` and `known_at` resolved (`pointintime.point_in_time`)
     scope: str | None = None  # a region code: only records in a region it covers (on `as_of`, if given)
+
+    @classmethod
+    def of(cls, filters: EntityFilters, scope: str | None, *, now: dt.datetime, zone: ZoneInfo) -> EntityQuery:
+        """The query `filters` ask for at `now`; 422 for a `known_at` yet to come."""
+        return cls(filters, point_in_time(filters.as_of, filters.known_at, now=now, zone=zone), scope)
 
 
 def _filtered(spec: KindSpec, query: EntityQuery, *, backlinks: bool = True) -> tuple[Select[Any], Any]:
-    read = build_read_query(spec, query.filters.as_of, backlinks=backlinks)
+    point = query.point
+    read = build_read_query(spec, point.as_of, backlinks=backlinks, known_at=point.known_at)
     return apply_filters(read.stmt, spec, query.filters, query.scope), read.sorting
 
 

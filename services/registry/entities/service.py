@@ -26,6 +26,7 @@ from services.registry.entities.repository import EntityQuery, EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
+from services.registry.pointintime import PointInTime
 from services.registry.reads import Reader
 from services.registry.reference.repository import ReferenceLookups
 from shared.audit import AuditLog
@@ -39,13 +40,15 @@ from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 
 
 async def read_one(
-    reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID, as_of: dt.date | None = None
+    reader: Reader, spec: KindSpec, principal: Principal, entity_id: uuid.UUID, point: PointInTime = PointInTime()
 ) -> BaseModel:
     """GET by id: one statement on the read lane, outside any unit of work.
 
     With `as_of`, the record as it stood that day (as lists give it): its roster state and size then,
-    and the caller's scope applied to its region then; 404 when it was not yet on the roster."""
-    read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of)
+    and the caller's scope applied to its region then; 404 when it was not yet on the roster. With
+    `known_at`, as the registry had recorded it by then (404 when it had no record of it yet)."""
+    as_of, known_at = point.as_of, point.known_at
+    read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of, known_at)
     row = await reader.fetchrow(read, {"entity_id": entity_id} | scope_bounds(principal.read_scope))
     return _visible(spec, row, Access.reading(principal))
 
@@ -68,9 +71,9 @@ class EntityService:
 
     # ---- reads ------------------------------------------------------------------------------------
 
-    async def list(self, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
+    async def list(self, ctx: RequestContext, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        query = EntityQuery(filters, scope=self.access.principal.read_scope)
+        query = EntityQuery.of(filters, self.access.principal.read_scope, now=ctx.now, zone=ctx.zone)
         rows, key, sort_attr = await self.repo.list(self.spec, query, page)
         items, cursor = cut_page(rows, page, key, sort_attr)
         return [render(self.spec, r, self.access) for r in items], cursor

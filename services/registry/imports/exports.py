@@ -82,13 +82,15 @@ class Export:
         principal: Principal,
         filters: EntityFilters,
         zone: ZoneInfo,
+        now: dt.datetime,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.zone = zone
         self.spec = spec
         self.columns = exported_columns(spec.kind)
         # Built now, so that an unknown `sort` is a 422 before the response starts streaming.
-        self.statement = export_statement(spec, EntityQuery(filters, scope=principal.read_scope))
+        query = EntityQuery.of(filters, principal.read_scope, now=now, zone=zone)
+        self.statement = export_statement(spec, query)
 
     def stream(self, file_format: ExportFormat) -> AsyncIterator[bytes]:
         return self.csv() if file_format == "csv" else self.xlsx()

@@ -115,7 +115,12 @@ def _mount_export(spec: KindSpec) -> None:
         values: dict[str, Any] = dict(params)
         file_format = values.pop("format")
         export = Export(
-            request.app.state.platform.sessionmaker, spec, principal, spec.filters.model_validate(values), ctx.zone
+            request.app.state.platform.sessionmaker,
+            spec,
+            principal,
+            spec.filters.model_validate(values),
+            ctx.zone,
+            ctx.now,
         )
         headers = {"Content-Disposition": content_disposition(spec, file_format, ctx.today)}
         return StreamingResponse(export.stream(file_format), media_type=MEDIA_TYPES[file_format], headers=headers)

@@ -100,10 +100,13 @@ async def delete_target(id: uuid.UUID, svc: TargetServiceDep, ctx: ContextDep, v
         "to `as_of`'s, or a project's total investment; it has achieved a tier when its size reaches the "
         "tier's threshold. Echelons count province entities below the programme tier by the highest "
         "echelon reached; growth bands count enterprises with low ≤ size < high. `targets` compares each "
-        "target of the filtered periods, levels and domains with the entities that have reached its tier."
+        "target of the filtered periods, levels and domains with the entities that have reached its tier. "
+        "`known_at` (RFC 3339) counts only what had been recorded by that moment: roster adjustments and "
+        "metric revisions recorded later are ignored, so a circulated ranking is reproduced exactly; "
+        "without `as_of` it answers for `known_at`'s own date. Targets are counted as they stand now."
     ),
 )
 async def get_progress(
     svc: ProgressServiceDep, ctx: ContextDep, filters: Annotated[ProgressFilters, Query()]
 ) -> ProgressRead:
-    return await svc.progress(filters, ctx.today)
+    return await svc.progress(filters, ctx)
