@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Select,
     Text,
     and_,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import array
 
 from services.registry.entities.kinds import EntityFilters, KindSpec
-from services.registry.entities.links import BackLink
+from services.registry.entities.links import BackLink, join_all
 from services.registry.models import (
     Entity,
     Industry,
@@ -112,16 +113,16 @@ def build_read_query(
     return _build_read_query(spec, as_of, backlinks, known_at)
 
 
-def _backlinks(spec: KindSpec) -> list[Any]:
+def _backlinks(spec: KindSpec) -> list[BackLink]:
     """The links that point at a record of this kind from other records (see `entities.links`)."""
     if spec.kind is EntityKind.enterprise:
         p = table(Project)
-        return BackLink("project", p, p.c.entity_id, p.c.owner_enterprise_id == E.c.id).columns()
+        return [BackLink("project", p, p.c.entity_id, p.c.owner_enterprise_id == E.c.id)]
     if spec.kind is EntityKind.industry:
         ei, child = enterprise_industry, table(Industry).alias("child_industry")
         return [
-            *BackLink("enterprise", ei, ei.c.enterprise_id, ei.c.industry_id == E.c.id).columns(),
-            *BackLink("child_industry", child, child.c.entity_id, child.c.parent_industry_id == E.c.id).columns(),
+            BackLink("enterprise", ei, ei.c.enterprise_id, ei.c.industry_id == E.c.id),
+            BackLink("child_industry", child, child.c.entity_id, child.c.parent_industry_id == E.c.id),
         ]
     return []
 
@@ -149,8 +150,6 @@ def _build_read_query(
         *standing,
     ]
     columns += [k.c[name] for name in spec.own_columns]
-    if backlinks:
-        columns += _backlinks(spec)
     if spec.kind is EntityKind.enterprise:
         columns.append(
             _id_array(enterprise_industry.c.industry_id, enterprise_industry.c.enterprise_id, E.c.id).label(
@@ -202,7 +201,10 @@ def _build_read_query(
             .scalar_subquery()
             .label("approvals")
         )
-    source = E.join(k, k.c.entity_id == E.c.id)
+    source: FromClause = E.join(k, k.c.entity_id == E.c.id)
+    if backlinks:
+        source, linked = join_all(source, _backlinks(spec))
+        columns += linked
     if latest is not None:
         source = source.outerjoin(latest, true())
     if as_of is None:

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import RowMapping, Table
+from sqlalchemy import FromClause, RowMapping, Table
 
 from services.registry.access import Access
-from services.registry.entities.links import member_links
+from services.registry.entities.links import join_all, member_links
 from services.registry.models import Chain, Department, Park, Person, entity_chain, entity_park, table
 from services.registry.reference.repository import ReferenceLookups
 from services.registry.reference.schemas import (
@@ -84,14 +84,18 @@ class ReferenceResource:
     member_link: Table | None = None
     member_column: str = ""
     # Columns read beside the record's own: its members per kind, within the scope bound at execution.
+    # What a read selects from: the table, joined to its members' LATERAL aggregates when it has any.
+    read_source: FromClause = field(init=False)
     member_columns: tuple[Any, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        columns = ()
+        source: FromClause = self.table
+        columns: list[Any] = []
         if self.member_link is not None:
             link = self.member_link
-            columns = tuple(member_links(link, link.c[self.member_column], self.table.c.id))
-        object.__setattr__(self, "member_columns", columns)
+            source, columns = join_all(source, member_links(link, link.c[self.member_column], self.table.c.id))
+        object.__setattr__(self, "read_source", source)
+        object.__setattr__(self, "member_columns", tuple(columns))
 
     def render(self, row: RowMapping, access: Access) -> BaseModel:
         if self.to_read is not None:

@@ -61,7 +61,9 @@ class ReferenceService:
         self.resource = resource
         self.access = access
         self.audit = audit
-        self.repo = ResourceRepository(session, resource.table, resource.sort_columns, resource.member_columns)
+        self.repo = ResourceRepository(
+            session, resource.table, resource.sort_columns, resource.read_source, resource.member_columns
+        )
         self.scope = scope_bounds(access.principal.read_scope)
         self.lookups = ReferenceLookups(session)
 
