@@ -63,10 +63,21 @@ class Case:
     if_match: bool = False
 
     def payload(self, ids: dict[str, Any]) -> dict[str, Any] | None:
-        """The body, with `{id}` placeholders filled from the setup."""
+        """The body, with `{id}` placeholders filled from the setup (in nested items too)."""
         if self.body is None:
             return None
-        return {k: v.format(**ids) if isinstance(v, str) else v for k, v in self.body.items()}
+        filled: dict[str, Any] = _fill(self.body, ids)
+        return filled
+
+
+def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value
 
 
 def _row(
@@ -161,6 +172,9 @@ CASES["projects.approvals.update"] = Case(
 ENTERPRISE_SETUP = _entity_setup("enterprises", COUNTY_ENTERPRISE)
 # Promoting the county enterprise to its city: the county operator cannot write the city level.
 ROSTER_CREATE = _row(201, 201, 403, 201, 403, 403, 404, 403)
+# The same promotion in a batch (all or nothing): a caller who may not apply it alone gets the batch's
+# 422 naming the item (its 403 or 404 inside); read-only roles are refused as a whole.
+ROSTER_BATCH = _row(200, 200, 422, 200, 422, 403, 422, 403)
 METRIC_CREATE = _row(201, 201, 403, 201, 201, 403, 404, 201)
 CASES |= {
     "roster.create": Case(
@@ -169,6 +183,17 @@ CASES |= {
         ROSTER_CREATE,
         setup=ENTERPRISE_SETUP,
         body={"entity_id": "{id}", "action": "promote", "reason": "营收突破百亿", "effective_on": "2024-03-01"},
+    ),
+    "roster.batch": Case(
+        "POST",
+        "/api/v1/roster-adjustments:batch",
+        ROSTER_BATCH,
+        setup=ENTERPRISE_SETUP,
+        body={
+            "items": [
+                {"entity_id": "{id}", "action": "promote", "reason": "营收突破百亿", "effective_on": "2024-03-01"}
+            ]
+        },
     ),
     "roster.list": Case("GET", "/api/v1/roster-adjustments", READ_ALL),
     "metrics.create": Case(

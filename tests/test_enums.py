@@ -101,6 +101,10 @@ PUBLISHED: dict[str, list[tuple[str, str]]] = {
         ("listed", "在册"),
         ("removed", "已移出"),
     ],
+    "batch_mode": [
+        ("all_or_nothing", "全部成功才生效"),
+        ("each", "逐项生效"),
+    ],
     "metric_kind": [
         ("revenue", "营业收入"),
         ("output", "产值"),

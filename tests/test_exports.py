@@ -29,6 +29,9 @@ ENTERPRISE_COLUMNS = [
     "目标层级",
     "牵头部门",
     "标签",
+    "产业链",
+    "园区",
+    "责任人",
     "纳入名单日期",
     "名单状态",
     "更新时间",
@@ -83,6 +86,9 @@ async def test_enterprise_csv_has_chinese_headers_labels_and_an_rfc5987_filename
         "目标层级": "百亿级",
         "牵头部门": "湖南省工业和信息化厅",
         "标签": "链主、“三类500强”",
+        "产业链": "",
+        "园区": "",
+        "责任人": "",
         "纳入名单日期": "2024-03-01",
         "名单状态": "在册",
     }
@@ -172,6 +178,21 @@ async def test_paging_parameters_unknown_formats_and_sorts_are_422(
     assert response.json()["errors"][0]["field"] == field
 
 
+async def some_links(client: httpx.AsyncClient) -> dict[str, list[str]]:
+    """Two chains, a park and two persons (one of them sharing a name with a third), to link records to."""
+    chains = (await client.get("/api/v1/chains", params={"limit": 2}, headers=ADMIN)).json()["items"]
+    park = await create(client, "parks", {"name": "长沙经开区", "grade": "national", "region_code": "430100"})
+    persons = [
+        await create(client, "persons", {"name": name, "region_code": region})
+        for name, region in (("王五", "430100"), ("李四", "430100"), ("李四", "430104"))
+    ]
+    return {
+        "chain_ids": [c["id"] for c in chains],
+        "park_ids": [park["id"]],
+        "person_ids": [persons[0]["id"], persons[1]["id"]],
+    }
+
+
 def comparable(item: dict[str, Any]) -> dict[str, Any]:
     volatile = {"id", "created_at", "updated_at", "version"}
     return {k: v for k, v in item.items() if k not in volatile}
@@ -182,17 +203,18 @@ async def test_an_export_imports_back_into_an_empty_list_as_the_same_records(
     client: httpx.AsyncClient, inline: ImportRunner, file_format: str
 ) -> None:
     dept = await department_id(client, "development-reform")
+    links = await some_links(client)
     bodies = {
         "industries": [
             factories.industry(roadmap="路线图：2025 年", task_book="任务书"),
             factories.industry(name="长沙工程机械", level="city", region_code="430100", target_tier="hundred_billion"),
         ],
         "enterprises": [
-            factories.enterprise(1, labels=["little_giant", "single_champion"], listed_on="2023-12-31"),
+            factories.enterprise(1, labels=["little_giant", "single_champion"], listed_on="2023-12-31") | links,
             factories.enterprise(2, pathway=None, labels=[], domain="services", lead_department_id=dept),
         ],
         "projects": [
-            factories.project(1, total_investment="0.0001", stage="signed", signing_event="中非经贸博览会"),
+            factories.project(1, total_investment="0.0001", stage="signed", signing_event="中非经贸博览会") | links,
             factories.project(2, project_code=None, planned_start_on="2024-01-01", planned_completion_on="2026-06-30"),
         ],
     }

@@ -63,6 +63,8 @@ async def test_get_on_the_pool_reads_exactly_what_the_write_returned(
     )
     try:
         for path, body in bodies:
+            if path == "projects":  # owned by the enterprise: its read counts it (a back-link)
+                body = body | {"owner_enterprise_id": committed_entities[0]}
             created = await committing_client.post(f"/api/v1/{path}", json=body, headers=ADMIN)
             assert created.status_code == 201, created.text
             committed_entities.append(created.json()["id"])
@@ -86,6 +88,10 @@ async def test_get_on_the_pool_reads_exactly_what_the_write_returned(
         assert (outside.status_code, outside.json()["code"]) == (404, "enterprise_not_found")
         covering = await committing_client.get(first, headers=auth("city", "430100"))
         assert [(p["phone"], p["masked"]) for p in covering.json()["persons"]] == [("13800000000", False)]
+        owner = (await committing_client.get(first, headers=ADMIN)).json()
+        assert (owner["project_count"], owner["project_ids"]) == (1, [committed_entities[2]])
+        # the project lies in 430104, outside a 430102 county's scope and inside its city's
+        assert covering.json()["project_count"] == 1
     finally:
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM registry.entity_person WHERE person_id = :p"), {"p": person_id})

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.registry.entities.views import BACKLINK_FIELDS
 from services.registry.imports import repository
 from services.registry.imports.runner import ImportRunner
 from tests import factories
@@ -21,8 +22,9 @@ ADMIN_ACTOR = ("admin-430000-x", "admin-430000-x", "admin", "430000")
 
 
 def payload(record: dict[str, Any]) -> dict[str, Any]:
-    """A record as its feed and audit events carry it: as GET shows it, persons by id only."""
-    return {k: v for k, v in record.items() if k != "persons"} | {"person_ids": [p["id"] for p in record["persons"]]}
+    """A record as its feed and audit events carry it: as GET shows it, persons by id only, no back-links."""
+    kept = {k: v for k, v in record.items() if k != "persons" and k not in BACKLINK_FIELDS}
+    return kept | {"person_ids": [p["id"] for p in record["persons"]]}
 
 
 async def audit_rows(db_session: async_sessionmaker[AsyncSession], request_id: str) -> list[tuple[Any, ...]]:

@@ -33,16 +33,21 @@ def test_the_bulk_writer_writes_every_column_of_the_tables_an_import_can_fill() 
     assert ENTITY_COLUMNS == ("name", "level", "region_code", "domain", "pathway", "target_tier", "lead_department_id")
     for kind, spec in KINDS.items():
         own = {c.key for c in spec.table.c} - {"entity_id"}
-        unfilled = {"parent_industry_id"} if kind is EntityKind.industry else set()
-        assert set(writer.KIND_COLUMNS[kind]) == own - unfilled
-        # a column it does not fill is one no spreadsheet column feeds, and the record gets its default
-        assert unfilled <= NOT_IMPORTED[kind]
+        assert set(writer.KIND_COLUMNS[kind]) == own
+    # what no spreadsheet column feeds: the record gets its default
+    assert {
+        EntityKind.industry: set(),
+        EntityKind.enterprise: {"industry_ids"},
+        EntityKind.project: {"annual_plans", "approvals"},
+    } == NOT_IMPORTED
     assert [c.key for c in writer.FEED_COLUMNS] == ["resource_type", "resource_id", "action", "payload"]
 
 
 def test_an_upsert_changes_what_a_patch_may_but_not_the_key_it_matched_by() -> None:
     assert {kind: set(fields) for kind, fields in UPDATABLE.items()} == {
-        EntityKind.industry: {"domain", "pathway", "lead_department_id", "roadmap", "timetable", "task_book"},
+        EntityKind.industry: {
+            *("domain", "pathway", "lead_department_id", "parent_industry_id", "roadmap", "timetable", "task_book")
+        },
         EntityKind.enterprise: {"name", "domain", "pathway", "lead_department_id", "labels"},
         EntityKind.project: {
             *("name", "domain", "pathway", "lead_department_id", "owner_enterprise_id", "total_investment"),

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.registry.entities.views import BACKLINK_FIELDS
 from services.registry.imports.runner import ImportRunner
 from tests import factories
 from tests.conftest import ADMIN, auth
@@ -205,9 +206,9 @@ async def test_good_csv_creates_every_row_with_roster_inclusion_feed_events_and_
     assert sorted((e.resource_id, e.action) for e in events) == sorted((i, "created") for i in ids)
     by_id = {e["id"]: e for e in items}
     for event in events:
-        assert event.payload == {k: v for k, v in by_id[event.resource_id].items() if k != "persons"} | {
-            "person_ids": []
-        }
+        assert event.payload == {
+            k: v for k, v in by_id[event.resource_id].items() if k != "persons" and k not in BACKLINK_FIELDS
+        } | {"person_ids": []}
     assert audit == [
         (
             "import",
@@ -383,7 +384,9 @@ async def test_upsert_updates_the_enterprise_with_the_same_uscc_and_leaves_uncha
             )
         ).all()
     assert [e.action for e in events] == ["created", "updated"]
-    assert events[1].payload == {k: v for k, v in first.items() if k != "persons"} | {"person_ids": []}
+    assert events[1].payload == {k: v for k, v in first.items() if k != "persons" and k not in BACKLINK_FIELDS} | {
+        "person_ids": []
+    }
     assert len(await listing(client, "enterprises")) == 3
 
 

@@ -12,7 +12,7 @@ from services.registry.approvals.schemas import ApprovalUpdate
 from services.registry.entities.schemas import EnterpriseCreate, IndustryCreate, ProjectCreate
 from services.registry.progress.schemas import TargetCreate
 from services.registry.reference.schemas import ChainCreate, PersonCreate
-from services.registry.roster.schemas import RosterAdjustmentCreate
+from services.registry.roster.schemas import RosterAdjustmentCreate, RosterBatchCreate
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate
 
@@ -26,6 +26,7 @@ EXAMPLED = [
     ProjectCreate,
     ApprovalUpdate,
     RosterAdjustmentCreate,
+    RosterBatchCreate,
     MetricCreate,
     TargetCreate,
 ]
@@ -58,7 +59,7 @@ def test_paging_parameters_follow_each_list_s_own_filters(registry_app: Any) -> 
     def names(path: str) -> list[str]:
         return [p["name"] for p in spec["paths"][path]["get"]["parameters"]]
 
-    assert names("/api/v1/metrics") == ["entity_id", "metric", "year", "history", "limit", "cursor"]
+    assert names("/api/v1/metrics") == ["entity_id", "metric", "year", "history", "known_at", "limit", "cursor"]
     assert names("/api/v1/targets")[-3:] == ["sort", "limit", "cursor"]
     assert names("/api/v1/roster-adjustments")[-3:] == ["sort", "limit", "cursor"]
     assert names("/api/v1/parks") == ["q", "sort", "limit", "cursor", "grade", "five_good", "region"]

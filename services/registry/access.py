@@ -45,6 +45,11 @@ class Access:
         if p.role is Role.department and domain not in self.led_domains:
             raise Forbidden("部门只能修改其牵头领域的对象", code="domain_not_led")
 
+    def require_entity_writer(self) -> None:
+        """Raise unless the caller's role writes entities somewhere (before any record is looked at)."""
+        if self.principal.role in (Role.viewer, Role.service):
+            raise Forbidden("当前角色不能修改名单对象", code="role_read_only")
+
     def require_region_write(self, region_code: str) -> None:
         """Raise unless the caller may write region-scoped reference data (parks, persons, departments)."""
         p = self.principal

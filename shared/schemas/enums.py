@@ -178,6 +178,11 @@ class RosterStatus(LabelledEnum):
     removed = "removed", "已移出"
 
 
+class BatchMode(LabelledEnum):
+    all_or_nothing = "all_or_nothing", "全部成功才生效"
+    each = "each", "逐项生效"
+
+
 class MetricKind(LabelledEnum):
     revenue = "revenue", "营业收入"
     output = "output", "产值"
@@ -227,6 +232,7 @@ ENUM_TYPES: dict[str, type[LabelledEnum]] = {
     "approval_state": ApprovalState,
     "roster_action": RosterAction,
     "roster_status": RosterStatus,
+    "batch_mode": BatchMode,
     "metric_kind": MetricKind,
     "metric_source": MetricSource,
     "standing": Standing,

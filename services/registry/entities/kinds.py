@@ -18,6 +18,7 @@ from services.registry.entities.schemas import (
     ProjectUpdate,
 )
 from services.registry.models import Enterprise, Entity, Industry, Project, table
+from services.registry.pointintime import KnownAt
 from shared.schemas.common import PageParams, RegionCode
 from shared.schemas.enums import (
     Domain,
@@ -47,6 +48,7 @@ class _EntityFilterFields(BaseModel):
     as_of: dt.date | None = Field(
         default=None, description="按某一日期的名单状态读取（级别、层级、地区、状态取当日值）"
     )
+    known_at: KnownAt | None = None
     sort: str | None = Field(default=None, description="name、created_at、updated_at，前加 - 为倒序；默认 -updated_at")
 
 

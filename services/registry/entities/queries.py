@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Select,
     Text,
     and_,
@@ -30,10 +31,13 @@ from sqlalchemy.dialects.postgresql import array
 
 from services.registry.approvals import rules as approval_rules
 from services.registry.entities.kinds import EntityFilters, KindSpec
+from services.registry.entities.links import BackLink, join_all
 from services.registry.models import (
     Entity,
+    Industry,
     MetricValue,
     Person,
+    Project,
     ProjectAnnualPlan,
     ProjectApproval,
     ProjectGreenChannel,
@@ -94,19 +98,43 @@ class ReadQuery:
     sorting: Sorting
 
 
-def build_read_query(spec: KindSpec, as_of: dt.date | None = None) -> ReadQuery:
+def build_read_query(
+    spec: KindSpec, as_of: dt.date | None = None, *, backlinks: bool = True, known_at: dt.datetime | None = None
+) -> ReadQuery:
     """The select of one kind's records in their API shape, before filters and paging.
 
+    With `backlinks`, the records that name each one (`entities.links`), counted within the caller's
+    scope: the statement then takes `scope_low`/`scope_high` at execution (`links.scope_bounds`).
+    With `known_at` (and then an `as_of`), only the roster adjustments and metric revisions recorded by
+    that moment count (`services.registry.pointintime`).
     Built once per kind and date and then shared: a statement is immutable (filters and paging
     derive new ones from it), and building this one costs more than running it.
     """
-    return _build_read_query(spec, as_of)
+    if known_at is not None and as_of is None:
+        raise ValueError("known_at needs the date it answers for (pointintime.point_in_time gives one)")
+    return _build_read_query(spec, as_of, backlinks, known_at)
+
+
+def _backlinks(spec: KindSpec) -> list[BackLink]:
+    """The links that point at a record of this kind from other records (see `entities.links`)."""
+    if spec.kind is EntityKind.enterprise:
+        p = table(Project)
+        return [BackLink("project", p, p.c.entity_id, p.c.owner_enterprise_id == E.c.id)]
+    if spec.kind is EntityKind.industry:
+        ei, child = enterprise_industry, table(Industry).alias("child_industry")
+        return [
+            BackLink("enterprise", ei, ei.c.enterprise_id, ei.c.industry_id == E.c.id),
+            BackLink("child_industry", child, child.c.entity_id, child.c.parent_industry_id == E.c.id),
+        ]
+    return []
 
 
 @functools.lru_cache(maxsize=64)
-def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
+def _build_read_query(
+    spec: KindSpec, as_of: dt.date | None, backlinks: bool, known_at: dt.datetime | None
+) -> ReadQuery:
     k = spec.table
-    standing, latest = _standing_columns(spec, as_of)
+    standing, latest = _standing_columns(spec, as_of, known_at)
     columns: list[Any] = [
         E.c.id,
         E.c.kind,
@@ -177,7 +205,7 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
             .scalar_subquery()
             .label("approvals")
         )
-    source = E.join(k, k.c.entity_id == E.c.id)
+    source: FromClause = E.join(k, k.c.entity_id == E.c.id)
     if spec.kind is EntityKind.project:
         g = table(ProjectGreenChannel)
         source = source.outerjoin(g, g.c.project_id == E.c.id)
@@ -188,15 +216,19 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
             g.c.entered_by_name.label("green_channel_by_name"),
             g.c.note.label("green_channel_note"),
         ]
+    if backlinks:
+        source, linked = join_all(source, _backlinks(spec))
+        columns += linked
     if latest is not None:
         source = source.outerjoin(latest, true())
     if as_of is None:
         columns += [E.c.level, E.c.region_code, E.c.target_tier, E.c.roster_status]
     else:
         r = table(RosterAdjustment)
+        recorded = [] if known_at is None else [r.c.created_at <= known_at]
         state = (
             select(r.c.to_level, r.c.to_region_code, r.c.to_tier, r.c.status_after)
-            .where(r.c.entity_id == E.c.id, r.c.effective_on <= as_of)
+            .where(r.c.entity_id == E.c.id, r.c.effective_on <= as_of, *recorded)
             .order_by(r.c.effective_on.desc(), r.c.seq.desc())
             .limit(1)
             .lateral("roster_state")
@@ -217,10 +249,13 @@ def _build_read_query(spec: KindSpec, as_of: dt.date | None) -> ReadQuery:
     return ReadQuery(stmt, sorting)
 
 
-def _standing_columns(spec: KindSpec, as_of: dt.date | None) -> tuple[list[Any], Any]:
+def _standing_columns(
+    spec: KindSpec, as_of: dt.date | None, known_at: dt.datetime | None = None
+) -> tuple[list[Any], Any]:
     """The latest annual size behind `standing`, and the LATERAL it needs (None when it needs none).
 
-    Today's size is the copy kept on the entity row; an `as_of` date replays the metric history.
+    Today's size is the copy kept on the entity row; an `as_of` date replays the metric history (only
+    the revisions recorded by `known_at`, when given).
     Projects are sized by their total investment, so they need neither.
     """
     names = ("standing_metric", "standing_year", "standing_value")
@@ -239,6 +274,7 @@ def _standing_columns(spec: KindSpec, as_of: dt.date | None) -> tuple[list[Any],
             # IN's expanding parameter could not be compiled once for the read lane.
             m.c.metric == any_(array([mk.value for mk in spec.standing_metrics])),
             m.c.year <= as_of.year,
+            *([] if known_at is None else [m.c.recorded_at <= known_at]),
         )
         .order_by(m.c.year.desc(), metric_rank, m.c.revision.desc())
         .limit(1)
@@ -359,10 +395,12 @@ def prepared_read_by_id(spec: KindSpec) -> PreparedRead:
 
 
 @functools.lru_cache(maxsize=64)
-def prepared_read_as_of(spec: KindSpec, as_of: dt.date) -> PreparedRead:
-    """One record as it stood on `as_of` (roster state and size on that date), for the read lane.
+def prepared_read_as_of(spec: KindSpec, as_of: dt.date, known_at: dt.datetime | None = None) -> PreparedRead:
+    """One record as it stood on `as_of` (roster state and size on that date), for the read lane; with
+    `known_at`, as the registry recorded it by that moment.
 
-    No row when the record was not yet on the roster that day. Compiled once per kind and date, as
-    `build_read_query` builds it (the date is a literal of the statement).
+    No row when the record was not yet on the roster that day (or not yet recorded). Compiled once per
+    kind, date and moment, as `build_read_query` builds it (they are literals of the statement).
     """
-    return PreparedRead.of(build_read_query(spec, as_of).stmt.where(E.c.id == bindparam("entity_id")))
+    read = build_read_query(spec, as_of, known_at=known_at)
+    return PreparedRead.of(read.stmt.where(E.c.id == bindparam("entity_id")))

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, Select, Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.registry.entities.kinds import SIZE_METRICS, EntityFilters, KindSpec
+from services.registry.entities.links import scope_bounds
 from services.registry.entities.queries import apply_filters, build_read_query, read_by_id
 from services.registry.models import (
     Enterprise,
@@ -35,6 +37,7 @@ from services.registry.models import (
     entity_person,
     table,
 )
+from services.registry.pointintime import PointInTime, point_in_time
 from shared.pagination import PageRequest
 
 E = table(Entity)
@@ -47,15 +50,23 @@ LINKS: dict[str, tuple[Table, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class EntityQuery:
-    """One list of a kind's records: the list's filters, within the caller's region scope."""
+    """One list of a kind's records: the list's filters, within the caller's region scope, at a point in time."""
 
     filters: EntityFilters
+    point: PointInTime  # `filters.as_of` and `known_at` resolved (`pointintime.point_in_time`)
     scope: str | None = None  # a region code: only records in a region it covers (on `as_of`, if given)
     today: dt.date | None = None  # the programme's date, for `approval_overdue`
 
+    @classmethod
+    def of(cls, filters: EntityFilters, scope: str | None, *, now: dt.datetime, zone: ZoneInfo) -> EntityQuery:
+        """The query `filters` ask for at `now`; 422 for a `known_at` yet to come."""
+        point = point_in_time(filters.as_of, filters.known_at, now=now, zone=zone)
+        return cls(filters, point, scope, today=now.astimezone(zone).date())
 
-def _filtered(spec: KindSpec, query: EntityQuery) -> tuple[Select[Any], Any]:
-    read = build_read_query(spec, query.filters.as_of)
+
+def _filtered(spec: KindSpec, query: EntityQuery, *, backlinks: bool = True) -> tuple[Select[Any], Any]:
+    point = query.point
+    read = build_read_query(spec, point.as_of, backlinks=backlinks, known_at=point.known_at)
     return apply_filters(read.stmt, spec, query.filters, query.scope, query.today), read.sorting
 
 
@@ -64,7 +75,7 @@ def ordered(spec: KindSpec, query: EntityQuery) -> Select[Any]:
 
     Built before it runs, so that an unknown `sort` is a 422 before a response starts streaming.
     """
-    stmt, sorting = _filtered(spec, query)
+    stmt, sorting = _filtered(spec, query, backlinks=False)
     ordered_stmt: Select[Any] = sorting.order(stmt, query.filters.sort)
     return ordered_stmt
 
@@ -73,14 +84,17 @@ class EntityRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def read(self, spec: KindSpec, entity_id: uuid.UUID) -> RowMapping | None:
-        result = await self.session.execute(read_by_id(spec), {"entity_id": entity_id})
+    async def read(self, spec: KindSpec, entity_id: uuid.UUID, scope: str | None) -> RowMapping | None:
+        """The record in its API shape, its back-links counted within the read `scope` (None: everywhere)."""
+        result = await self.session.execute(read_by_id(spec), {"entity_id": entity_id} | scope_bounds(scope))
         row: RowMapping | None = result.mappings().first()
         return row
 
     async def read_many(self, spec: KindSpec, ids: Sequence[uuid.UUID | str]) -> dict[uuid.UUID, RowMapping]:
-        """Records by id in their API shape (as `read` gives them), in one statement; absent ids are left out."""
-        stmt = build_read_query(spec).stmt.where(E.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(UUID))))
+        """Records by id in their API shape (as `read` gives them, but for back-links), in one statement;
+        absent ids are left out."""
+        read = build_read_query(spec, backlinks=False)
+        stmt = read.stmt.where(E.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(UUID))))
         return {row["id"]: row for row in (await self.session.execute(stmt)).mappings().all()}
 
     async def list(
@@ -89,12 +103,24 @@ class EntityRepository:
         """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
         stmt, sorting = _filtered(spec, query)
         stmt, key, column = sorting.apply(stmt, page)
-        return (await self.session.execute(stmt)).mappings().all(), key, column.key or "id"
+        result = await self.session.execute(stmt, scope_bounds(query.scope))
+        return result.mappings().all(), key, column.key or "id"
 
     async def head(self, entity_id: uuid.UUID) -> RowMapping | None:
         """The entity row alone, locked for the rest of the transaction."""
         stmt = select(E).where(E.c.id == entity_id).with_for_update()
         return (await self.session.execute(stmt)).mappings().first()
+
+    async def lock(self, entity_ids: Sequence[uuid.UUID]) -> None:
+        """Lock the entity rows for the rest of the transaction, in id order (absent ids are skipped)."""
+        ids = sorted(set(entity_ids))
+        stmt = (
+            select(E.c.id)
+            .where(E.c.id == any_(bindparam("ids", ids, type_=ARRAY(UUID))))
+            .order_by(E.c.id)
+            .with_for_update()
+        )
+        await self.session.execute(stmt)
 
     # ---- lookups used by validation ---------------------------------------------------------
 

@@ -15,6 +15,7 @@ from services.registry.access import AccessDep
 from services.registry.deps import registry_platform, request_reader
 from services.registry.entities.kinds import KINDS, KindSpec
 from services.registry.entities.service import EntityService, read_one
+from services.registry.pointintime import KnownAt, PointInTime, point_in_time
 from shared.app import api_router
 from shared.audit import AuditDep
 from shared.auth import authenticate
@@ -25,6 +26,7 @@ from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
 
 router = api_router()
+KnownAtQuery = Annotated[KnownAt | None, Query()]
 AsOfQuery = Annotated[
     dt.date | None,
     Query(description="按某一日期读取：级别、层级、地区、名单状态与规模取当日值；当日尚未纳入名单的为 404"),
@@ -46,10 +48,10 @@ def _mount(spec: KindSpec) -> None:
         response_model=Page[spec.read],  # type: ignore[name-defined]
         tags=tags,
         name=f"list_{noun}",
-        summary=f"{label}名单（筛选、搜索、游标分页、as_of 历史名单）",
+        summary=f"{label}名单（筛选、搜索、游标分页、as_of 历史名单、known_at 当时登记的名单）",
     )
-    async def list_items(svc: ServiceDep, filters: Filters) -> Any:
-        items, cursor = await svc.list(filters)
+    async def list_items(svc: ServiceDep, ctx: ContextDep, filters: Filters) -> Any:
+        items, cursor = await svc.list(ctx, filters)
         return {"items": items, "next_cursor": cursor}
 
     @router.get(
@@ -57,14 +59,18 @@ def _mount(spec: KindSpec) -> None:
         response_model=spec.read,
         tags=tags,
         name=f"get_{singular}",
-        summary=f"一个{label}（as_of：某一日期的名单状态与规模）",
+        summary=f"一个{label}（as_of：某一日期的名单状态与规模；known_at：某一时刻登记的情况）",
     )
-    async def get_item(id: uuid.UUID, request: Request, as_of: AsOfQuery = None) -> Response:
+    async def get_item(
+        id: uuid.UUID, request: Request, as_of: AsOfQuery = None, known_at: KnownAtQuery = None
+    ) -> Response:
         # The most requested call: the caller and the read lane are resolved here rather than as
         # dependencies, which FastAPI solves at ~10 µs each per request. Same checks, same errors.
         principal = await authenticate(request)
-        today = local_date(dt.datetime.now(dt.UTC), registry_platform(request).zone)
-        item = await read_one(request_reader(request), spec, principal, id, today, as_of)
+        zone = registry_platform(request).zone
+        now = dt.datetime.now(dt.UTC)
+        point = PointInTime(as_of) if known_at is None else point_in_time(as_of, known_at, now=now, zone=zone)
+        item = await read_one(request_reader(request), spec, principal, id, local_date(now, zone), point)
         return versioned_json(item, item.version)  # type: ignore[attr-defined]
 
     @router.post(

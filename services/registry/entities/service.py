@@ -21,11 +21,13 @@ from services.registry.access import Access
 from services.registry.conflicts import unique_conflicts
 from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
+from services.registry.entities.links import scope_bounds
 from services.registry.entities.queries import prepared_read_as_of, prepared_read_by_id
 from services.registry.entities.repository import EntityQuery, EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
+from services.registry.pointintime import PointInTime
 from services.registry.reads import Reader
 from services.registry.reference.repository import ReferenceLookups
 from shared.audit import AuditLog
@@ -44,14 +46,17 @@ async def read_one(
     principal: Principal,
     entity_id: uuid.UUID,
     today: dt.date,
-    as_of: dt.date | None = None,
+    point: PointInTime = PointInTime(),
 ) -> BaseModel:
     """GET by id: one statement on the read lane, outside any unit of work.
 
     With `as_of`, the record as it stood that day (as lists give it): its roster state and size then,
-    and the caller's scope applied to its region then; 404 when it was not yet on the roster."""
-    read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of)
-    row = await reader.fetchrow(read, {"entity_id": entity_id})
+    and the caller's scope applied to its region then; 404 when it was not yet on the roster. With
+    `known_at`, as the registry had recorded it by then (404 when it had no record of it yet).
+    `today` is the programme's date (approvals overdue on it are flagged)."""
+    as_of, known_at = point.as_of, point.known_at
+    read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of, known_at)
+    row = await reader.fetchrow(read, {"entity_id": entity_id} | scope_bounds(principal.read_scope))
     return _visible(spec, row, Access.reading(principal), today)
 
 
@@ -75,16 +80,17 @@ class EntityService:
 
     # ---- reads ------------------------------------------------------------------------------------
 
-    async def list(self, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
+    async def list(self, ctx: RequestContext, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        query = EntityQuery(filters, scope=self.access.principal.read_scope, today=self.today)
+        query = EntityQuery.of(filters, self.access.principal.read_scope, now=ctx.now, zone=ctx.zone)
         rows, key, sort_attr = await self.repo.list(self.spec, query, page)
         items, cursor = cut_page(rows, page, key, sort_attr)
         return [render(self.spec, r, self.access, self.today) for r in items], cursor
 
     async def get(self, entity_id: uuid.UUID) -> BaseModel:
         """The record as this transaction sees it (after a write, say); `read_one` serves plain GETs."""
-        return _visible(self.spec, await self.repo.read(self.spec, entity_id), self.access, self.today)
+        row = await self.repo.read(self.spec, entity_id, self.access.principal.read_scope)
+        return _visible(self.spec, row, self.access, self.today)
 
     # ---- validation shared by create and update ----------------------------------------------------
 

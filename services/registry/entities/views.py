@@ -62,13 +62,20 @@ def _flagged(approval: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     return {**approval, "overdue": overdue}
 
 
-# Derived from the clock rather than recorded: it changes with no write, so no event carries it.
-_NOT_IN_FEED: dict[str, Any] = {"persons": True, "approvals": {"__all__": {"overdue"}}}
+# Derived from the clock rather than recorded (the approvals' `overdue`), or from other records and
+# counted within the reader's scope (the back-links): neither is part of the record itself, so no
+# event carries them.
+BACKLINK_FIELDS = frozenset(
+    f"{name}_{part}" for name in ("project", "enterprise", "child_industry") for part in ("count", "ids")
+)
+_NOT_IN_FEED: dict[str, Any] = {"persons": True, "approvals": {"__all__": {"overdue"}}} | {
+    name: True for name in BACKLINK_FIELDS
+}
 
 
 def feed_payload(model: BaseModel) -> dict[str, Any]:
     """What the change feed and the audit log carry: the record without responsible persons' contact
-    details nor the approvals' `overdue` flag, which follows from the date rather than from a write."""
+    details, the approvals' `overdue` flag, nor the back-links other records make."""
     exclude = {k: v for k, v in _NOT_IN_FEED.items() if k in type(model).model_fields}
     payload: dict[str, Any] = model.model_dump(mode="json", exclude=exclude)
     payload["person_ids"] = [str(p.id) for p in getattr(model, "persons", [])]

@@ -111,6 +111,17 @@ class EnumListCell(EnumCell):
         return LIST_JOINER.join(self.labels[str(v)] for v in value or ())
 
 
+class NameListCell(Cell):
+    """Several records named in one cell (by name or id), separated by ； ; 、 or a comma; the export
+    writes the names it resolved (`imports.links`)."""
+
+    def read(self, raw: object) -> Any:
+        return list(dict.fromkeys(p.strip() for p in LIST_SEPARATORS.split(cell_text(raw)) if p.strip()))
+
+    def write(self, value: Any) -> ExportValue:
+        return LIST_JOINER.join(value or ()) or None
+
+
 class DecimalCell(Cell):
     """An exact amount: text is handed to the schema as it is; an XLSX double by its shortest repr."""
 

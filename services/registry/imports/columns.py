@@ -19,7 +19,7 @@ from sqlalchemy import Date, Numeric
 from sqlalchemy.types import TypeEngine
 
 from services.registry.entities.kinds import KINDS
-from services.registry.imports.cells import Cell, DateCell, DecimalCell, EnumCell, EnumListCell
+from services.registry.imports.cells import Cell, DateCell, DecimalCell, EnumCell, EnumListCell, NameListCell
 from services.registry.models import Entity, table
 from shared.schemas.enums import Domain, EnterpriseLabel, EntityKind, Level, Pathway, ProjectStage, RosterStatus, Tier
 
@@ -43,10 +43,24 @@ class Column:
 # Fields a column names that are not fields of the create schema: resolved against the database.
 LEAD_DEPARTMENT = "lead_department"
 OWNER_USCC = "owner_uscc"
+# Links, named as a person would write them (names, or ids): resolved by `imports.links`.
+CHAINS = "chains"
+PARKS = "parks"
+PERSONS = "persons"
+PARENT_INDUSTRY = "parent_industry"
 # Export-only fields taken from the read row or derived from it.
 REGION_NAME = "region_name"
 # The record's field each of those columns feeds, once resolved (a department's id, an owner's id).
-FIELD_OF_COLUMN = {LEAD_DEPARTMENT: "lead_department_id", OWNER_USCC: "owner_enterprise_id"}
+FIELD_OF_COLUMN = {
+    LEAD_DEPARTMENT: "lead_department_id",
+    OWNER_USCC: "owner_enterprise_id",
+    CHAINS: "chain_ids",
+    PARKS: "park_ids",
+    PERSONS: "person_ids",
+    PARENT_INDUSTRY: "parent_industry_id",
+}
+# The link columns holding several records, by the field they feed.
+LINK_LIST_COLUMNS = {CHAINS: "chain_ids", PARKS: "park_ids", PERSONS: "person_ids"}
 
 _HEAD = (
     Column("id", "ID", aliases=("编号",), imported=False),
@@ -60,6 +74,9 @@ _HEAD = (
     Column(LEAD_DEPARTMENT, "牵头部门", aliases=("lead_department_id", "lead_department_code")),
 )
 _TAIL = (
+    Column(CHAINS, "产业链", NameListCell(), aliases=("所属产业链", "chain_ids")),
+    Column(PARKS, "园区", NameListCell(), aliases=("所在园区", "park_ids")),
+    Column(PERSONS, "责任人", NameListCell(), aliases=("person_ids",)),
     Column("listed_on", "纳入名单日期"),
     Column("listing_reason", "纳入理由", aliases=("纳入名单理由",), exported=False),
     Column("document_ref", "文件文号", aliases=("依据文件文号",), exported=False),
@@ -69,6 +86,7 @@ _TAIL = (
 
 INDUSTRY_COLUMNS = (
     *_HEAD,
+    Column(PARENT_INDUSTRY, "上级产业", aliases=("所归属的上级产业", "parent_industry_id")),
     Column("roadmap", "路线图"),
     Column("timetable", "时间表"),
     Column("task_book", "任务书"),

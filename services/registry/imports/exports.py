@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import IO, Any, Literal
 from urllib.parse import quote
@@ -29,10 +30,20 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.registry.access import Access
 from services.registry.entities.kinds import EntityFilters, KindSpec
 from services.registry.entities.repository import EntityQuery
 from services.registry.imports.cells import ExportValue, csv_value, is_formula_like, xlsx_value
-from services.registry.imports.columns import COLUMNS, LEAD_DEPARTMENT, REGION_NAME, Column
+from services.registry.imports.columns import (
+    COLUMNS,
+    LEAD_DEPARTMENT,
+    LINK_LIST_COLUMNS,
+    PARENT_INDUSTRY,
+    PERSONS,
+    REGION_NAME,
+    Column,
+)
+from services.registry.imports.links import Links, links_of
 from services.registry.imports.repository import ImportRepository, export_statement
 from shared.auth import Principal
 from shared.schemas.common import PageParams
@@ -82,14 +93,16 @@ class Export:
         principal: Principal,
         filters: EntityFilters,
         zone: ZoneInfo,
-        today: dt.date,
+        now: dt.datetime,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.zone = zone
         self.spec = spec
+        self.access = Access.reading(principal)
         self.columns = exported_columns(spec.kind)
         # Built now, so that an unknown `sort` is a 422 before the response starts streaming.
-        self.statement = export_statement(spec, EntityQuery(filters, scope=principal.read_scope, today=today))
+        query = EntityQuery.of(filters, principal.read_scope, now=now, zone=zone)
+        self.statement = export_statement(spec, query)
 
     def stream(self, file_format: ExportFormat) -> AsyncIterator[bytes]:
         return self.csv() if file_format == "csv" else self.xlsx()
@@ -102,14 +115,24 @@ class Export:
             repo = ImportRepository(session)
             departments = {row["id"]: row["name"] for row in await repo.departments()}
             regions = await repo.regions()
+            links = links_of(await repo.link_targets(), self.access)
             async for page in repo.stream(self.statement, PAGE_ROWS):
-                yield [self._cells(row, departments, regions) for row in page]
+                yield [self._cells(row, departments, regions, links) for row in page]
 
-    def _cells(self, row: RowMapping, departments: dict[Any, str], regions: dict[str, str]) -> list[ExportValue]:
+    def _cells(
+        self, row: RowMapping, departments: dict[Any, str], regions: dict[str, str], links: Links
+    ) -> list[ExportValue]:
         cells: list[ExportValue] = []
         for column in self.columns:
             name = column.field
-            if name == REGION_NAME:
+            if name in LINK_LIST_COLUMNS:
+                named = links.named(LINK_LIST_COLUMNS[name])
+                ids = [p["id"] for p in row["persons"] or ()] if name == PERSONS else row[named.api_field]
+                cells.append(column.cell.write([named.label_of(uuid.UUID(str(i))) for i in ids or ()]))
+            elif name == PARENT_INDUSTRY:
+                parent = row["parent_industry_id"]
+                cells.append(None if parent is None else links.industries.label_of(parent))
+            elif name == REGION_NAME:
                 cells.append(regions.get(row["region_code"]))
             elif name == LEAD_DEPARTMENT:
                 cells.append(departments.get(row["lead_department_id"]))

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.access import access
 from services.registry.entities.kinds import KINDS, KindSpec
+from services.registry.imports.links import links_of
 from services.registry.imports.parse import Layout, Row, Sheet, map_header, read_sheet
 from services.registry.imports.problems import FILE_ROW, MAX_STORED_ERRORS, FileRejected, RowIssue
 from services.registry.imports.repository import ImportRepository
@@ -173,7 +174,8 @@ class ImportPipeline:
             repo = ImportRepository(session)
             departments = Departments(await repo.departments())
             regions = await repo.regions()
-        return RowReader(spec, layout, caller, departments, regions, local_date(self.clock(), self.zone))
+            links = links_of(await repo.link_targets(), caller)
+        return RowReader(spec, layout, caller, departments, regions, local_date(self.clock(), self.zone), links)
 
     async def _batches(
         self, reader: RowReader, sheet: Sheet, start: int

@@ -11,15 +11,40 @@ import uuid
 from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, String, any_, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.registry.entities.kinds import KindSpec
-from services.registry.entities.repository import EntityQuery, ordered
+from services.registry.entities.repository import LINKS, EntityQuery, ordered
 from services.registry.imports.columns import OWNER_USCC
-from services.registry.models import Department, Enterprise, Entity, ImportJob, Project, Region, table
+from services.registry.models import (
+    Chain,
+    Department,
+    Enterprise,
+    Entity,
+    ImportJob,
+    Park,
+    Person,
+    Project,
+    Region,
+    table,
+)
 from shared.leases import Lease
 from shared.pagination import PageRequest, Sorting, cut_page
 from shared.schemas.enums import EntityKind, ImportStatus
@@ -124,6 +149,19 @@ class ImportRepository:
         rows = (await self.session.execute(select(col(Region.code), col(Region.name)))).all()
         return {code: name for code, name in rows}
 
+    async def link_targets(self) -> dict[str, list[RowMapping]]:
+        """What an import's link columns may name: chains, parks, persons and industries (`imports.links`)."""
+        chain, park, person = table(Chain), table(Park), table(Person)
+        statements: dict[str, Select[Any]] = {
+            "chains": select(chain.c.id, chain.c.name),
+            "parks": select(park.c.id, park.c.name, park.c.region_code),
+            "persons": select(person.c.id, person.c.name, person.c.region_code),
+            "industries": select(E.c.id, E.c.name, E.c.level, E.c.region_code).where(
+                E.c.kind == EntityKind.industry.value
+            ),
+        }
+        return {name: list((await self.session.execute(stmt)).mappings().all()) for name, stmt in statements.items()}
+
     async def stream(self, stmt: Select[Any], rows_per_page: int) -> AsyncIterator[Sequence[RowMapping]]:
         """The rows of `stmt` through a server-side cursor, `rows_per_page` at a time."""
         result = await self.session.stream(stmt.execution_options(yield_per=rows_per_page))
@@ -133,7 +171,8 @@ class ImportRepository:
     # ---- per batch ---------------------------------------------------------------------------------
 
     async def existing(self, spec: KindSpec, keys: Sequence[Hashable]) -> dict[Hashable, list[RowMapping]]:
-        """The records the keys name (USCC, project code or industry name/level/region), locked.
+        """The records the keys name (USCC, project code or industry name/level/region), locked, with
+        their links (`chain_ids`, `park_ids`, `person_ids`).
 
         Locked until the batch commits, so an API update racing the import waits and then fails its
         If-Match instead of being overwritten.
@@ -141,7 +180,14 @@ class ImportRepository:
         if not keys:
             return {}
         k = spec.table
-        stmt = select(*E.c, *(c for c in k.c if c.key != "entity_id")).join(k, k.c.entity_id == E.c.id)
+        links = [
+            select(func.coalesce(func.array_agg(t.c[column]), literal_column("'{}'::uuid[]")))
+            .where(t.c.entity_id == E.c.id)
+            .scalar_subquery()
+            .label(name)
+            for name, (t, column) in LINKS.items()
+        ]
+        stmt = select(*E.c, *(c for c in k.c if c.key != "entity_id"), *links).join(k, k.c.entity_id == E.c.id)
         if spec.kind is EntityKind.enterprise:
             stmt = stmt.where(_any_of(k.c.uscc, [str(key) for key in keys]))
         elif spec.kind is EntityKind.project:

@@ -115,7 +115,7 @@ def _mount_export(spec: KindSpec) -> None:
             principal,
             spec.filters.model_validate(values),
             ctx.zone,
-            ctx.today,
+            ctx.now,
         )
         headers = {"Content-Disposition": content_disposition(spec, file_format, ctx.today)}
         return StreamingResponse(export.stream(file_format), media_type=MEDIA_TYPES[file_format], headers=headers)

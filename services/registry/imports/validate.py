@@ -24,7 +24,16 @@ from services.registry.access import Access
 from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
 from services.registry.imports.cells import CellError
-from services.registry.imports.columns import COLUMNS, FIELD_OF_COLUMN, IMPORTED_FIELDS, LEAD_DEPARTMENT, OWNER_USCC
+from services.registry.imports.columns import (
+    COLUMNS,
+    FIELD_OF_COLUMN,
+    IMPORTED_FIELDS,
+    LEAD_DEPARTMENT,
+    LINK_LIST_COLUMNS,
+    OWNER_USCC,
+    PARENT_INDUSTRY,
+)
+from services.registry.imports.links import Links
 from services.registry.imports.parse import Cells, Layout
 from services.registry.imports.problems import RowIssue
 from services.registry.imports.repository import UPSERT_KEYS, ImportRepository, upsert_key
@@ -123,8 +132,10 @@ class RowReader:
         departments: Departments,
         regions: Mapping[str, str],
         today: dt.date,
+        links: Links,
     ) -> None:
         self.spec = spec
+        self.links = links
         self.today = today
         self.layout = layout
         self.access = access
@@ -164,6 +175,7 @@ class RowReader:
         issues: list[RowIssue] = []
         payload: dict[str, Any] = {}
         owner_uscc: str | None = None
+        parent: str | None = None
         for position, column, written in self.layout.columns:
             raw = cells[position] if position < len(cells) else None
             if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -180,6 +192,13 @@ class RowReader:
                 payload["lead_department_id"] = department
             elif column.field == OWNER_USCC:
                 owner_uscc = normalise_uscc(value)
+            elif column.field in LINK_LIST_COLUMNS:
+                named = self.links.named(LINK_LIST_COLUMNS[column.field])
+                found = [named.find(entry) for entry in value]
+                issues += [self.issue(number, f, written) for f in found if isinstance(f, FieldError)]
+                payload[named.api_field] = [f for f in found if not isinstance(f, FieldError)]
+            elif column.field == PARENT_INDUSTRY:
+                parent = value
             else:
                 payload[column.field] = value
         payload.setdefault("listing_reason", IMPORT_LISTING_REASON)
@@ -211,6 +230,11 @@ class RowReader:
                 return [self.issue(number, error)]
         if (denied := self.denied(number, values["region_code"], str(values["domain"]))) is not None:
             return [denied]
+        if parent is not None:
+            resolved = self.links.industries.find(parent, Level(values["level"]), values["region_code"])
+            if isinstance(resolved, FieldError):
+                return [self.issue(number, resolved)]
+            values["parent_industry_id"] = resolved
         key = upsert_key(self.spec.kind, values)
         if key is not None:
             first = self.seen.setdefault(key, number)
@@ -253,7 +277,7 @@ async def resolve_batch(repo: ImportRepository, reader: RowReader, candidates: S
         current = matches[0]
         if (issue := _check_update(reader, candidate, current)) is not None:
             plan.issues.append(issue)
-        elif any(_differs(candidate.values[f], current[f]) for f in reader.changeable):
+        elif any(_differs(f, candidate.values[f], current[f]) for f in reader.changeable):
             plan.updates.append((candidate, current["id"]))
         else:
             plan.unchanged += 1
@@ -279,12 +303,19 @@ def _check_update(reader: RowReader, candidate: Candidate, current: RowMapping) 
 
 
 def _changeable(kind: EntityKind, present: frozenset[str]) -> list[str]:
-    """The fields an upsert overwrites: those it may change whose column the file has."""
+    """The fields an upsert overwrites: those it may change whose column the file has (links included:
+    a file with a link column replaces the record's links of that kind)."""
     column_of = {f: c for c, f in FIELD_OF_COLUMN.items()}
-    return [f for f in UPDATABLE[kind] if column_of.get(f, f) in present]
+    links = [f for c, f in LINK_LIST_COLUMNS.items() if c in present]
+    return [f for f in UPDATABLE[kind] if column_of.get(f, f) in present] + links
 
 
-def _differs(new: Any, old: Any) -> bool:
+_LINK_FIELDS = frozenset(LINK_LIST_COLUMNS.values())
+
+
+def _differs(field_name: str, new: Any, old: Any) -> bool:
+    if field_name in _LINK_FIELDS:  # a set of ids, in any order
+        return sorted(map(str, new)) != sorted(map(str, old or []))
     if isinstance(new, list):
         return [str(v) for v in new] != list(old or [])
     return bool(new != old)

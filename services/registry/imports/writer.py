@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.entities.kinds import ENTITY_COLUMNS, KINDS, KindSpec
-from services.registry.entities.repository import EntityRepository
+from services.registry.entities.repository import LINKS, EntityRepository
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import lock_feed
 from services.registry.imports.columns import IMPORTED_FIELDS
@@ -139,7 +139,9 @@ def prepare_creation(spec: KindSpec, candidate: Candidate, stamp: dt.datetime, a
         "standing_value": None,
         **_DEFAULTS[spec.kind],
     }
-    candidate.payload = orjson.dumps(feed_payload(render(spec, row, access))).decode()
+    payload = feed_payload(render(spec, row, access))
+    payload["person_ids"] = [str(i) for i in candidate.values.get("person_ids") or ()]  # as GET will show them
+    candidate.payload = orjson.dumps(payload).decode()
 
 
 def prepare_creations(spec: KindSpec, candidates: Iterable[Candidate], stamp: dt.datetime, access: Access) -> None:
@@ -207,6 +209,7 @@ class BulkWriter:
             }
             | _arrays(staged, candidates, [c.id for c in candidates]),
         )
+        await self._write_links(candidates, [c.id for c in candidates], LINKS, replacing=False)
         self.events += [FeedEvent(c.id, "created", c.payload) for c in candidates]
         await self._audit(now, "create", [AuditEntry(c.id, None, c.payload) for c in candidates])
 
@@ -246,10 +249,43 @@ class BulkWriter:
                 ),
                 _arrays(staged, candidates, ids),
             )
-        # An updated record keeps its links, metrics and history: read it back as GET shows it.
+        await self._write_links(candidates, ids, [c for c in columns if c in LINKS], replacing=True)
+        # An updated record keeps its metrics and history (and the links the file has no column for):
+        # read it back as GET shows it.
         after = {i: self._payload(row) for i, row in (await records.read_many(self.spec, ids)).items()}
         self.events += [FeedEvent(str(i), "updated", after[i]) for i in ids]
         await self._audit(now, "update", [AuditEntry(str(i), before[i], after[i]) for i in ids])
+
+    async def _write_links(
+        self,
+        candidates: Sequence[Candidate],
+        ids: Sequence[uuid.UUID | str],
+        fields: Iterable[str],
+        *,
+        replacing: bool,
+    ) -> None:
+        """The batch's links of each of `fields` (`chain_ids`, `park_ids`, `person_ids`), one statement per
+        table; `replacing`, the records' links of that kind are deleted first."""
+        for field_name in fields:
+            link, column = LINKS[field_name]
+            if replacing:
+                await self.session.execute(
+                    text(f"DELETE FROM {link.fullname} WHERE entity_id = ANY(CAST(:ids AS uuid[]))"),  # noqa: S608
+                    {"ids": [str(i) for i in ids]},
+                )
+            pairs = [
+                (str(entity_id), str(target))
+                for entity_id, candidate in zip(ids, candidates, strict=True)
+                for target in dict.fromkeys(candidate.values.get(field_name) or ())
+            ]
+            if pairs:
+                await self.session.execute(
+                    text(
+                        f"INSERT INTO {link.fullname} (entity_id, {column})"  # noqa: S608
+                        " SELECT * FROM unnest(CAST(:entities AS uuid[]), CAST(:targets AS uuid[]))"
+                    ),
+                    {"entities": [p[0] for p in pairs], "targets": [p[1] for p in pairs]},
+                )
 
     def _payload(self, row: Mapping[Any, Any]) -> str:
         """A record as its feed and audit events carry it: as `GET` shows it, without contact details."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,14 @@ class MetricQuery:
     metric: MetricKind | None = None
     year: int | None = None
     history: bool = False  # every revision, not only the latest of each period
+    known_at: dt.datetime | None = None  # only revisions recorded by then (the latest of each, as it was)
     scope: str | None = None  # a region code: only entities in a region it covers
 
 
-def _is_latest_revision() -> Any:
+def _is_latest_revision(known_at: dt.datetime | None) -> Any:
+    """No later revision of the period (none recorded by `known_at`, when given)."""
     newer = M.alias("newer")
+    recorded = [] if known_at is None else [newer.c.recorded_at <= known_at]
     return ~(
         select(newer.c.id)
         .where(
@@ -39,6 +43,7 @@ def _is_latest_revision() -> Any:
             newer.c.year == M.c.year,
             newer.c.month == M.c.month,
             newer.c.revision > M.c.revision,
+            *recorded,
         )
         .exists()
     )
@@ -82,8 +87,10 @@ class MetricRepository:
             stmt = stmt.where(M.c.metric == query.metric.value)
         if query.year is not None:
             stmt = stmt.where(M.c.year == query.year)
+        if query.known_at is not None:
+            stmt = stmt.where(M.c.recorded_at <= query.known_at)
         if not query.history:
-            stmt = stmt.where(_is_latest_revision())
+            stmt = stmt.where(_is_latest_revision(query.known_at))
         if query.scope is not None:
             low, high = code_range(query.scope)
             stmt = stmt.join(E, E.c.id == M.c.entity_id).where(E.c.region_code.between(low, high))

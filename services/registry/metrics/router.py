@@ -66,10 +66,10 @@ async def create_metric(body: MetricCreate, svc: MetricServiceDep, ctx: ContextD
 @router.get(
     "/metrics",
     response_model=Page[MetricRead],
-    summary="指标值（默认每个期间只返回最新修订；history=true 返回全部修订）",
+    summary="指标值（默认每个期间只返回最新修订；history=true 返回全部修订；known_at 只看当时已登记的修订）",
 )
-async def list_metrics(svc: MetricServiceDep, filters: FiltersQuery) -> Page[MetricRead]:
-    items, cursor = await svc.list(filters)
+async def list_metrics(svc: MetricServiceDep, ctx: ContextDep, filters: FiltersQuery) -> Page[MetricRead]:
+    items, cursor = await svc.list(ctx, filters)
     return Page(items=items, next_cursor=cursor)
 
 

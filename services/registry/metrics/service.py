@@ -20,6 +20,7 @@ from services.registry.access import Access
 from services.registry.entities.repository import EntityRepository
 from services.registry.events.repository import record_change
 from services.registry.metrics.repository import MetricQuery, MetricRepository
+from services.registry.pointintime import KnownAt, point_in_time
 from shared.audit import AuditLog
 from shared.auth import Role
 from shared.context import RequestContext
@@ -42,6 +43,10 @@ class _MetricFilterFields(BaseModel):
     metric: MetricKind | None = None
     year: int | None = Field(default=None, ge=2000, le=2100)
     history: bool = Field(default=False, description="true 返回每个期间的全部修订；默认只返回最新修订")
+    known_at: KnownAt | None = Field(
+        default=None,
+        description="只看该时刻以前登记的修订（RFC 3339，带时区）：每个期间取当时的最新修订，用于复现当时的数据",
+    )
 
 
 class MetricFilters(PageParams, _MetricFilterFields):
@@ -123,7 +128,9 @@ class MetricService:
             raise NotFound("指标记录不存在", code="metric_not_found")
         return metric_read(row)
 
-    async def list(self, filters: MetricFilters) -> tuple[list[MetricRead], str | None]:
+    async def list(self, ctx: RequestContext, filters: MetricFilters) -> tuple[list[MetricRead], str | None]:
+        """One page; 404 for an entity outside the scope, 422 for a `known_at` yet to come."""
+        point = point_in_time(None, filters.known_at, now=ctx.now, zone=ctx.zone)
         if filters.entity_id is not None:
             region = await self.repo.entity_region(filters.entity_id)
             if region is None or not self.access.can_read(region):
@@ -133,6 +140,7 @@ class MetricService:
             metric=filters.metric,
             year=filters.year,
             history=filters.history,
+            known_at=point.known_at,
             scope=None if filters.entity_id is not None else self.access.principal.read_scope,
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.registry.pointintime import KnownAt
 from shared.schemas.common import PageParams, RegionCode
 from shared.schemas.enums import Domain, EntityKind, Level
 
@@ -33,6 +34,7 @@ class ProgressFilters(BaseModel):
     as_of: dt.date | None = Field(
         default=None, description="统计日期：取当日名单状态与该年及以前的最新年度指标；默认今天（北京时间）"
     )
+    known_at: KnownAt | None = None
     level: Level | None = None
     region: RegionCode | None = Field(default=None, description="地区，含下级地区（按统计日期的名单地区）")
     domain: Domain | None = None

@@ -60,6 +60,8 @@ class CubeQuery:
     # True when as_of is today or later: adjustments and metrics are never dated ahead, so the
     # entity rows' own state and size are then exactly the state as of that date.
     current: bool = False
+    # Only adjustments and metric revisions recorded by this moment count (None: all recorded so far).
+    known_at: dt.datetime | None = None
     region_ranges: tuple[tuple[str, str], ...] = ()  # inclusive code ranges an entity's region must lie in (all)
     level: Level | None = None
     domain: Domain | None = None
@@ -131,14 +133,19 @@ def cube_statement(query: CubeQuery) -> Select[Any]:
             R.c.to_tier.label("tier"),
             R.c.status_after.label("status"),
         )
-        .where(R.c.effective_on <= query.as_of)
+        .where(R.c.effective_on <= query.as_of, *_recorded_by(R.c.created_at, query.known_at))
         .ext(distinct_on(R.c.entity_id))
         .order_by(R.c.entity_id, R.c.effective_on.desc(), R.c.seq.desc())
         .subquery("roster_state")
     )
     latest = (
         select(M.c.entity_id, M.c.value)
-        .where(M.c.month == 0, M.c.year <= query.as_of.year, M.c.metric.in_(SIZE_METRICS))
+        .where(
+            M.c.month == 0,
+            M.c.year <= query.as_of.year,
+            M.c.metric.in_(SIZE_METRICS),
+            *_recorded_by(M.c.recorded_at, query.known_at),
+        )
         .ext(distinct_on(M.c.entity_id))
         .order_by(M.c.entity_id, M.c.year.desc(), M.c.metric.desc(), M.c.revision.desc())
         .subquery("latest_annual")
@@ -158,6 +165,10 @@ def cube_statement(query: CubeQuery) -> Select[Any]:
         .group_by(*keys)
         .having(listed > 0)
     )
+
+
+def _recorded_by(column: Any, known_at: dt.datetime | None) -> list[ColumnElement[bool]]:
+    return [] if known_at is None else [column <= known_at]
 
 
 def _bucket(size: Any) -> ColumnElement[Any]:

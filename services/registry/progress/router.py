@@ -103,10 +103,14 @@ async def delete_target(id: uuid.UUID, svc: TargetServiceDep, ctx: ContextDep, v
         "target of the filtered periods, levels and domains with the entities that have reached its tier. "
         "`green_channel` counts today's listed projects in the green channel (绿色通道) within the same "
         "scope and filters, those with an approval past its committed date (承诺时限) and still not "
-        "finished, and such approvals by kind; it is null for a past `as_of` (approvals keep no history)."
+        "finished, and such approvals by kind; it is null for a past `as_of` or with `known_at` (approvals "
+        "keep no history). "
+        "`known_at` (RFC 3339) counts only what had been recorded by that moment: roster adjustments and "
+        "metric revisions recorded later are ignored, so a circulated ranking is reproduced exactly; "
+        "without `as_of` it answers for `known_at`'s own date. Targets are counted as they stand now."
     ),
 )
 async def get_progress(
     svc: ProgressServiceDep, ctx: ContextDep, filters: Annotated[ProgressFilters, Query()]
 ) -> ProgressRead:
-    return await svc.progress(filters, ctx.today)
+    return await svc.progress(filters, ctx)

@@ -6,7 +6,6 @@ Progress is read-only: two statements (the standing cube and the targets), whate
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.entities.rules import require, target_tier
 from services.registry.events.repository import record_change
+from services.registry.pointintime import point_in_time
 from services.registry.progress.filters import ProgressFilters, TargetFilters
 from services.registry.progress.repository import CubeQuery, ProgressRepository, TargetQuery, TargetRepository
 from services.registry.progress.rollup import (
@@ -153,16 +153,21 @@ class ProgressService:
         self.cube = ProgressRepository(session)
         self.targets = TargetRepository(session)
 
-    async def progress(self, filters: ProgressFilters, today: dt.date) -> ProgressRead:
-        """Readable by every role; only entities in the caller's region scope are counted."""
-        as_of = filters.as_of or today
+    async def progress(self, filters: ProgressFilters, ctx: RequestContext) -> ProgressRead:
+        """Readable by every role; only entities in the caller's region scope are counted.
+
+        With `known_at`, only what had been recorded by then counts (422 for a moment yet to come)."""
+        point = point_in_time(filters.as_of, filters.known_at, now=ctx.now, zone=ctx.zone)
+        today = ctx.today
+        as_of = point.as_of or today
         # Every entity lies in Hunan (a check constraint): the province's range filters nothing, and
         # as a predicate it only misleads the planner into an index scan over every row.
         scopes = [filters.region, self.principal.read_scope]
         ranges = [code_range(code) for code in scopes if code is not None and code != HUNAN]
         query = CubeQuery(
             as_of=as_of,
-            current=as_of >= today,
+            current=as_of >= today and point.known_at is None,
+            known_at=point.known_at,
             region_ranges=tuple(ranges),
             level=filters.level,
             domain=filters.domain,
@@ -186,6 +191,7 @@ class ProgressService:
         levels = (filters.level,) if filters.level else LEVELS
         return ProgressRead(
             as_of=as_of,
+            known_at=point.known_at,
             tiers=tier_counts(cells, levels),
             echelons=echelon_counts(cells, levels),
             growth_bands=growth_band_counts(cells, levels),

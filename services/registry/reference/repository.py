@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, Table, and_, or_, select
+from sqlalchemy import ColumnElement, FromClause, RowMapping, Select, Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import Chain, Department, Enterprise, Entity, Industry, Park, Person, Region, table
@@ -39,11 +39,34 @@ class ReferenceQuery:
 class ResourceRepository(VersionedRepository):
     """Rows of one declared reference resource (see `reference.resources`)."""
 
-    def __init__(self, session: AsyncSession, table: Table, sort_columns: Sequence[str]) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        table: Table,
+        sort_columns: Sequence[str],
+        read_source: FromClause | None = None,
+        read_columns: Sequence[Any] = (),
+    ) -> None:
         super().__init__(session, table)
         self.sorting = Sorting(columns={c: table.c[c] for c in sort_columns}, tiebreak=table.c.id, default="name")
+        # Read beside the row's own columns by `read` and `list` (a chain's or a park's members, from the
+        # LATERALs `read_source` joins), taking `scope_low`/`scope_high` at execution
+        # (`entities.links.scope_bounds`).
+        self.read_source = table if read_source is None else read_source
+        self.read_columns = tuple(read_columns)
 
-    async def list(self, query: ReferenceQuery, page: PageRequest) -> tuple[Sequence[RowMapping], str, str]:
+    def _read(self) -> Select[Any]:
+        return select(self.table, *self.read_columns).select_from(self.read_source)
+
+    async def read(self, id_: Any, scope: Mapping[str, str]) -> RowMapping | None:
+        """The record with its read columns, in one statement; None when absent."""
+        stmt = self._read().where(self.table.c.id == id_)
+        row: RowMapping | None = (await self.session.execute(stmt, dict(scope))).mappings().first()
+        return row
+
+    async def list(
+        self, query: ReferenceQuery, page: PageRequest, scope: Mapping[str, str]
+    ) -> tuple[Sequence[RowMapping], str, str]:
         """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
         t = self.table
         conditions: list[ColumnElement[bool]] = [t.c[name] == value for name, value in query.equals.items()]
@@ -53,11 +76,12 @@ class ResourceRepository(VersionedRepository):
                 conditions.append(t.c.region_code.between(low, high))
         if query.name_contains:
             conditions.append(t.c.name.contains(query.name_contains, autoescape=True))
-        stmt: Select[Any] = select(t)
+        stmt: Select[Any] = self._read()
         if conditions:
             stmt = stmt.where(and_(*conditions))
         stmt, key, column = self.sorting.apply(stmt, page)
-        return await self.fetch(stmt), key, column.key or "id"
+        rows: Sequence[RowMapping] = (await self.session.execute(stmt, dict(scope))).mappings().all()
+        return rows, key, column.key or "id"
 
     async def clash(
         self, unique: Iterable[Sequence[str]], values: Mapping[str, Any], exclude_id: Any = None

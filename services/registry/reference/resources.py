@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import RowMapping, Table
+from sqlalchemy import FromClause, RowMapping, Table
 
 from services.registry.access import Access
-from services.registry.models import Chain, Department, Park, Person, table
+from services.registry.entities.links import join_all, member_links
+from services.registry.models import Chain, Department, Park, Person, entity_chain, entity_park, table
 from services.registry.reference.repository import ReferenceLookups
 from services.registry.reference.schemas import (
     ChainCreate,
@@ -78,6 +79,23 @@ class ReferenceResource:
     scoped: bool = False
     checks: tuple[Check, ...] = ()
     to_read: Callable[[Mapping[Any, Any], Access], BaseModel] | None = None
+    # The link table through which entities name the record (their count and ids by kind are read with it,
+    # `entities.links`), and its column holding the record's id.
+    member_link: Table | None = None
+    member_column: str = ""
+    # Columns read beside the record's own: its members per kind, within the scope bound at execution.
+    # What a read selects from: the table, joined to its members' LATERAL aggregates when it has any.
+    read_source: FromClause = field(init=False)
+    member_columns: tuple[Any, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        source: FromClause = self.table
+        columns: list[Any] = []
+        if self.member_link is not None:
+            link = self.member_link
+            source, columns = join_all(source, member_links(link, link.c[self.member_column], self.table.c.id))
+        object.__setattr__(self, "read_source", source)
+        object.__setattr__(self, "member_columns", tuple(columns))
 
     def render(self, row: RowMapping, access: Access) -> BaseModel:
         if self.to_read is not None:
@@ -152,6 +170,8 @@ CHAINS = ReferenceResource(
     filters=ChainFilters,
     admin_only=True,
     checks=(master_enterprise_exists,),
+    member_link=entity_chain,
+    member_column="chain_id",
 )
 PARKS = ReferenceResource(
     path="parks",
@@ -165,6 +185,8 @@ PARKS = ReferenceResource(
     filters=ParkFilters,
     checks=(region_exists,),
     scoped=True,
+    member_link=entity_park,
+    member_column="park_id",
 )
 PERSONS = ReferenceResource(
     path="persons",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import Access
 from services.registry.conflicts import unique_conflicts
+from services.registry.entities.links import scope_bounds
 from services.registry.events.repository import record_change
 from services.registry.reference.repository import (
     ReferenceLookups,
@@ -60,7 +61,10 @@ class ReferenceService:
         self.resource = resource
         self.access = access
         self.audit = audit
-        self.repo = ResourceRepository(session, resource.table, resource.sort_columns)
+        self.repo = ResourceRepository(
+            session, resource.table, resource.sort_columns, resource.read_source, resource.member_columns
+        )
+        self.scope = scope_bounds(access.principal.read_scope)
         self.lookups = ReferenceLookups(session)
 
     def _require_write(self, region_code: str | None) -> None:
@@ -77,7 +81,7 @@ class ReferenceService:
             equals=equals, region=getattr(filters, "region", None), name_contains=filters.q, scope=scope
         )
         page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        rows, key, sort_attr = await self.repo.list(query, page)
+        rows, key, sort_attr = await self.repo.list(query, page, self.scope)
         items, cursor = cut_page(rows, page, key, sort_attr)
         return [self.resource.render(r, self.access) for r in items], cursor
 
@@ -85,7 +89,15 @@ class ReferenceService:
         return NotFound(f"{self.resource.label}不存在", code=f"{self.resource.resource_type}_not_found")
 
     async def get(self, id_: Any) -> BaseModel:
-        return self.render(await self._row(id_))
+        """The record as the caller reads it, with its members within the caller's scope."""
+        row = await self.repo.read(id_, self.scope)
+        if row is None or not self._visible(row):
+            raise self._not_found()
+        return self.render(row)
+
+    async def _written(self, row: RowMapping) -> BaseModel:
+        """A record just written, as a read gives it (with its members, where it has any)."""
+        return self.render(row) if self.resource.member_link is None else await self.get(row["id"])
 
     def _visible(self, row: RowMapping) -> bool:
         return not self.resource.scoped or self.access.can_read(row["region_code"])
@@ -136,7 +148,7 @@ class ReferenceService:
             after=after,
         )
         await record_change(self.session, self.resource.resource_type, row["id"], "created", after)
-        return self.render(row)
+        return await self._written(row)
 
     async def update(self, ctx: RequestContext, id_: Any, expected_version: int, body: BaseModel) -> BaseModel:
         current = await self._row(id_)
@@ -164,7 +176,7 @@ class ReferenceService:
             after=after,
         )
         await record_change(self.session, self.resource.resource_type, id_, "updated", after)
-        return self.render(row)
+        return await self._written(row)
 
     async def delete(self, ctx: RequestContext, id_: Any, expected_version: int) -> None:
         current = await self._row(id_)

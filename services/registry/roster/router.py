@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from services.registry.access import AccessDep
-from services.registry.roster.schemas import RosterAdjustmentCreate, RosterAdjustmentRead
+from services.registry.roster.batch import RosterBatch
+from services.registry.roster.schemas import (
+    MAX_BATCH_ITEMS,
+    RosterAdjustmentCreate,
+    RosterAdjustmentRead,
+    RosterBatchCreate,
+    RosterBatchRead,
+)
 from services.registry.roster.service import RosterFilters, RosterService
 from shared.app import api_router
 from shared.audit import AuditDep
@@ -50,6 +57,32 @@ async def create_roster_adjustment(
     body: RosterAdjustmentCreate, svc: RosterServiceDep, ctx: ContextDep, idem: IdempotencyDep
 ) -> Response:
     return await idem.run(lambda: svc.create(ctx, body), location=lambda r: f"/api/v1/roster-adjustments/{r.id}")
+
+
+@router.post(
+    "/roster-adjustments:batch",
+    response_model=RosterBatchRead,
+    status_code=200,
+    summary=f"批量名单调整（至多 {MAX_BATCH_ITEMS} 项；整批生效或逐项生效；支持 Idempotency-Key）",
+    description=(
+        "Applies the items in order, each by the same rules, scope checks, audit records and change-feed "
+        "events as `POST /roster-adjustments`; an item sees the state the items before it left. "
+        "`mode=all_or_nothing` (default): when any item is refused, nothing is changed and the answer is 422 "
+        "`roster_batch_refused`, whose `errors` name each refused item's fields as `items.<index>.<field>` and "
+        "whose `items` carry each refused item's index, status and problem. `mode=each`: every item is applied "
+        "or refused on its own and the answer is 200 with one result per item (201 with the adjustment, or "
+        "403/404/422 with the problem the item alone would have had). Viewers and services are refused "
+        "as a whole (403 `role_read_only`)."
+    ),
+    responses={
+        403: {"description": "当前角色不能修改名单对象（role_read_only）"},
+        422: {"description": "请求体不合规，或 all_or_nothing 模式下有项被拒绝（roster_batch_refused，逐项列出）"},
+    },
+)
+async def create_roster_adjustment_batch(
+    body: RosterBatchCreate, svc: RosterServiceDep, ctx: ContextDep, idem: IdempotencyDep
+) -> Response:
+    return await idem.run(lambda: RosterBatch(svc).apply(ctx, body), status_code=200)
 
 
 @router.get(

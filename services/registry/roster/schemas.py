@@ -9,8 +9,9 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from shared.openapi import Problem
 from shared.schemas.common import RegionCode, RequestModel, ResponseModel, ShortText
-from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus, Tier
+from shared.schemas.enums import BatchMode, EntityKind, Level, RosterAction, RosterStatus, Tier
 
 
 class RosterAdjustmentCreate(RequestModel):
@@ -74,3 +75,113 @@ class RosterAdjustmentRead(ResponseModel):
     to_tier: Tier
     status_after: RosterStatus
     created_at: dt.datetime
+
+
+MAX_BATCH_ITEMS = 200
+
+
+class RosterBatchCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mode": "each",
+                    "items": [
+                        {
+                            "entity_id": "4f6c2d0e-0000-4000-8000-000000000001",
+                            "action": "promote",
+                            "reason": "年营业收入突破100亿元，升级为市级重点企业",
+                            "effective_on": "2024-03-01",
+                            "document_ref": "长政办函〔2024〕12号",
+                        },
+                        {
+                            "entity_id": "4f6c2d0e-0000-4000-8000-000000000002",
+                            "action": "remove",
+                            "reason": "企业注销，移出名单",
+                            "effective_on": "2024-03-01",
+                        },
+                    ],
+                }
+            ]
+        },
+    )
+
+    mode: BatchMode = Field(
+        default=BatchMode.all_or_nothing,
+        description="all_or_nothing（默认）：任一项不符合规则则整批不生效（422，逐项列出原因）；"
+        "each：逐项生效，每项各自成功或被拒绝",
+    )
+    items: list[RosterAdjustmentCreate] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        description=f"按顺序逐项应用的名单调整（1–{MAX_BATCH_ITEMS} 项）；同一对象的后一项以前一项调整后的状态为准",
+    )
+
+
+class RosterBatchItemResult(ResponseModel):
+    index: int = Field(description="该项在请求 items 中的位置（从 0 开始）")
+    status: int = Field(description="该项单独提交时的 HTTP 状态：201 已应用；403、404、422 被拒绝")
+    adjustment: RosterAdjustmentRead | None = Field(default=None, description="已应用时的调整记录")
+    problem: Problem | None = Field(default=None, description="被拒绝时的问题详情（与单项提交时相同）")
+
+
+class RosterBatchRead(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mode": "each",
+                    "applied": 1,
+                    "refused": 1,
+                    "items": [
+                        {
+                            "index": 0,
+                            "status": 201,
+                            "adjustment": {
+                                "id": "9b1e7f00-0000-4000-8000-00000000000a",
+                                "seq": 42,
+                                "entity_id": "4f6c2d0e-0000-4000-8000-000000000001",
+                                "entity_kind": "enterprise",
+                                "action": "promote",
+                                "reason": "年营业收入突破100亿元，升级为市级重点企业",
+                                "effective_on": "2024-03-01",
+                                "approving_department_id": None,
+                                "document_ref": "长政办函〔2024〕12号",
+                                "actor_sub": "office-01",
+                                "actor_name": "万千百办",
+                                "from_level": "county",
+                                "to_level": "city",
+                                "from_region_code": "430104",
+                                "to_region_code": "430100",
+                                "from_tier": "billion",
+                                "to_tier": "ten_billion",
+                                "status_after": "listed",
+                                "created_at": "2024-03-01T02:00:00Z",
+                            },
+                            "problem": None,
+                        },
+                        {
+                            "index": 1,
+                            "status": 422,
+                            "adjustment": None,
+                            "problem": {
+                                "type": "urn:wanqianbai:problem:roster_already_removed",
+                                "title": "请求数据校验失败",
+                                "status": 422,
+                                "detail": "该对象已移出名单",
+                                "code": "roster_already_removed",
+                                "errors": [
+                                    {"field": "action", "message": "该对象已移出名单", "code": "roster_already_removed"}
+                                ],
+                            },
+                        },
+                    ],
+                }
+            ]
+        },
+    )
+
+    mode: BatchMode
+    applied: int = Field(description="已应用的项数")
+    refused: int = Field(description="被拒绝的项数（all_or_nothing 成功时为 0）")
+    items: list[RosterBatchItemResult]

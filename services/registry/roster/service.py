@@ -147,7 +147,7 @@ class RosterService:
         return adjustment
 
     async def _entity(self, spec: KindSpec, entity_id: uuid.UUID) -> BaseModel:
-        row = await self.entities.read(spec, entity_id)
+        row = await self.entities.read(spec, entity_id, self.access.principal.read_scope)
         if row is None:  # the row is locked by this transaction, so it cannot have gone
             raise NotFound("名单对象不存在", code="entity_not_found")
         return render(spec, row, self.access)

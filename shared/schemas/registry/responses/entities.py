@@ -58,17 +58,32 @@ class _EntityRead(ResponseModel):
     updated_at: dt.datetime
 
 
+_IDS_NOTE = "（调用方辖区内，按名称排序，至多 100 个；其余用列表筛选查询）"
+
+
 class IndustryRead(_EntityRead):
     parent_industry_id: uuid.UUID | None
     roadmap: str
     timetable: str
     task_book: str
+    enterprise_count: int = Field(default=0, description="所属企业数（调用方辖区内）")
+    enterprise_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="所属企业 ID" + _IDS_NOTE + "：GET /enterprises?industry="
+    )
+    child_industry_count: int = Field(default=0, description="归属于本产业的下级产业数（调用方辖区内）")
+    child_industry_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="下级产业 ID" + _IDS_NOTE + "：GET /industries?parent_industry="
+    )
 
 
 class EnterpriseRead(_EntityRead):
     uscc: str
     labels: list[EnterpriseLabel]
     industry_ids: list[uuid.UUID] = Field(default_factory=list)
+    project_count: int = Field(default=0, description="本企业为业主的项目数（调用方辖区内）")
+    project_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="本企业为业主的项目 ID" + _IDS_NOTE + "：GET /projects?owner_enterprise="
+    )
 
 
 class AnnualPlanRead(ResponseModel):

@@ -72,6 +72,9 @@ class GreenChannelProgress(ResponseModel):
 
 class ProgressRead(ResponseModel):
     as_of: dt.date
+    known_at: dt.datetime | None = Field(
+        default=None, description="给出时：只统计该时刻以前已登记的名单调整与指标修订（UTC）"
+    )
     tiers: list[TierCount]
     echelons: list[EchelonCount]
     growth_bands: list[GrowthBandCount]

@@ -37,6 +37,9 @@ class DepartmentRead(ResponseModel):
     updated_at: dt.datetime
 
 
+_IDS_NOTE = "（调用方辖区内，按名称排序，至多 100 个；其余用列表筛选查询 ?park=）"
+
+
 class ParkRead(ResponseModel):
     id: uuid.UUID
     name: str
@@ -46,6 +49,12 @@ class ParkRead(ResponseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    industry_count: int = Field(default=0, description="成员产业数（调用方辖区内）")
+    industry_ids: list[uuid.UUID] = Field(default_factory=list, description="成员产业 ID" + _IDS_NOTE)
+    enterprise_count: int = Field(default=0, description="成员企业数（调用方辖区内）")
+    enterprise_ids: list[uuid.UUID] = Field(default_factory=list, description="成员企业 ID" + _IDS_NOTE)
+    project_count: int = Field(default=0, description="成员项目数（调用方辖区内）")
+    project_ids: list[uuid.UUID] = Field(default_factory=list, description="成员项目 ID" + _IDS_NOTE)
 
 
 class PersonRead(ResponseModel):
