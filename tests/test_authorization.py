@@ -162,6 +162,7 @@ CASES |= {
         body={"entity_id": "{id}", "action": "promote", "reason": "营收突破百亿", "effective_on": "2024-03-01"},
     ),
     "roster.list": Case("GET", "/api/v1/roster-adjustments", READ_ALL),
+    "roster.stream": Case("GET", "/api/v1/roster?kind=enterprise", READ_ALL),
     "metrics.create": Case(
         "POST",
         "/api/v1/metrics",

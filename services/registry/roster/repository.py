@@ -1,17 +1,44 @@
-"""Queries over the roster adjustment history. Returns rows or None; never commits, never raises HTTP."""
+"""Queries over the roster adjustment history, and the roster itself on a date (`listed_statement`).
+
+Returns rows or None; never commits, never raises HTTP."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.models import Entity, RosterAdjustment, table
+from services.registry.models import (
+    Entity,
+    Person,
+    Project,
+    ProjectAnnualPlan,
+    RosterAdjustment,
+    entity_chain,
+    entity_park,
+    entity_person,
+    table,
+)
 from shared.pagination import PageRequest, Sorting
 from shared.regions import code_range
 from shared.schemas.enums import EntityKind, RosterAction
@@ -38,6 +65,133 @@ def _select() -> Select[Any]:
 def _in_scope(scope: str) -> Any:
     low, high = code_range(scope)
     return or_(R.c.to_region_code.between(low, high), R.c.from_region_code.between(low, high))
+
+
+@dataclass(frozen=True, slots=True)
+class ListedQuery:
+    """The entities on the roster on `as_of` (None: today's roster, the entity rows as they are) that
+    match every non-empty dimension (any of its values), within the region `scope` (None: everywhere)."""
+
+    kinds: Sequence[str] = ()
+    levels: Sequence[str] = ()
+    regions: Sequence[str] = ()
+    domains: Sequence[str] = ()
+    tiers: Sequence[str] = ()
+    chains: Sequence[uuid.UUID] = ()
+    parks: Sequence[uuid.UUID] = ()
+    as_of: dt.date | None = None
+    scope: str | None = None
+
+
+def _any(column: Any, values: Sequence[Any], item_type: Any = Text) -> ColumnElement[bool]:
+    """`column = ANY(:values)`: one array parameter however many values (IN binds each one)."""
+    condition: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(item_type)))
+    return condition
+
+
+def _linked(link: Any, column: str, values: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    return select(link.c.entity_id).where(link.c.entity_id == E.c.id, _any(link.c[column], values, UUID)).exists()
+
+
+def _ids(link: Any, column: str) -> Any:
+    return (
+        select(func.coalesce(func.array_agg(link.c[column]), literal_column("'{}'::uuid[]")))
+        .where(link.c.entity_id == E.c.id)
+        .scalar_subquery()
+    )
+
+
+def _persons() -> Any:
+    p = table(Person)
+    person = func.json_build_object("id", p.c.id, "name", p.c.name)
+    return (
+        select(func.coalesce(func.json_agg(aggregate_order_by(person, p.c.name, p.c.id)), literal_column("'[]'::json")))
+        .select_from(entity_person.join(p, p.c.id == entity_person.c.person_id))
+        .where(entity_person.c.entity_id == E.c.id)
+        .scalar_subquery()
+    )
+
+
+def _annual_plans() -> Any:
+    a = table(ProjectAnnualPlan)
+    # The amount as text: a JSON number would reach Python as a float.
+    plan = func.json_build_object("year", a.c.year, "planned_investment", cast(a.c.planned_investment, Text))
+    return (
+        select(func.coalesce(func.json_agg(aggregate_order_by(plan, a.c.year)), literal_column("'[]'::json")))
+        .where(a.c.project_id == E.c.id)
+        .scalar_subquery()
+    )
+
+
+def listed_statement(query: ListedQuery) -> Select[Any]:
+    """The roster rows `query` asks for, in entity id order, in the shape `RosterEntry` takes.
+
+    One statement, so one snapshot however long the caller takes to read it. With `as_of`, each entity's
+    state that day is its latest adjustment effective on or before it (a LATERAL lookup on the covering
+    index `ix_roster_adjustment_state`); entities not yet adjusted then are not on that day's roster.
+    """
+    p = table(Project)
+    source: Any = E.outerjoin(p, p.c.entity_id == E.c.id)
+    level: Any
+    region: Any
+    tier: Any
+    status: Any
+    if query.as_of is None:
+        level, region, tier, status = E.c.level, E.c.region_code, E.c.target_tier, E.c.roster_status
+    else:
+        state = (
+            select(R.c.to_level, R.c.to_region_code, R.c.to_tier, R.c.status_after)
+            .where(R.c.entity_id == E.c.id, R.c.effective_on <= query.as_of)
+            .order_by(R.c.effective_on.desc(), R.c.seq.desc())
+            .limit(1)
+            .lateral("roster_state")
+        )
+        source = source.join(state, true())
+        level, region, tier, status = state.c.to_level, state.c.to_region_code, state.c.to_tier, state.c.status_after
+    conditions: list[ColumnElement[bool]] = [status == "listed"]
+    if query.kinds:
+        conditions.append(_any(E.c.kind, query.kinds))
+    if query.levels:
+        conditions.append(_any(level, query.levels))
+    if query.domains:
+        conditions.append(_any(E.c.domain, query.domains))
+    if query.tiers:
+        conditions.append(_any(tier, query.tiers))
+    if query.regions:
+        conditions.append(or_(*(region.between(*code_range(code)) for code in query.regions)))
+    if query.scope is not None:
+        conditions.append(region.between(*code_range(query.scope)))
+    if query.chains:
+        conditions.append(_linked(entity_chain, "chain_id", query.chains))
+    if query.parks:
+        conditions.append(_linked(entity_park, "park_id", query.parks))
+    return (
+        select(
+            E.c.id,
+            E.c.kind,
+            E.c.name,
+            level.label("level"),
+            region.label("region_code"),
+            E.c.domain,
+            E.c.pathway,
+            tier.label("target_tier"),
+            E.c.lead_department_id,
+            E.c.listed_on,
+            E.c.version,
+            E.c.updated_at,
+            _persons().label("persons"),
+            _ids(entity_chain, "chain_id").label("chain_ids"),
+            _ids(entity_park, "park_id").label("park_ids"),
+            p.c.project_code,
+            cast(p.c.total_investment, Text).label("total_investment"),
+            p.c.stage,
+            p.c.signed_on,
+            _annual_plans().label("annual_plans"),
+        )
+        .select_from(source)
+        .where(and_(*conditions))
+        .order_by(E.c.id)
+    )
 
 
 class RosterRepository:
@@ -73,3 +227,9 @@ class RosterRepository:
             stmt = stmt.where(_in_scope(query.scope))
         stmt, key, _ = SORTING.apply(stmt, page)
         return (await self.session.execute(stmt)).mappings().all(), key
+
+    async def stream(self, stmt: Select[Any], rows_per_page: int) -> AsyncIterator[Sequence[RowMapping]]:
+        """The rows of `stmt` through a server-side cursor, `rows_per_page` at a time."""
+        result = await self.session.stream(stmt.execution_options(yield_per=rows_per_page))
+        async for page in result.mappings().partitions(rows_per_page):
+            yield page
