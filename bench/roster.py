@@ -28,6 +28,7 @@ import secrets
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ ENTERPRISES = int(os.environ.get("BENCH_ROSTER_ENTERPRISES", "50000"))
 REPEAT = int(os.environ.get("BENCH_ROSTER_REPEAT", "3"))
 PAGED_BUDGET_S = float(os.environ.get("BENCH_ROSTER_PAGED_BUDGET_S", "120"))
 DATABASE = os.environ.get("BENCH_ROSTER_DATABASE", "wqb_bench_roster")
+RESEED = os.environ.get("BENCH_ROSTER_RESEED", "1") != "0"  # 0: reuse the database a previous run loaded
 AS_OF = dt.date(2025, 1, 31)  # the seed lists enterprises from 2023-01-01 to 2024-12-01
 CLIENT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
@@ -135,6 +137,7 @@ async def open_round(url: str, registry_url: str, secret: str) -> dict[str, Any]
         setattr(ticker_module, "fetch_roster", original)  # noqa: B010
     return {
         "opened": opened,
+        "round_id": round_["id"],
         "task_count": round_["task_count"],
         "seconds": total,
         "roster_seconds": sum(roster_reads),
@@ -147,12 +150,15 @@ async def main() -> None:
     if base.server_url is None:
         raise SystemExit("set BENCH_DATABASE_URL (a PostgreSQL server the bench may create a database on)")
     settings = dataclasses.replace(base, enterprises=ENTERPRISES, projects=2000, industries=500)
-    say(f"seeding {ENTERPRISES:,} enterprises into {DATABASE} ...")
-    url = await seed.recreate_database(base.server_url, DATABASE)
-    for service in ("registry", "scheduler"):
-        migrate.upgrade(service, url)
-    seeded = await seed.load(url, settings)
-    say(f"seeded in {seeded.seconds:.1f} s: {seeded.rows}")
+    if RESEED:
+        say(f"seeding {ENTERPRISES:,} enterprises into {DATABASE} ...")
+        url = await seed.recreate_database(base.server_url, DATABASE)
+        for service in ("registry", "scheduler"):
+            await asyncio.to_thread(migrate.upgrade, service, url)  # alembic runs its own event loop
+        seeded = await seed.load(url, settings)
+        say(f"seeded in {seeded.seconds:.1f} s: {seeded.rows}")
+    else:
+        url = seed.database_url(base.server_url, DATABASE)
     secret = secrets.token_urlsafe(32)
     service_token = mint_token(secret=secret, sub="bench-scheduler", role="service", region="430000")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "JWKS_"))} | {
@@ -160,7 +166,11 @@ async def main() -> None:
         "JWT_SECRET": secret,
         "RUN_LOOPS": "false",
     }
-    results: dict[str, Any] = {"enterprises": ENTERPRISES, "as_of": AS_OF.isoformat(), "seed_s": seeded.seconds}
+    results: dict[str, Any] = {
+        "enterprises": ENTERPRISES,
+        "as_of": AS_OF.isoformat(),
+        "load_avg_start": os.getloadavg(),
+    }
     with (
         tempfile.TemporaryDirectory() as work,
         serve("registry", "services.registry.main:create_app", env, Path(work) / "registry.log", "/readyz") as server,
@@ -182,9 +192,12 @@ async def main() -> None:
         say(f"round: {json.dumps(results['round'])}")
     conn = await asyncpg.connect(url)
     try:
-        results["tasks_in_database"] = await conn.fetchval("SELECT count(*) FROM scheduler.report_task")
+        results["tasks_in_database"] = await conn.fetchval(
+            "SELECT count(*) FROM scheduler.report_task WHERE round_id = $1", uuid.UUID(results["round"]["round_id"])
+        )
     finally:
         await conn.close()
+    results["load_avg_end"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"roster-{stamp}.json").write_text(json.dumps(results, indent=2))

@@ -1,8 +1,9 @@
 """The roster on a date, streamed (`GET /roster`): whole rosters for other services in one request.
 
 One statement (`roster.repository.listed_statement`) read through a server-side cursor, 1,000 rows at
-a time, each row written as one NDJSON line (`shared.schemas.registry.responses.roster.RosterEntry`)
-and, last, a `RosterEnd` line with the count, so a reader can tell a complete roster from one cut off.
+a time, each row one NDJSON line (`shared.schemas.registry.responses.roster.RosterEntry`, as JSON the
+statement renders) and, last, a `RosterEnd` line with the count, so a reader can tell a complete roster
+from one cut off.
 
 The statement is started before the response is: a database that cannot be reached is a 503 problem,
 not a 200 that stops. Once rows are flowing, a failure can only cut the stream short (no end line).
@@ -10,10 +11,8 @@ not a 200 that stops. Once rows are flowing, a failure can only cut the stream s
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
 
-import orjson
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,42 +34,6 @@ class NDJSONLines(JSONResponse):
     (the response model). FastAPI documents a StreamingResponse's body as a plain string."""
 
     media_type = NDJSON
-
-
-def entry(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """A row of `listed_statement` in the shape of `RosterEntry`, ready for orjson."""
-    project = None
-    if row["kind"] == "project":
-        project = {
-            "project_code": row["project_code"],
-            "total_investment": row["total_investment"],
-            "stage": row["stage"],
-            "signed_on": row["signed_on"],
-            "annual_plans": row["annual_plans"],
-        }
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "name": row["name"],
-        "level": row["level"],
-        "region_code": row["region_code"],
-        "domain": row["domain"],
-        "pathway": row["pathway"],
-        "target_tier": row["target_tier"],
-        "lead_department_id": row["lead_department_id"],
-        "listed_on": row["listed_on"],
-        "persons": row["persons"],
-        "chain_ids": row["chain_ids"],
-        "park_ids": row["park_ids"],
-        "project": project,
-        "version": row["version"],
-        "updated_at": row["updated_at"],
-    }
-
-
-def _line(value: Mapping[str, Any]) -> bytes:
-    # `default=str`: the ids in arrays are asyncpg's own UUID type, which orjson does not know.
-    return orjson.dumps(value, default=str, option=orjson.OPT_APPEND_NEWLINE)
 
 
 class RosterStream:
@@ -104,8 +67,8 @@ class RosterStream:
         async with self.sessionmaker() as session, session.begin():
             async for page in RosterRepository(session).stream(self.statement, PAGE_ROWS):
                 count += len(page)
-                yield b"".join(_line(entry(row)) for row in page)
-        yield _line(RosterEnd(count=count, as_of=self.as_of).model_dump(mode="json"))
+                yield "".join(f"{row['line']}\n" for row in page).encode()
+        yield RosterEnd(count=count, as_of=self.as_of).model_dump_json().encode() + b"\n"
 
 
 async def _prepend(first: bytes, rest: AsyncGenerator[bytes]) -> AsyncIterator[bytes]:
