@@ -38,6 +38,7 @@ import httpx
 from sqlalchemy import RowMapping
 
 from bench import seed
+from bench.procstat import UsageMeter
 from bench.server import serve
 from bench.settings import RESULTS, BenchSettings
 from services.scheduler.main import create_app as create_scheduler_app
@@ -62,10 +63,19 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-async def read_streamed(registry: RegistryClient) -> tuple[float, int]:
-    started = time.perf_counter()
-    rows = [entry async for entry in registry.stream_roster(kinds=[EntityKind.enterprise], as_of=AS_OF)]
-    return time.perf_counter() - started, len(rows)
+async def read_streamed(registry: RegistryClient, server_pid: int) -> dict[str, Any]:
+    """One streamed read: wall time, rows, and the CPU the client (this process) and the registry used."""
+    client_cpu = time.process_time()
+    with UsageMeter(server_pid) as meter:
+        rows = [entry async for entry in registry.stream_roster(kinds=[EntityKind.enterprise], as_of=AS_OF)]
+    assert meter.usage is not None
+    return {
+        "seconds": meter.usage.wall_s,
+        "rows": len(rows),
+        "client_cpu_s": time.process_time() - client_cpu,
+        "registry_cpu_s": meter.usage.process_cpu_s,
+        "machine_busy_pct": meter.usage.machine_busy_pct,
+    }
 
 
 async def read_paged(registry: RegistryClient) -> tuple[float, int, int, bool]:
@@ -126,9 +136,9 @@ async def open_round(url: str, registry_url: str, secret: str) -> dict[str, Any]
                 created.raise_for_status()
                 now = dt.datetime.fromisoformat(created.json()["next_tick_at"]) + dt.timedelta(minutes=5)
                 ticker = app.state.platform.state.ticker
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 opened = await ticker.run_once(now)
-                total = time.perf_counter() - started
+                total, scheduler_cpu = time.perf_counter() - started, time.process_time() - cpu
                 rounds = await http.get(
                     "/api/v1/rounds", params={"plan_id": created.json()["id"], "state": "open"}, headers=admin
                 )
@@ -142,6 +152,7 @@ async def open_round(url: str, registry_url: str, secret: str) -> dict[str, Any]
         "seconds": total,
         "roster_seconds": sum(roster_reads),
         "roster_share": sum(roster_reads) / total,
+        "scheduler_cpu_s": scheduler_cpu,
     }
 
 
@@ -176,16 +187,19 @@ async def main() -> None:
         serve("registry", "services.registry.main:create_app", env, Path(work) / "registry.log", "/readyz") as server,
     ):
         async with RegistryClient(server.base_url, token=service_token, timeout=CLIENT_TIMEOUT) as registry:
-            await read_streamed(registry)  # warm-up: connections, prepared statements, caches
-            streamed = [await read_streamed(registry) for _ in range(REPEAT)]
-            for seconds, rows in streamed:
-                say(f"streamed: {rows:,} rows in {seconds:.2f} s")
+            await read_streamed(registry, server.pid)  # warm-up: connections, prepared statements, caches
+            streamed = [await read_streamed(registry, server.pid) for _ in range(REPEAT)]
+            for run in streamed:
+                say(
+                    f"streamed: {run['rows']:,} rows in {run['seconds']:.2f} s (CPU: client"
+                    f" {run['client_cpu_s']:.2f} s, registry {run['registry_cpu_s']:.2f} s;"
+                    f" machine {run['machine_busy_pct']:.0f} % busy)"
+                )
             paged_s, paged_rows, pages, complete = await read_paged(registry)
             spent = "" if complete else " (budget spent)"
             say(f"paged: {paged_rows:,} rows in {pages} requests, {paged_s:.2f} s{spent}")
-        results["streamed_s"] = [s for s, _ in streamed]
-        results["streamed_rows"] = streamed[0][1]
-        results["streamed_median_s"] = statistics.median(s for s, _ in streamed)
+        results["streamed"] = streamed
+        results["streamed_median_s"] = statistics.median(run["seconds"] for run in streamed)
         results["paged"] = {"seconds": paged_s, "rows": paged_rows, "requests": pages, "complete": complete}
         say("opening a round over the whole province ...")
         results["round"] = await open_round(url, server.base_url, secret)

@@ -5,6 +5,7 @@ scripted peer."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from typing import Any
 
@@ -318,3 +319,17 @@ async def test_client_refuses_a_stream_that_is_cut_short_or_malformed(body: byte
         with pytest.raises(PeerUnavailable) as caught:
             await read(registry)
     assert caught.value.code == "peer_bad_response"
+
+
+async def test_client_pauses_the_garbage_collector_only_while_it_reads() -> None:
+    registry, _ = scripted((200, ndjson(ENTRY, END_1)))
+    states: list[bool] = []
+    async with registry:
+        async for _ in registry.stream_roster():
+            states.append(gc.isenabled())
+        after_read = gc.isenabled()
+        failing, _ = scripted((200, ndjson(ENTRY)))
+        async with failing:
+            with pytest.raises(PeerUnavailable):
+                await read(failing)
+    assert (states, after_read, gc.isenabled()) == ([False], True, True)

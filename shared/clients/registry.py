@@ -9,8 +9,10 @@ than being hidden by a repeat.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -35,6 +37,17 @@ API = "/api/v1"
 EntityRead = IndustryRead | EnterpriseRead | ProjectRead
 ROSTER_LINES = TypeAdapter(list[RosterEntry])
 ENTITY_PATHS = {EntityKind.industry: "industries", EntityKind.enterprise: "enterprises", EntityKind.project: "projects"}
+
+
+@asynccontextmanager
+async def _collector_paused() -> AsyncIterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class RegistryClient(ServiceClient):
@@ -244,6 +257,12 @@ class RegistryClient(ServiceClient):
         stops short, or a line that does not parse, is PeerUnavailable `peer_bad_response` (or the
         transport's `peer_unavailable` / `peer_timeout`), raised after the entries already yielded, so
         a caller that needs the whole roster collects it before acting on it.
+
+        Python's cyclic garbage collector is paused while the stream is read (and switched back on at
+        its end, or when it fails or is abandoned, if it was on): the entries are tens of thousands of
+        small objects a caller keeps, and the collector scanning them again and again took over half
+        of the read's CPU (1.1–1.3 s of 1.8 s for 50,000 entries). Reference counting still frees
+        everything that is not a cycle, and the collector catches up once resumed.
         """
         params: dict[str, QueryValue] = {
             "kind": kinds,
@@ -259,6 +278,7 @@ class RegistryClient(ServiceClient):
         async with (
             self.stream("GET", path, params=params, request_timeout=request_timeout) as response,
             self.read_errors("GET", path),
+            _collector_paused(),
         ):
             count = 0
             tail = b""  # the last line read: the end line, once the body is over
