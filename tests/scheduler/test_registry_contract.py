@@ -1,5 +1,5 @@
 """Contract tests of the RegistryClient methods the scheduler added (entity lists by kind), run
-against the real registry app, and of the roster a round is opened with."""
+against the real registry app, and of the roster a round is opened with (`stream_roster`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A roster adjustment as requested and as recorded."""
+"""A roster adjustment as requested and as recorded, and the query of the roster on a date (`GET /roster`)."""
 
 from __future__ import annotations
 
