@@ -196,6 +196,7 @@ CASES |= {
         },
     ),
     "roster.list": Case("GET", "/api/v1/roster-adjustments", READ_ALL),
+    "roster.stream": Case("GET", "/api/v1/roster?kind=enterprise", READ_ALL),
     "metrics.create": Case(
         "POST",
         "/api/v1/metrics",

@@ -39,6 +39,9 @@ CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/api/v1/enterprises?q=%00", {}, 422, "string_nul_byte"),
     ("GET", "/api/v1/regions/43%0000", {}, 422, "string_nul_byte"),
     ("GET", "/api/v1/exports/enterprises?q=a%00b", {}, 422, "string_nul_byte"),
+    ("GET", "/api/v1/roster?region=4301%000", {}, 422, "string_nul_byte"),
+    ("GET", "/api/v1/roster?as_of=99999-01-01", {}, 422, "validation_failed"),
+    ("GET", "/api/v1/roster?chain=" + "9" * 5000, {}, 422, "validation_failed"),
     (
         "GET",
         "/api/v1/enterprises?cursor=" + cursor(b'["name", ["\\u0000", "00000000-0000-0000-0000-000000000000"]]'),

@@ -16,6 +16,7 @@ from services.registry.models import SCHEMA, tables
 from services.registry.progress.router import router as progress_router
 from services.registry.reads import ReadLane
 from services.registry.reference.router import router as reference_router
+from services.registry.roster.router import listing_router as roster_listing_router
 from services.registry.roster.router import router as roster_router
 from services.registry.search.router import router as search_router
 from services.registry.settings import Settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             search_router,
             reference_router,
             roster_router,
+            roster_listing_router,
             metrics_router,
             progress_router,
             imports_router,

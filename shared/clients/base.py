@@ -1,6 +1,6 @@
 """`ServiceClient`: one peer service over HTTP, typed, retried, traced, failing only with shared.errors.
 
-One call (`request`):
+One call (`request`, or `stream` for a body read as it arrives):
 
     headers: Authorization (static token, or the provider asked again on every attempt),
              X-Request-ID and traceparent of the request being served, Idempotency-Key if given
@@ -36,7 +36,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -140,6 +141,61 @@ class ServiceClient:
         request_timeout: Timeout | None = None,
     ) -> httpx.Response:
         """Send one call, retried as the module docstring says; a 2xx response, or an AppError raised."""
+        return await self._send(
+            method,
+            path,
+            params=params,
+            json=json,
+            headers=headers,
+            idempotency_key=idempotency_key,
+            request_timeout=request_timeout,
+            stream=False,
+        )
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        headers: Mapping[str, str] | None = None,
+        request_timeout: Timeout | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """`request`, but the 2xx response's body is left unread for the block to read as it arrives.
+
+        Retries are those of `request` up to the status line; once the block has the response, a
+        failure reading the body is not retried (part of it has been consumed): read it through
+        `read_errors` to get PeerUnavailable rather than an httpx error.
+        """
+        response = await self._send(
+            method, path, params=params, headers=headers, request_timeout=request_timeout, stream=True
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    @asynccontextmanager
+    async def read_errors(self, method: str, path: str) -> AsyncIterator[None]:
+        """Turn an httpx error raised while reading a streamed body into PeerUnavailable."""
+        try:
+            yield
+        except httpx.HTTPError as exc:
+            raise error_from_exception(exc, self.peer, method, path) from exc
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        json: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        request_timeout: Timeout | None = None,
+        stream: bool,
+    ) -> httpx.Response:
         method = method.upper()
         fixed = httpx.Headers(headers)
         if idempotency_key is not None:
@@ -158,7 +214,7 @@ class ServiceClient:
             )
             can_retry = retryable and retries < self.retry.max_retries
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=stream)
             except httpx.HTTPError as exc:
                 if not (can_retry and isinstance(exc, RETRYABLE_ERRORS)):
                     raise error_from_exception(exc, self.peer, method, path) from exc
@@ -167,11 +223,22 @@ class ServiceClient:
                 continue
             if response.is_success:
                 return response
+            if stream:
+                await self._read_error_body(response, method, path)
             delay = self.retry.delay_after(retries, response, dt.datetime.now(dt.UTC)) if can_retry else None
             if delay is None:
                 raise error_from_response(response, self.peer)
             await self._wait(delay, request, f"HTTP {response.status_code}")
             retries += 1
+
+    async def _read_error_body(self, response: httpx.Response, method: str, path: str) -> None:
+        """Read a streamed error answer (a problem document is small) and release its connection."""
+        try:
+            await response.aread()
+        except httpx.HTTPError as exc:
+            raise error_from_exception(exc, self.peer, method, path) from exc
+        finally:
+            await response.aclose()
 
     async def _headers(self, fixed: httpx.Headers) -> httpx.Headers:
         headers = httpx.Headers(context_headers())

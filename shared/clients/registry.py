@@ -1,19 +1,29 @@
 """`RegistryClient`: the registry's API (名单库) as typed methods, for the other services.
 
-Errors and retries are those of `ServiceClient` (see shared.clients.base). Reads are retried;
-creates only when given an `Idempotency-Key`; `update_*` (PATCH with If-Match) never, so a stale
-`version` surfaces as PreconditionFailed rather than being hidden by a repeat.
+Errors and retries are those of `ServiceClient` (see shared.clients.base). Reads are retried (a
+streamed one, `stream_roster`, until its body starts); creates only when given an `Idempotency-Key`;
+`update_*` (PATCH with If-Match) never, so a stale `version` surfaces as PreconditionFailed rather
+than being hidden by a repeat.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
 import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
 
 from shared.clients.base import ServiceClient, Timeout
 from shared.clients.params import QueryValue, segment
+from shared.clients.problems import bad_response
 from shared.concurrency import etag_for
+from shared.errors import PeerUnavailable
 from shared.schemas.common import Page
-from shared.schemas.enums import EntityKind, Level, ParkGrade
+from shared.schemas.enums import Domain, EntityKind, Level, ParkGrade, Tier
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
 from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
@@ -21,10 +31,23 @@ from shared.schemas.registry.responses.feed import ChangeFeedPage
 from shared.schemas.registry.responses.metrics import MetricRead
 from shared.schemas.registry.responses.progress import ProgressRead
 from shared.schemas.registry.responses.reference import DepartmentRead, ParkRead, RegionDetail, RegionRead
+from shared.schemas.registry.responses.roster import RosterEnd, RosterEntry
 
 API = "/api/v1"
 EntityRead = IndustryRead | EnterpriseRead | ProjectRead
+ROSTER_LINES = TypeAdapter(list[RosterEntry])
 ENTITY_PATHS = {EntityKind.industry: "industries", EntityKind.enterprise: "enterprises", EntityKind.project: "projects"}
+
+
+@asynccontextmanager
+async def _collector_paused() -> AsyncIterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class RegistryClient(ServiceClient):
@@ -212,6 +235,78 @@ class RegistryClient(ServiceClient):
         else:
             page = await self.call(Page[ProjectRead], "GET", path, params=params, request_timeout=request_timeout)
         return Page[EntityRead].model_construct(items=list(page.items), next_cursor=page.next_cursor)
+
+    async def stream_roster(
+        self,
+        *,
+        kinds: Sequence[EntityKind] = (),
+        levels: Sequence[Level] = (),
+        regions: Sequence[str] = (),
+        domains: Sequence[Domain] = (),
+        tiers: Sequence[Tier] = (),
+        chains: Sequence[uuid.UUID] = (),
+        parks: Sequence[uuid.UUID] = (),
+        as_of: dt.date | None = None,
+        request_timeout: Timeout | None = None,
+    ) -> AsyncIterator[RosterEntry]:
+        """Every entity on the roster on `as_of` (None: today) matching the filters, as it arrives.
+
+        One request (`GET /roster`, NDJSON), however large the roster. Each filter's values are
+        alternatives and an empty one means any; `regions` include their descendants. Entries come in id
+        order, each once. The stream must end with the registry's end line and its count: one that
+        stops short, or a line that does not parse, is PeerUnavailable `peer_bad_response` (or the
+        transport's `peer_unavailable` / `peer_timeout`), raised after the entries already yielded, so
+        a caller that needs the whole roster collects it before acting on it.
+
+        Python's cyclic garbage collector is paused while the stream is read (and switched back on at
+        its end, or when it fails or is abandoned, if it was on): the entries are tens of thousands of
+        small objects a caller keeps, and the collector scanning them again and again took over half
+        of the read's CPU (1.1–1.3 s of 1.8 s for 50,000 entries). Reference counting still frees
+        everything that is not a cycle, and the collector catches up once resumed.
+        """
+        params: dict[str, QueryValue] = {
+            "kind": kinds,
+            "level": levels,
+            "region": regions,
+            "domain": domains,
+            "tier": tiers,
+            "chain": chains,
+            "park": parks,
+            "as_of": as_of,
+        }
+        path = f"{API}/roster"
+        async with (
+            self.stream("GET", path, params=params, request_timeout=request_timeout) as response,
+            self.read_errors("GET", path),
+            _collector_paused(),
+        ):
+            count = 0
+            tail = b""  # the last line read: the end line, once the body is over
+            buffer = b""
+            async for chunk in response.aiter_bytes():
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                if lines:
+                    lines, tail = [tail, *lines[:-1]] if tail else lines[:-1], lines[-1]
+                    for entry in self._roster_lines(lines, response):
+                        count += 1
+                        yield entry
+            if buffer.strip() or not tail:
+                raise PeerUnavailable(f"{self.peer}服务返回的名单不完整", code="peer_bad_response")
+            try:
+                end = RosterEnd.model_validate_json(tail)
+            except ValidationError as exc:
+                raise PeerUnavailable(f"{self.peer}服务返回的名单不完整", code="peer_bad_response") from exc
+            if end.count != count:
+                raise PeerUnavailable(f"{self.peer}服务返回的名单条数不符", code="peer_bad_response")
+
+    def _roster_lines(self, lines: list[bytes], response: httpx.Response) -> list[RosterEntry]:
+        """The lines of one chunk, parsed in one call (a call per line cost a fifth more)."""
+        if not lines:
+            return []
+        try:
+            return ROSTER_LINES.validate_json(b"[" + b",".join(lines) + b"]")
+        except ValidationError as exc:
+            raise bad_response(self.peer, f"{exc.error_count()} errors against RosterEntry", response) from exc
 
     async def get_project(self, id: uuid.UUID, *, request_timeout: Timeout | None = None) -> ProjectRead:
         return await self.call(ProjectRead, "GET", f"{API}/projects/{segment(id)}", request_timeout=request_timeout)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scheduler.models import Plan, ReportTask, Round, table
@@ -106,3 +106,26 @@ async def insert_task(
     } | overrides
     t = table(ReportTask)
     return uuid.UUID(str(await conn.scalar(insert(t).values(**values).returning(t.c.id))))
+
+
+LISTED_ENTERPRISES = """
+WITH made AS (
+    INSERT INTO registry.entity (id, kind, name, level, region_code, domain, pathway, target_tier, listed_on)
+    SELECT md5(:tag || n)::uuid, 'enterprise', '批量测试企业' || n || '号', 'county', :region, 'industry_it',
+           'nurture', 'billion', DATE '2024-01-10'
+    FROM generate_series(1, :count) AS n
+    RETURNING id, level, region_code, target_tier, listed_on
+), kind_rows AS (
+    INSERT INTO registry.enterprise (entity_id, uscc, labels)
+    SELECT id, '92' || region_code || lpad((row_number() OVER (ORDER BY id))::text, 10, '0'), '{}' FROM made
+)
+INSERT INTO registry.roster_adjustment (entity_id, action, reason, effective_on, actor_sub, actor_name,
+                                        to_level, to_region_code, to_tier, status_after)
+SELECT id, 'include', '批量纳入', listed_on, 'test', '测试', level, region_code, target_tier, 'listed' FROM made
+"""
+
+
+async def insert_listed_enterprises(conn: AsyncConnection, count: int, region: str = "430104") -> None:
+    """`count` county enterprises on the registry's roster since 2024-01-10, written with one statement
+    (through the API, thousands of them would take minutes)."""
+    await conn.execute(text(LISTED_ENTERPRISES), {"tag": f"bulk-{region}-", "region": region, "count": count})

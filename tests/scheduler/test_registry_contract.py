@@ -1,5 +1,5 @@
 """Contract tests of the RegistryClient methods the scheduler added (entity lists by kind), run
-against the real registry app, and of the roster a round is opened with."""
+against the real registry app, and of the roster a round is opened with (`stream_roster`)."""
 
 from __future__ import annotations
 
@@ -76,3 +76,23 @@ async def test_roster_is_the_listed_entities_in_scope_on_the_date(
     # Rows made in one test transaction share created_at, so the order among them is the id's: compare sets.
     assert sorted(e.id for e in on_date) == sorted(ids)
     assert sorted(e.id for e in today) == sorted([*ids, late])
+
+
+async def test_roster_over_overlapping_regions_and_several_values_lists_each_entity_once(
+    client: httpx.AsyncClient, registry_client: RegistryClient
+) -> None:
+    county = {"level": "county", "region_code": "430104", "target_tier": "billion", "listed_on": "2024-01-10"}
+    in_county = await _create(
+        client, "enterprises", factories.enterprise(1, **county, uscc=factories.make_uscc(1, "430104"))
+    )
+    in_city = await _create(client, "enterprises", factories.enterprise(2, listed_on="2024-01-10"))
+    project = await _create(client, "projects", factories.project(1, listed_on="2024-01-10"))
+    await _create(client, "enterprises", factories.enterprise(3, region_code="430200", listed_on="2024-01-10"))
+    scope = PlanScope(
+        kinds=[EntityKind.enterprise, EntityKind.project],
+        levels=[Level.city, Level.county],
+        regions=["430100", "430104"],
+    )
+    entries = await read_roster(registry_client, scope, "430000", dt.date(2025, 1, 31))
+    assert [e.id for e in entries] == sorted([in_county, in_city, project])
+    assert [e.project is not None for e in entries] == [e.id == project for e in entries]

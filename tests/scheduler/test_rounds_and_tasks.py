@@ -8,18 +8,25 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.scheduler.models import outbox
+from services.scheduler.models import ReportTask, outbox, table
+from services.scheduler.rounds.repository import RoundRepository
 from shared.db import Database
 from tests.conftest import ADMIN, auth, scheduler_factory, scheduler_settings
 from tests.harness import asgi_client, started
-from tests.scheduler.helpers import create_enterprise, create_plan
+from tests.scheduler.helpers import create_enterprise, create_plan, insert_listed_enterprises
 
 CITY = auth("city", "430100")
 COUNTY = auth("county", "430104")
 OTHER_COUNTY = auth("county", "430105")
+TASK_SNAPSHOT = frozenset(
+    (
+        *("round_id", "plan_id", "period_key", "entity_id", "entity_kind", "entity_name", "region_code", "level"),
+        *("tier", "domain", "lead_department_id", "responsible_person", "facts", "template_version", "state", "due_at"),
+    )
+)
 FIGURES = {"revenue_ytd": "86.5", "progress": "新增订单 12 亿元", "next_steps": "推进二期投产"}
 
 
@@ -73,6 +80,38 @@ async def test_a_tick_opens_the_due_round_with_one_task_per_roster_entity(
         "pending",
     )
     assert listing["counts"] == {"pending": 3, "submitted": 0, "returned": 0, "resubmitted": 0, "accepted": 0}
+
+
+async def test_a_round_over_3000_entities_opens_with_every_task(
+    scheduler_app: Any, scheduler_client: httpx.AsyncClient, db_connection: AsyncConnection
+) -> None:
+    # ~17 values per task: one multi-row INSERT of 3,000 tasks would bind ~51,000 parameters, over the
+    # protocol's 32,767, and the round could not open.
+    await insert_listed_enterprises(db_connection, 3000)
+    opened = await open_round(scheduler_app, scheduler_client, scope={"kinds": ["enterprise"], "regions": ["430104"]})
+    assert (opened["state"], opened["task_count"]) == ("open", 3000)
+    t = table(ReportTask)
+    names = (
+        await db_connection.execute(
+            select(func.count(), func.count(func.distinct(t.c.entity_id)), func.min(t.c.entity_name)).where(
+                t.c.round_id == opened["id"], t.c.region_code == "430104", t.c.state == "pending"
+            )
+        )
+    ).one()
+    assert tuple(names) == (3000, 3000, "批量测试企业1000号")
+
+
+async def test_inserting_the_same_tasks_again_inserts_none(
+    scheduler_app: Any, scheduler_client: httpx.AsyncClient, db_connection: AsyncConnection
+) -> None:
+    await insert_listed_enterprises(db_connection, 2500)
+    opened = await open_round(scheduler_app, scheduler_client, scope={"kinds": ["enterprise"], "regions": ["430104"]})
+    t = table(ReportTask)
+    rows = (await db_connection.execute(select(t).where(t.c.round_id == opened["id"]))).mappings().all()
+    again = [{k: v for k, v in row.items() if k in TASK_SNAPSHOT} for row in rows]
+    async with scheduler_app.state.platform.sessionmaker.begin() as session:
+        assert await RoundRepository(session).insert_tasks(again) == 0
+    assert len(again) == 2500
 
 
 async def test_ticking_again_opens_nothing_more(

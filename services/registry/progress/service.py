@@ -6,6 +6,7 @@ Progress is read-only: two statements (the standing cube and the targets), whate
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 

@@ -1,30 +1,35 @@
-"""HTTP for /roster-adjustments: apply a roster adjustment, list and read the history."""
+"""HTTP for /roster-adjustments (apply a roster adjustment, list and read the history) and /roster (the
+roster on a date, streamed)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Response
+from fastapi import Depends, Query, Request, Response
 
 from services.registry.access import AccessDep
 from services.registry.roster.batch import RosterBatch
+from services.registry.roster.listing import NDJSONLines, NDJSONResponse, RosterStream
 from services.registry.roster.schemas import (
     MAX_BATCH_ITEMS,
     RosterAdjustmentCreate,
     RosterAdjustmentRead,
     RosterBatchCreate,
     RosterBatchRead,
+    RosterListing,
 )
 from services.registry.roster.service import RosterFilters, RosterService
 from shared.app import api_router
 from shared.audit import AuditDep
-from shared.context import ContextDep
+from shared.context import ContextDep, PrincipalDep
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.schemas.common import Page
+from shared.schemas.registry.responses.roster import RosterEntry
 
 router = api_router(tags=["roster-adjustments"])
+listing_router = api_router(tags=["roster"])
 
 
 async def _service(session: SessionDep, access: AccessDep, audit: AuditDep) -> RosterService:
@@ -33,6 +38,22 @@ async def _service(session: SessionDep, access: AccessDep, audit: AuditDep) -> R
 
 RosterServiceDep = Annotated[RosterService, Depends(_service)]
 FiltersQuery = Annotated[RosterFilters, Query()]
+ListingQuery = Annotated[RosterListing, Query()]
+
+ROSTER_DESCRIPTION = """
+The whole roster in scope in one response, for services that read rosters of tens of thousands of
+entities (a dispatch round opening): no paging. The body is NDJSON (`application/x-ndjson`), one JSON
+object per line, in entity id order: one `RosterEntry` per entity on the roster, then a last line
+`{"end": true, "count": <entries>, "as_of": <date or null>}`. A body without that line was cut short
+(the connection failed mid-way) and must not be used as the roster.
+
+Only entities on the roster (status `listed`) on `as_of` (default: today's roster), with their level,
+region and target tier of that date. Every parameter may be repeated: its values are alternatives
+(`?level=city&level=county`), the parameters narrow one another, and `region` covers each region and
+everything below it. The caller's own region scope applies, as on the entity lists. Responsible persons
+are given by id and name only. Errors (a refused parameter, a database that cannot be reached) are
+answered as problem+json before any line is sent.
+"""
 
 
 @router.post(
@@ -98,3 +119,17 @@ async def list_roster_adjustments(svc: RosterServiceDep, filters: FiltersQuery) 
 @router.get("/roster-adjustments/{id}", response_model=RosterAdjustmentRead, summary="一条名单调整记录")
 async def get_roster_adjustment(id: uuid.UUID, svc: RosterServiceDep) -> RosterAdjustmentRead:
     return await svc.get(id)
+
+
+@listing_router.get(
+    "/roster",
+    response_class=NDJSONLines,
+    response_model=RosterEntry,
+    name="list_roster",
+    summary="名单（流式 NDJSON，不分页）：某日在名单上的全部对象，按类别、级别、地区、领域、层级、产业链、园区筛选",
+    description=ROSTER_DESCRIPTION,
+    responses={200: {"description": "每行一个 RosterEntry，最后一行为结束标记 RosterEnd（含条数）"}},
+)
+async def list_roster(request: Request, principal: PrincipalDep, listing: ListingQuery) -> NDJSONResponse:
+    stream = RosterStream(request.app.state.platform.sessionmaker, listing, principal)
+    return NDJSONResponse(await stream.start())

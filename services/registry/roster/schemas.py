@@ -1,4 +1,4 @@
-"""A roster adjustment as requested and as recorded."""
+"""A roster adjustment as requested and as recorded, and the query of the roster on a date (`GET /roster`)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.openapi import Problem
 from shared.schemas.common import RegionCode, RequestModel, ResponseModel, ShortText
-from shared.schemas.enums import BatchMode, EntityKind, Level, RosterAction, RosterStatus, Tier
+from shared.schemas.enums import BatchMode, Domain, EntityKind, Level, RosterAction, RosterStatus, Tier
 
 
 class RosterAdjustmentCreate(RequestModel):
@@ -185,3 +185,33 @@ class RosterBatchRead(ResponseModel):
     applied: int = Field(description="已应用的项数")
     refused: int = Field(description="被拒绝的项数（all_or_nothing 成功时为 0）")
     items: list[RosterBatchItemResult]
+
+
+class RosterListing(BaseModel):
+    """Query parameters of `GET /roster`: each repeatable (`?kind=enterprise&kind=project`); values of one
+    parameter are alternatives, parameters narrow one another, and an absent one means any."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: list[EntityKind] = Field(default_factory=list, max_length=3, description="对象类别，可重复")
+    level: list[Level] = Field(default_factory=list, max_length=3, description="级别（as_of 当日），可重复")
+    region: list[RegionCode] = Field(
+        default_factory=list, max_length=200, description="地区（as_of 当日，含下级地区），可重复，至多 200 个"
+    )
+    domain: list[Domain] = Field(default_factory=list, max_length=4, description="领域，可重复")
+    tier: list[Tier] = Field(default_factory=list, max_length=9, description="目标层级（as_of 当日），可重复")
+    chain: list[uuid.UUID] = Field(
+        default_factory=list, max_length=200, description="产业链 ID，可重复：属于其中任一条链的对象"
+    )
+    park: list[uuid.UUID] = Field(
+        default_factory=list, max_length=500, description="园区 ID，可重复：位于其中任一园区的对象"
+    )
+    as_of: dt.date | None = Field(
+        default=None,
+        description="按某一日期的名单：当日在名单上的对象，级别、地区、层级取当日值；不填为当前名单",
+    )
+
+    @field_validator("kind", "level", "region", "domain", "tier", "chain", "park")
+    @classmethod
+    def _distinct(cls, values: list[object]) -> list[object]:
+        return list(dict.fromkeys(values))

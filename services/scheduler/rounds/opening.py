@@ -30,8 +30,8 @@ from services.scheduler.schedule import RoundTiming, preview
 from services.scheduler.templates import latest_template
 from shared.auth import Principal, Role
 from shared.clients import RegistryClient
-from shared.clients.registry import EntityRead as Entity
 from shared.schemas.enums import EntityKind
+from shared.schemas.registry.responses.roster import RosterEntry
 from shared.schemas.scheduler.actions.plans import PlanScope
 from shared.schemas.scheduler.enums import PlanStatus, RoundState, TaskState
 
@@ -41,7 +41,7 @@ SYSTEM = Principal(sub="scheduler", role=Role.service, region="430000", name="è°
 
 @dataclass(frozen=True, slots=True)
 class Roster:
-    entities: list[Entity]
+    entities: list[RosterEntry]
     departments: dict[Any, tuple[str, str]]
     regions: dict[str, str] = field(default_factory=dict)
 

@@ -1,72 +1,39 @@
 """The roster a round opens with: the registry's listed entities in a plan's scope on a date.
 
-Read only through `RegistryClient`, paged. A scope dimension holding exactly one value is passed to
-the registry as a filter; the others (several levels, tiers, chains, ...) are applied to what comes
-back. Each region of the scope is read with its descendants (the registry's `region=`); an entity
-found under two of them is kept once.
+Read through `RegistryClient.stream_roster`: one request for the whole roster, every scope dimension
+(kinds, levels, regions with their descendants, domains, tiers, chains, parks) and the date passed to
+the registry, which answers each entity once however many of the scope's regions cover it. The roster
+is collected whole before anything is written: a stream that breaks off raises, and no round opens
+with part of its roster.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shared.clients import RegistryClient, paginate
-from shared.clients.registry import EntityRead as Entity
 from shared.regions import parent_city, region_level
-from shared.schemas.common import Page
-from shared.schemas.enums import EntityKind
-from shared.schemas.registry.responses.entities import ProjectRead
+from shared.schemas.registry.responses.roster import RosterEntry
 from shared.schemas.scheduler.actions.plans import PlanScope
 
 
-def _single(values: list[Any]) -> Any:
-    return values[0] if len(values) == 1 else None
-
-
-def _matches(entity: Entity, scope: PlanScope) -> bool:
-    return (
-        (not scope.levels or entity.level in scope.levels)
-        and (not scope.domains or entity.domain in scope.domains)
-        and (not scope.tiers or entity.target_tier in scope.tiers)
-        and (not scope.chains or bool(set(scope.chains) & set(entity.chain_ids)))
-        and (not scope.parks or bool(set(scope.parks) & set(entity.park_ids)))
-    )
-
-
-def _pages(
-    registry: RegistryClient, kind: EntityKind, region: str, scope: PlanScope, on: dt.date
-) -> Callable[[str | None], Awaitable[Page[Entity]]]:
-    async def fetch(cursor: str | None) -> Page[Entity]:
-        return await registry.list_entities(
-            kind,
-            limit=200,
-            cursor=cursor,
-            region=region,
-            roster_status="listed",
+async def read_roster(registry: RegistryClient, scope: PlanScope, plan_region: str, on: dt.date) -> list[RosterEntry]:
+    """Every entity on the roster on `on` in `scope` (its regions, else the plan's), in id order, each once."""
+    return [
+        entry
+        async for entry in registry.stream_roster(
+            kinds=scope.kinds,
+            levels=scope.levels,
+            regions=scope.regions or [plan_region],
+            domains=scope.domains,
+            tiers=scope.tiers,
+            chains=scope.chains,
+            parks=scope.parks,
             as_of=on,
-            level=_single(scope.levels),
-            domain=_single(scope.domains),
-            tier=_single(scope.tiers),
-            chain=_single(scope.chains),
-            park=_single(scope.parks),
-            sort="created_at",
         )
-
-    return fetch
-
-
-async def read_roster(registry: RegistryClient, scope: PlanScope, plan_region: str, on: dt.date) -> list[Entity]:
-    """Every listed entity in `scope` on `on`, in the order the registry lists them, each once."""
-    found: dict[uuid.UUID, Entity] = {}
-    for kind in scope.kinds:
-        for region in scope.regions or [plan_region]:
-            async for entity in paginate(_pages(registry, kind, region, scope, on)):
-                if entity.id not in found and _matches(entity, scope):
-                    found[entity.id] = entity
-    return list(found.values())
+    ]
 
 
 async def department_codes(registry: RegistryClient) -> dict[uuid.UUID, tuple[str, str]]:
@@ -83,7 +50,7 @@ async def region_names(registry: RegistryClient) -> dict[str, str]:
 
 
 def snapshot(
-    entity: Entity, departments: dict[uuid.UUID, tuple[str, str]], regions: dict[str, str] | None = None
+    entity: RosterEntry, departments: dict[uuid.UUID, tuple[str, str]], regions: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The task columns that record the entity as the roster had it.
 
@@ -97,12 +64,12 @@ def snapshot(
         "region_name": regions.get(entity.region_code),
         "city_name": regions.get(city) if region_level(entity.region_code) != "province" else None,
     }
-    if isinstance(entity, ProjectRead):
+    if (project := entity.project) is not None:
         facts |= {
-            "total_investment": str(entity.total_investment),
-            "stage": entity.stage.value,
-            "signed_on": entity.signed_on.isoformat() if entity.signed_on else None,
-            "annual_plans": {str(p.year): str(p.planned_investment) for p in entity.annual_plans},
+            "total_investment": str(project.total_investment),
+            "stage": project.stage.value,
+            "signed_on": project.signed_on.isoformat() if project.signed_on else None,
+            "annual_plans": {str(p.year): str(p.planned_investment) for p in project.annual_plans},
         }
     return {
         "entity_id": entity.id,
