@@ -22,6 +22,7 @@ from services.scheduler.plans.router import router as plans_router
 from services.scheduler.problems.escalation_loop import ProblemEscalation
 from services.scheduler.problems.router import router as problems_router
 from services.scheduler.problems.schemas import ProblemCategory, ProblemSource
+from services.scheduler.roster_feed.follower import RosterFeedFollower
 from services.scheduler.rounds.router import router as rounds_router
 from services.scheduler.rounds.ticker import RoundTicker
 from services.scheduler.rules import Colour
@@ -111,6 +112,7 @@ def create_app(
         ),
         sweep=SupervisionSweep(outbox_table, interval_s=settings.sweep_interval_s),
         escalation=ProblemEscalation(interval_s=settings.escalation_interval_s),
+        roster_feed=RosterFeedFollower(peers, interval_s=settings.feed_interval_s),
     )
     return create_service_app(
         service="scheduler",
@@ -136,6 +138,7 @@ def create_app(
             state.relay.lifespan,
             state.sweep.lifespan,
             state.escalation.lifespan,
+            state.roster_feed.lifespan,
         ],
         database=database,
     )

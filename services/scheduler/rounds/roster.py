@@ -15,9 +15,9 @@ from typing import Any
 
 from shared.clients import RegistryClient, paginate
 from shared.clients.registry import EntityRead as Entity
-from shared.regions import parent_city, region_level
+from shared.regions import covers, parent_city, region_level
 from shared.schemas.common import Page
-from shared.schemas.enums import EntityKind
+from shared.schemas.enums import EntityKind, RosterStatus
 from shared.schemas.registry.responses.entities import ProjectRead
 from shared.schemas.scheduler.actions.plans import PlanScope
 
@@ -33,6 +33,18 @@ def _matches(entity: Entity, scope: PlanScope) -> bool:
         and (not scope.tiers or entity.target_tier in scope.tiers)
         and (not scope.chains or bool(set(scope.chains) & set(entity.chain_ids)))
         and (not scope.parks or bool(set(scope.parks) & set(entity.park_ids)))
+    )
+
+
+def in_scope(entity: Entity, scope: PlanScope, plan_region: str) -> bool:
+    """Whether a listed entity belongs to a round of a plan with `scope` and region `plan_region`: the
+    rules `read_roster` applies, on one record (each of the scope's regions, else the plan's, with its
+    descendants)."""
+    return (
+        entity.roster_status is RosterStatus.listed
+        and entity.kind in scope.kinds
+        and any(covers(region, entity.region_code) for region in scope.regions or [plan_region])
+        and _matches(entity, scope)
     )
 
 

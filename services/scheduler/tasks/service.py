@@ -7,6 +7,8 @@
                         returned ──submit──► resubmitted ──accept──► accepted
                                                   └──return──► returned …
 
+    pending, returned ──entity leaves the roster──► withdrawn ──it comes back──► pending (returned if filed)
+
 A filed report is locked (409 `task_locked`) until it is returned. Every move is one statement that
 checks the version and state read, so of two concurrent moves one wins and the other is 409.
 Accepting writes the report's figures to the registry's metrics through the outbox, in the same
@@ -112,6 +114,8 @@ class TaskService:
         self.access.require_submit(task)
         if task["round_state"] != RoundState.open:
             raise Conflict("该轮次未在报送中，不能报送", code="round_not_open")
+        if task["state"] == TaskState.withdrawn:
+            raise Conflict("该对象已移出名单，报送任务已撤销", code="task_withdrawn")
         if task["state"] not in SUBMITTABLE:
             raise Conflict("报送已提交，退回前不能修改", code="task_locked")
         template = get_template(EntityKind(task["entity_kind"]), task["template_version"])
