@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("feed", name=op.f("pk_feed_cursor")),
         schema=SCHEMA,
     )
-    op.execute(f"INSERT INTO {SCHEMA}.feed_cursor (feed) VALUES ('registry')")
+    op.execute("INSERT INTO scheduler.feed_cursor (feed) VALUES ('registry')")
     op.add_column("report_task", sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True), schema=SCHEMA)
     op.drop_constraint(op.f("ck_report_task_state"), "report_task", schema=SCHEMA, type_="check")
     op.create_check_constraint(
@@ -42,7 +42,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DELETE FROM {SCHEMA}.report_task WHERE state = 'withdrawn'")
+    # Without the state, a withdrawn task goes back to what it was withdrawn from (its history stays).
+    op.execute(
+        "UPDATE scheduler.report_task SET state = CASE WHEN submission_count = 0 THEN 'pending' ELSE 'returned' END"
+        " WHERE state = 'withdrawn'"
+    )
     op.drop_constraint(op.f("ck_report_task_state"), "report_task", schema=SCHEMA, type_="check")
     op.create_check_constraint(op.f("ck_report_task_state"), "report_task", f"state IN ({STATES})", schema=SCHEMA)
     op.drop_column("report_task", "withdrawn_at", schema=SCHEMA)
