@@ -13,8 +13,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scheduler.models import FeedCursor, table
-from services.scheduler.roster_feed.follower import FEED, RosterFeedFollower
-from tests.conftest import ADMIN, auth, feed_end
+from services.scheduler.roster_feed.follower import RosterFeedFollower
+from services.scheduler.roster_feed.repository import FEED
+from shared.db import Database
+from tests.conftest import ADMIN, auth, feed_end, scheduler_factory, scheduler_settings
+from tests.harness import asgi_client, started
 from tests.scheduler.helpers import create_enterprise, create_plan
 
 COUNTY = auth("county", "430104")
@@ -295,3 +298,46 @@ async def test_a_replica_whose_lease_was_taken_over_writes_nothing(
     assert await position(db_connection) == 0
     assert len((await round_tasks(scheduler_client, opened["id"]))["items"]) == 2
     assert (await db_connection.execute(select(F.c.lease_owner))).scalar_one() == "replica-b"
+
+
+async def test_a_change_passed_over_while_the_round_was_opening_reaches_it(
+    database_url: str,
+    db_connection: AsyncConnection,
+    registry_app: Any,
+    client: httpx.AsyncClient,
+    roster: list[dict[str, Any]],
+) -> None:
+    """The roster is read, then an entity is included and the follower passes its event (no round is
+    open yet), then the round is written: opening sets the position back, so the entity still joins."""
+    hook: dict[str, Any] = {}
+
+    class IncludedDuringTheRosterRead(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.real = httpx.ASGITransport(app=registry_app)
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self.real.handle_async_request(request)
+            if request.url.path == "/api/v1/enterprises" and "late" not in hook:
+                hook["late"] = await create_enterprise(client, 4, **COUNTY_ENTERPRISE)
+                hook["passed"] = await follower(hook["app"]).run_once(NOW)
+            return response
+
+    factory = scheduler_factory(registry_app, IncludedDuringTheRosterRead())
+    async with (
+        started(factory, scheduler_settings(database_url), Database.inside(db_connection)) as app,
+        asgi_client(app, "scheduler") as http,
+    ):
+        hook["app"] = app
+        await follower(app).run_once(NOW)  # the roster's own events: the position is at the feed's end
+        before = await position(db_connection)
+        opened = await open_round(app, http)
+        assert hook["passed"] == 1  # the inclusion, passed over: no round was open
+        assert await position(db_connection) == before
+        assert len((await round_tasks(http, opened["id"]))["items"]) == 2
+
+        assert await follower(app).run_once(NOW + dt.timedelta(minutes=1)) == 1
+
+        page = await round_tasks(http, opened["id"])
+    assert sorted(t["entity_id"] for t in page["items"]) == sorted(
+        [roster[0]["id"], roster[1]["id"], hook["late"]["id"]]
+    )

@@ -15,7 +15,9 @@ The events only point at what may have changed: of an entity's events in one bat
 and only when it suggests a round should gain or lose the entity is the entity read again from the
 registry (`GET`), whose answer decides. So the rounds end as the roster now stands however far behind
 the follower is, and a decision is never taken on a state the registry has since left. Closed rounds
-are not touched: events are simply passed over once no round is open.
+are not touched: events are simply passed over once no round is open. Opening a round sets the
+position back to where it stood before the round's roster was read (`RoundBook.open`), so a change
+the follower passed over while the round was being opened is read again and reaches it.
 
 Once per replica set: a tick leases the cursor row (`shared.leases`, `FOR UPDATE SKIP LOCKED`), reads
 a batch outside any transaction, then in one transaction moves the position from where it read to the
@@ -39,7 +41,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduler.peers import Peers
-from services.scheduler.roster_feed.repository import WITHDRAWABLE, FeedRepository
+from services.scheduler.roster_feed.repository import FEED, WITHDRAWABLE, FeedRepository
 from services.scheduler.rounds.opening import SYSTEM, template_version
 from services.scheduler.rounds.roster import department_codes, in_scope, region_names, snapshot
 from services.scheduler.views import task_read
@@ -56,7 +58,6 @@ from shared.schemas.scheduler.enums import TaskState
 
 log = logging.getLogger("wanqianbai.scheduler.roster_feed")
 
-FEED = "registry"
 ENTITY_READS: dict[str, TypeAdapter[Any]] = {
     EntityKind.industry.value: TypeAdapter(IndustryRead),
     EntityKind.enterprise.value: TypeAdapter(EnterpriseRead),

@@ -16,6 +16,7 @@ from services.scheduler.models import FeedCursor, Plan, ReportTask, Round, table
 from shared.leases import Lease
 from shared.schemas.scheduler.enums import RoundState, TaskState
 
+FEED = "registry"  # the registry's change feed, the one feed followed so far
 F = table(FeedCursor)
 R = table(Round)
 P = table(Plan)
