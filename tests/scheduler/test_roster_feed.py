@@ -159,6 +159,26 @@ async def test_an_entity_removed_from_the_roster_leaves_but_filed_work_stays(
     assert await audit_actions(db_connection) == ["withdraw"]
 
 
+async def test_an_entity_deleted_as_entered_by_mistake_leaves(
+    scheduler_app: Any,
+    scheduler_client: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    db_connection: AsyncConnection,
+    roster: list[dict[str, Any]],
+) -> None:
+    opened = await open_round(scheduler_app, scheduler_client)
+    deleted = await client.delete(f"/api/v1/enterprises/{roster[1]['id']}", headers=ADMIN | {"If-Match": '"1"'})
+    assert deleted.status_code == 204, deleted.text
+
+    await follower(scheduler_app).run_once(NOW)
+
+    assert states(await round_tasks(scheduler_client, opened["id"])) == {
+        roster[0]["name"]: "pending",
+        roster[1]["name"]: "withdrawn",
+    }
+    assert await audit_actions(db_connection) == ["withdraw"]
+
+
 async def test_leaving_the_scope_withdraws_and_coming_back_restores_the_task(
     scheduler_app: Any,
     scheduler_client: httpx.AsyncClient,

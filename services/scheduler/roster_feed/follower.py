@@ -49,7 +49,7 @@ from shared.clients import RegistryClient
 from shared.clients.registry import EntityRead as Entity
 from shared.context import RequestContext
 from shared.errors import NotFound
-from shared.loops import Clock, LoopService, cancelling, utc_now
+from shared.loops import Clock, LoopService, cancelling, replica_id, utc_now
 from shared.schemas.enums import EntityKind
 from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
 from shared.schemas.registry.responses.feed import ChangeEventRead
@@ -122,7 +122,7 @@ class RosterFeedFollower(LoopService):
         self.lease = dt.timedelta(seconds=lease_s)
         self.batch_size = batch_size
         self.max_batches = max_batches
-        self.owner = owner or f"roster-feed-{uuid.uuid4().hex[:12]}"
+        self.owner = owner or replica_id(type(self).__name__)
         self.joined = 0
         self.withdrawn = 0
 
