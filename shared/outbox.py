@@ -8,8 +8,12 @@ and delivered afterwards by a loop, with retries, until the peer has them.
                                      success  -> delivered_at, response
                                      AppError -> attempts + 1, last_error, next_attempt_at pushed back
                                                  (base × 2^attempts, at most `backoff_max_s`)
+                                     Refused  -> the peer refused it for good (the handler's verdict):
+                                                 attempts + 1, last_error, response = {"refused": ...},
+                                                 never claimed again; logged as an error
 
-A message is never lost (it commits with its cause, and stays due until a delivery succeeds) and
+A message is never lost (it commits with its cause, and stays due until a delivery succeeds or the peer
+refuses it for good, which stays visible on the row: `delivered_at` NULL, `response.refused`) and
 never applied twice (every attempt sends the same idempotency key, so the peer replays its first
 answer). A replica that dies mid-delivery leaves the lease to expire; the message is claimed again.
 Handlers call the peer through its typed client, so they fail only with `shared.errors` types.
@@ -23,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, and_, select, update
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +39,20 @@ log = logging.getLogger("wanqianbai.outbox")
 
 # What delivering one message returns: the peer's answer, kept on the row as JSON.
 Handler = Callable[[RowMapping], Awaitable[dict[str, Any]]]
+
+
+class Refused(Exception):
+    """Raised by a handler when the peer refused the message in a way no retry can change (a 403, 404
+    or 422 on what the message asks): the relay settles it as refused instead of trying again."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(f"{error.code}: {error.detail}")
+        self.error = error
+
+
+def refused(table: Table) -> ColumnElement[bool]:
+    """Messages settled as refused by their peer: never delivered, never to be tried again."""
+    return and_(table.c.delivered_at.is_(None), table.c.response.is_not(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +114,7 @@ class OutboxRelay(WorkerService[Claimed]):
                 now=now,
                 duration=self.lease_duration,
                 limit=limit,
-                due=and_(t.c.delivered_at.is_(None), t.c.next_attempt_at <= now),
+                due=and_(t.c.delivered_at.is_(None), t.c.response.is_(None), t.c.next_attempt_at <= now),
                 order_by=[t.c.next_attempt_at],
             )
         return [Claimed(row["id"], now) for row in rows]
@@ -120,6 +138,14 @@ class OutboxRelay(WorkerService[Claimed]):
         else:
             try:
                 response = await handler(row)
+            except Refused as verdict:
+                exc = verdict.error
+                extra = {"peer": row["peer"], "operation": row["operation"], "message_id": row["id"], "code": exc.code}
+                log.error("outbox message refused by its peer", extra=extra)
+                values |= {
+                    "last_error": f"refused: {exc.code}: {exc.detail}"[:2000],
+                    "response": {"refused": {"status": exc.status, "code": exc.code, "detail": exc.detail}},
+                }
             except AppError as exc:
                 extra = {"peer": row["peer"], "operation": row["operation"], "message_id": row["id"], "code": exc.code}
                 log.warning("outbox delivery failed", extra=extra)

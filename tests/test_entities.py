@@ -162,6 +162,22 @@ async def test_project_with_plans_and_approvals_round_trips(client: httpx.AsyncC
     assert data["standing"]["status"] == "achieved"
 
 
+async def test_approvals_patched_with_and_without_dates_keep_every_date(client: httpx.AsyncClient) -> None:
+    data = await create(client, "projects", factories.project())
+    approvals = [
+        {"kind": "approval_filing", "state": "approved"},
+        {"kind": "eia", "state": "in_progress", "applied_on": "2024-01-02", "document_no": "长环评〔2024〕1号"},
+    ]
+    response = await client.patch(
+        f"/api/v1/projects/{data['id']}", json={"approvals": approvals}, headers=ADMIN | {"If-Match": '"1"'}
+    )
+    assert response.status_code == 200, response.text
+    assert [(a["kind"], a["applied_on"], a["document_no"]) for a in response.json()["approvals"]] == [
+        ("approval_filing", None, None),
+        ("eia", "2024-01-02", "长环评〔2024〕1号"),
+    ]
+
+
 async def test_unknown_field_is_422(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/industries", json=factories.industry(colour="red"), headers=ADMIN)
     assert response.status_code == 422

@@ -2,11 +2,12 @@
 
 Reads follow the caller's region scope; a record outside it is reported as not found. Writes follow
 the role: admin everything, department the domains it leads, city/county operators their scope,
-viewers nothing, and other services only the calls they need (metrics).
+viewers nothing, and other services only the calls they need (metrics; a project's stage and approvals).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,6 +19,9 @@ from shared.context import PrincipalDep
 from shared.db import SessionDep
 from shared.errors import Forbidden
 from shared.regions import covers
+
+# What a platform service may change on a project: what its accepted reports say about it.
+SERVICE_PROJECT_FIELDS = frozenset({"stage", "approvals"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,18 @@ class Access:
         """Raise unless the caller's role writes entities somewhere (before any record is looked at)."""
         if self.principal.role in (Role.viewer, Role.service):
             raise Forbidden("当前角色不能修改名单对象", code="role_read_only")
+
+    def require_entity_update(self, region_code: str, domain: str, kind: str, fields: Collection[str]) -> None:
+        """`require_entity_write`, except that a platform service may change a project's stage and approvals
+        (the scheduler, from accepted reports) and nothing else."""
+        if (
+            self.principal.role is Role.service
+            and kind == "project"
+            and fields
+            and set(fields) <= SERVICE_PROJECT_FIELDS
+        ):
+            return
+        self.require_entity_write(region_code, domain)
 
     def require_region_write(self, region_code: str) -> None:
         """Raise unless the caller may write region-scoped reference data (parks, persons, departments)."""

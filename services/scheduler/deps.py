@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from services.scheduler.findings.sweep_loop import SupervisionSweep
 from services.scheduler.peers import Peers
 from services.scheduler.problems.escalation_loop import ProblemEscalation
+from services.scheduler.roster_feed.follower import RosterFeedFollower
 from services.scheduler.rounds.ticker import RoundTicker
 from services.scheduler.settings import Settings
 from shared.app import Platform
@@ -26,6 +27,7 @@ class SchedulerState:
     relay: OutboxRelay
     sweep: SupervisionSweep
     escalation: ProblemEscalation
+    roster_feed: RosterFeedFollower
 
 
 SchedulerPlatform = Platform[Settings, SchedulerState]

@@ -22,14 +22,16 @@ from services.scheduler.plans.router import router as plans_router
 from services.scheduler.problems.escalation_loop import ProblemEscalation
 from services.scheduler.problems.router import router as problems_router
 from services.scheduler.problems.schemas import ProblemCategory, ProblemSource
+from services.scheduler.roster_feed.follower import RosterFeedFollower
 from services.scheduler.rounds.router import router as rounds_router
 from services.scheduler.rounds.ticker import RoundTicker
 from services.scheduler.rule_versions.router import router as rule_versions_router
 from services.scheduler.rules import Colour
 from services.scheduler.scoring import Grade
 from services.scheduler.settings import Settings
+from services.scheduler.tasks.progress import write_progress
 from services.scheduler.tasks.router import router as tasks_router
-from services.scheduler.tasks.service import RECORD_METRIC, REGISTRY
+from services.scheduler.tasks.service import RECORD_METRIC, REGISTRY, UPDATE_PROJECT
 from shared.app import create_service_app
 from shared.auth import Role
 from shared.clients import RetryPolicy
@@ -59,7 +61,9 @@ DESCRIPTION = """
 
 The scheduler of Hunan's 万千百 programme: dispatch plans tick on their schedule in an IANA time zone,
 each tick opens a round for one reporting period with a report task per roster entity in scope; tasks
-are filed, reviewed, and accepted figures are written to the registry's metrics. Difficulties raised
+are filed, reviewed, and accepted figures are written to the registry's metrics (a project's stage and
+approvals to the project). Entities added to or removed from the roster while a round is open join or
+leave it (the registry's change feed). Difficulties raised
 become tracked problems escalated by rule; supervision rules raise colour-coded findings, red ones
 become supervision cases; round summaries score and rank every city and county; bulletins,
 supervision letters and reminders go to notify.
@@ -93,6 +97,9 @@ def create_app(
         metric = await peers.registry.record_metric(body, row["idempotency_key"])
         return metric.model_dump(mode="json")
 
+    async def update_project(row: RowMapping) -> dict[str, object]:
+        return await write_progress(peers.registry, row["payload"])
+
     async def request_circular(row: RowMapping) -> dict[str, object]:
         body = CircularRequest.model_validate(row["payload"])
         return await peers.notify(body, row["idempotency_key"])
@@ -106,12 +113,17 @@ def create_app(
         ),
         relay=OutboxRelay(
             outbox,
-            {(REGISTRY, RECORD_METRIC): record_metric, (NOTIFY, REQUEST_CIRCULAR): request_circular},
+            {
+                (REGISTRY, RECORD_METRIC): record_metric,
+                (REGISTRY, UPDATE_PROJECT): update_project,
+                (NOTIFY, REQUEST_CIRCULAR): request_circular,
+            },
             interval_s=settings.relay_interval_s,
             backoff_max_s=settings.relay_backoff_max_s,
         ),
         sweep=SupervisionSweep(outbox_table, interval_s=settings.sweep_interval_s),
         escalation=ProblemEscalation(interval_s=settings.escalation_interval_s),
+        roster_feed=RosterFeedFollower(peers, interval_s=settings.feed_interval_s),
     )
     return create_service_app(
         service="scheduler",
@@ -138,6 +150,7 @@ def create_app(
             state.relay.lifespan,
             state.sweep.lifespan,
             state.escalation.lifespan,
+            state.roster_feed.lifespan,
         ],
         database=database,
     )

@@ -4,8 +4,11 @@ A plan (`plan`) ticks on its schedule; each tick opens a round (`round`, one per
 UNIQUE), and opening a round creates one report task (`report_task`) per entity of the roster in the
 plan's scope, with a snapshot of the entity as it stood. Each filing of a task is kept
 (`report_submission`). The business calendar's admin overrides are `calendar_override` and
-`calendar_year`. The platform tables include `outbox_message`: metric writes to the registry and
-circular requests to notify, each recorded with the change that causes it.
+`calendar_year`. Roster changes made while a round is open reach it through the registry's change
+feed, followed from a stored cursor (`feed_cursor`): a task is added for an entity that comes into a
+round's scope and `withdrawn` for one that leaves the roster. The platform tables include
+`outbox_message`: metric and project-stage writes to the registry and circular requests to notify,
+each recorded with the change that causes it.
 
 Coordination and supervision (督促督办): a problem (`problem`, every move kept in `problem_event`)
 is raised from an accepted report or entered directly and followed up the coordination levels. The
@@ -130,7 +133,9 @@ class ReportTask(SchedulerTable, table=True):
     __tablename__ = "report_task"
     __table_args__ = (
         UniqueConstraint("round_id", "entity_id"),
-        CheckConstraint("state IN ('pending', 'submitted', 'returned', 'resubmitted', 'accepted')", name="state"),
+        CheckConstraint(
+            "state IN ('pending', 'submitted', 'returned', 'resubmitted', 'accepted', 'withdrawn')", name="state"
+        ),
         Index("ix_report_task_region_code_state", "region_code", "state"),
         Index("ix_report_task_entity_id_accepted_at", "entity_id", "accepted_at"),
     )
@@ -162,6 +167,7 @@ class ReportTask(SchedulerTable, table=True):
     reviewed_by: str | None = Field(sa_type=String(200))
     review_comment: str | None = Field(sa_type=Text)
     accepted_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    withdrawn_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
     version: int = version_column()
     created_at: dt.datetime = server_timestamp()
     updated_at: dt.datetime = server_timestamp()
@@ -396,3 +402,18 @@ class RoundReminder(SchedulerTable, table=True):
     regions: list[Any] = Field(sa_type=JSONB)
     late_tasks: int = Field(sa_type=Integer)
     sent_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class FeedCursor(SchedulerTable, table=True):
+    """How far the scheduler has followed a peer's change feed (`feed` = 'registry'): the last event id
+    applied. A replica claims the row under a lease before reading the feed, and advances `position`
+    in the transaction that applies the events read, so no event is applied twice."""
+
+    __tablename__ = "feed_cursor"
+
+    feed: str = Field(sa_type=String(40), primary_key=True)
+    position: int = Field(sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    lease_owner: str | None = Field(sa_type=String(64))
+    lease_expires_at: dt.datetime | None = Field(sa_type=DateTime(timezone=True))
+    events_seen: int = Field(sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    updated_at: dt.datetime = server_timestamp()

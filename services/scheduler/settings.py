@@ -20,3 +20,8 @@ class Settings(BaseServiceSettings):
         default=900.0, gt=0, description="Seconds between supervision sweeps (findings, reminders, case deadlines)."
     )
     escalation_interval_s: float = Field(default=3600.0, gt=0, description="Seconds between problem escalation passes.")
+    feed_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds between reads of the registry's change feed (roster changes).",
+    )

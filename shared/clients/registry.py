@@ -25,6 +25,7 @@ from shared.errors import PeerUnavailable
 from shared.schemas.common import Page
 from shared.schemas.enums import Domain, EntityKind, Level, ParkGrade, Tier
 from shared.schemas.registry.actions.metrics import MetricCreate
+from shared.schemas.registry.actions.projects import ProjectProgressUpdate
 from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate, ParkUpdate
 from shared.schemas.registry.responses.entities import EnterpriseRead, IndustryRead, ProjectRead
 from shared.schemas.registry.responses.feed import ChangeFeedPage
@@ -310,6 +311,23 @@ class RegistryClient(ServiceClient):
 
     async def get_project(self, id: uuid.UUID, *, request_timeout: Timeout | None = None) -> ProjectRead:
         return await self.call(ProjectRead, "GET", f"{API}/projects/{segment(id)}", request_timeout=request_timeout)
+
+    async def update_project(
+        self, id: uuid.UUID, body: ProjectProgressUpdate, version: int, *, request_timeout: Timeout | None = None
+    ) -> ProjectRead:
+        """Change a project's stage and approvals (the fields set on `body`) if it is still at `version`.
+
+        PreconditionFailed (extra `version` = the current one) when it has moved on; never retried. A
+        `service` caller may change only these two fields (Forbidden `role_read_only` otherwise).
+        """
+        return await self.call(
+            ProjectRead,
+            "PATCH",
+            f"{API}/projects/{segment(id)}",
+            json=body.model_dump(mode="json", exclude_unset=True),
+            headers={"If-Match": etag_for(version)},
+            request_timeout=request_timeout,
+        )
 
     async def record_metric(
         self, body: MetricCreate, idempotency_key: str, *, request_timeout: Timeout | None = None

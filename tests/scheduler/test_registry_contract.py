@@ -1,5 +1,6 @@
-"""Contract tests of the RegistryClient methods the scheduler added (entity lists by kind), run
-against the real registry app, and of the roster a round is opened with (`stream_roster`)."""
+"""Contract tests of the RegistryClient methods the scheduler added (entity lists by kind, a project's
+stage and approvals), run against the real registry app, and of the roster a round is opened with
+(`stream_roster`)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import datetime as dt
 import uuid
 
 import httpx
+import pytest
 
 from services.scheduler.rounds.roster import read_roster
 from shared.clients import RegistryClient
-from shared.schemas.enums import EntityKind, Level, Tier
+from shared.errors import PreconditionFailed
+from shared.schemas.enums import ApprovalKind, ApprovalState, EntityKind, Level, ProjectStage, Tier
+from shared.schemas.registry.actions.projects import ApprovalWrite, ProjectProgressUpdate
 from shared.schemas.registry.responses.entities import IndustryRead, ProjectRead
 from shared.schemas.scheduler.actions.plans import PlanScope
 from tests import factories
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, FAST_RETRY, token
 
 
 async def _create(client: httpx.AsyncClient, path: str, body: dict[str, object]) -> uuid.UUID:
@@ -96,3 +100,34 @@ async def test_roster_over_overlapping_regions_and_several_values_lists_each_ent
     entries = await read_roster(registry_client, scope, "430000", dt.date(2025, 1, 31))
     assert [e.id for e in entries] == sorted([in_county, in_city, project])
     assert [e.project is not None for e in entries] == [e.id == project for e in entries]
+
+
+async def test_contract_update_project_stage_and_approvals_as_a_service(
+    client: httpx.AsyncClient, registry_app: object
+) -> None:
+    project = await _create(client, "projects", factories.project(1))
+    transport = httpx.ASGITransport(app=registry_app)  # type: ignore[arg-type]
+    async with RegistryClient("http://registry", token=token("service"), transport=transport, retry=FAST_RETRY) as svc:
+        body = ProjectProgressUpdate(
+            stage=ProjectStage.under_construction,
+            approvals=[ApprovalWrite(kind=ApprovalKind.eia, state=ApprovalState.approved)],
+        )
+        updated = await svc.update_project(project, body, 1)
+        with pytest.raises(PreconditionFailed) as stale:
+            await svc.update_project(project, ProjectProgressUpdate(stage=ProjectStage.completed), 1)
+        renamed = await client.patch(
+            f"/api/v1/projects/{project}",
+            json={"name": "改名"},
+            headers={"Authorization": f"Bearer {token('service')}", "If-Match": '"2"'},
+        )
+    assert isinstance(updated, ProjectRead)
+    assert (updated.stage, updated.version) == (ProjectStage.under_construction, 2)
+    assert [(a.kind, a.state) for a in updated.approvals] == [(ApprovalKind.eia, ApprovalState.approved)]
+    assert (stale.value.code, stale.value.extra["version"]) == ("precondition_failed", 2)
+    assert (renamed.status_code, renamed.json()["code"]) == (403, "role_read_only")
+    assert (await stage_of(client, project)) == "under_construction"
+
+
+async def stage_of(client: httpx.AsyncClient, project: uuid.UUID) -> str:
+    stage: str = (await client.get(f"/api/v1/projects/{project}", headers=ADMIN)).json()["stage"]
+    return stage

@@ -79,7 +79,14 @@ async def test_a_tick_opens_the_due_round_with_one_task_per_roster_entity(
         "billion",
         "pending",
     )
-    assert listing["counts"] == {"pending": 3, "submitted": 0, "returned": 0, "resubmitted": 0, "accepted": 0}
+    assert listing["counts"] == {
+        "pending": 3,
+        "submitted": 0,
+        "returned": 0,
+        "resubmitted": 0,
+        "accepted": 0,
+        "withdrawn": 0,
+    }
 
 
 async def test_a_round_over_3000_entities_opens_with_every_task(

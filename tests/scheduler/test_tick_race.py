@@ -79,7 +79,7 @@ async def test_two_openers_of_one_period_insert_one_round(committing_scheduler: 
         async with sessions.begin() as session:
             await start.wait()
             opened = await RoundBook(session, ahead=3).open(
-                row, planned, Roster([], {}), now=now, roster_on=now.date(), backfill=False
+                row, planned, Roster([], {}), now=now, roster_on=now.date(), backfill=False, feed_position=None
             )
             return opened is not None
 

@@ -195,7 +195,10 @@ class EntityRepository:
         t = table(ProjectApproval)
         await self.session.execute(delete(t).where(t.c.project_id == project_id))
         if approvals:
-            await self.session.execute(insert(t), [{"project_id": project_id, **a} for a in approvals])
+            # Every row names every column: an executemany takes its columns from the first row, so an
+            # entry sent without its dates must not drop the dates of the entries after it.
+            blank = {"applied_on": None, "approved_on": None, "document_no": None}
+            await self.session.execute(insert(t), [{"project_id": project_id, **blank, **a} for a in approvals])
 
     async def enter_green_channel(
         self, project_id: uuid.UUID, *, by: str, by_name: str, at: dt.datetime, note: str | None

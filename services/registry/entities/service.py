@@ -268,8 +268,8 @@ class EntityService:
     ) -> BaseModel:
         before = await self._current(entity_id)
         current: dict[str, Any] = before.model_dump()
-        self.access.require_entity_write(current["region_code"], str(current["domain"]))
         values = body.model_dump(exclude_unset=True)
+        self.access.require_entity_update(current["region_code"], str(current["domain"]), self.spec.kind.value, values)
         reject_nulls(
             values,
             (*table(Entity).c, *self.spec.table.c),

@@ -22,6 +22,7 @@ from services.scheduler.peers import Peers
 from services.scheduler.periods import parse_period_key
 from services.scheduler.plans.convert import plan_schedule, reminders, submission_window
 from services.scheduler.plans.repository import PlanQuery, PlanRepository
+from services.scheduler.roster_feed.repository import FEED, FeedRepository
 from services.scheduler.rounds.opening import RoundBook, fetch_roster
 from services.scheduler.rounds.repository import RoundRepository
 from services.scheduler.schedule import preview, round_timing
@@ -244,9 +245,16 @@ class PlanService:
             schedule, submission_window(body_plan.submission_window), reminders(body_plan.reminders), calendar, ctx.now
         )
         roster_on = min(period.end, ctx.today)
+        position = await FeedRepository(self.session).position(FEED)
         roster = await fetch_roster(peers.registry, plan, roster_on)
         opened = await self.book.open(
-            plan, replace(timing, period_key=period.key), roster, now=ctx.now, roster_on=roster_on, backfill=True
+            plan,
+            replace(timing, period_key=period.key),
+            roster,
+            now=ctx.now,
+            roster_on=roster_on,
+            backfill=True,
+            feed_position=position,
         )
         if opened is None:
             raise Conflict("该报告期已有轮次", code="round_exists")

@@ -9,7 +9,9 @@ Both run inside the caller's transaction (a request's, or the ticker's own per r
 - `open` makes the round for a period open: the scheduled row if there is one, otherwise a new row,
   `INSERT … ON CONFLICT DO NOTHING` on (plan, period key). Either way one statement decides, so two
   openers of one period (two replicas, a tick and a backfill) open it once; the loser gets None.
-  The round's tasks are inserted with it, one per entity of the roster read beforehand.
+  The round's tasks are inserted with it, one per entity of the roster read beforehand; and the
+  roster feed's position goes back to `feed_position`, where it stood before that read, so the
+  changes committed since reach the new round (`roster_feed.follower`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduler.calendar import BusinessCalendar
 from services.scheduler.plans.convert import first_tick_after, timing_of
 from services.scheduler.plans.repository import PlanRepository
+from services.scheduler.roster_feed.repository import FEED, FeedRepository
 from services.scheduler.rounds.repository import RoundRepository
 from services.scheduler.rounds.roster import department_codes, read_roster, region_names, snapshot
 from services.scheduler.schedule import RoundTiming, preview
@@ -100,6 +103,7 @@ class RoundBook:
         now: dt.datetime,
         roster_on: dt.date,
         backfill: bool,
+        feed_position: int | None,
     ) -> RowMapping | None:
         """The round opened now, or None when its period already had an open, closed or cancelled round."""
         values = timing_values(timing) | {
@@ -127,4 +131,6 @@ class RoundBook:
                 for entity in roster.entities
             ]
         )
+        if feed_position is not None:
+            await FeedRepository(self.session).rewind(FEED, feed_position)
         return row

@@ -35,7 +35,8 @@ class RoundQuery:
 
 
 def _task_count() -> Any:
-    return select(func.count()).where(T.c.round_id == R.c.id).scalar_subquery().label("task_count")
+    tasks = select(func.count()).where(T.c.round_id == R.c.id, T.c.state != "withdrawn")
+    return tasks.scalar_subquery().label("task_count")
 
 
 def _select() -> Select[Any]:

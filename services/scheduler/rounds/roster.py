@@ -14,9 +14,28 @@ import uuid
 from typing import Any
 
 from shared.clients import RegistryClient, paginate
-from shared.regions import parent_city, region_level
+from shared.clients.registry import EntityRead as Entity
+from shared.regions import covers, parent_city, region_level
+from shared.schemas.enums import RosterStatus
+from shared.schemas.registry.responses.entities import ProjectRead
 from shared.schemas.registry.responses.roster import RosterEntry
 from shared.schemas.scheduler.actions.plans import PlanScope
+
+
+def in_scope(entity: Entity, scope: PlanScope, plan_region: str) -> bool:
+    """Whether a listed entity belongs to a round of a plan with `scope` and region `plan_region`: the
+    rules `read_roster` asks the registry to apply, on one record read by id (each of the scope's
+    regions, else the plan's, with its descendants)."""
+    return (
+        entity.roster_status is RosterStatus.listed
+        and entity.kind in scope.kinds
+        and any(covers(region, entity.region_code) for region in scope.regions or [plan_region])
+        and (not scope.levels or entity.level in scope.levels)
+        and (not scope.domains or entity.domain in scope.domains)
+        and (not scope.tiers or entity.target_tier in scope.tiers)
+        and (not scope.chains or bool(set(scope.chains) & set(entity.chain_ids)))
+        and (not scope.parks or bool(set(scope.parks) & set(entity.park_ids)))
+    )
 
 
 async def read_roster(registry: RegistryClient, scope: PlanScope, plan_region: str, on: dt.date) -> list[RosterEntry]:
@@ -50,9 +69,12 @@ async def region_names(registry: RegistryClient) -> dict[str, str]:
 
 
 def snapshot(
-    entity: RosterEntry, departments: dict[uuid.UUID, tuple[str, str]], regions: dict[str, str] | None = None
+    entity: RosterEntry | Entity,
+    departments: dict[uuid.UUID, tuple[str, str]],
+    regions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The task columns that record the entity as the roster had it.
+    """The task columns that record the entity as the roster had it (a roster line when a round opens,
+    the record read by id when it joins an open round later).
 
     `facts` holds what the summaries and supervision rules read: the names of the entity's region
     and city; for a project its total investment, stage, signing date and annual investment plans
@@ -64,7 +86,8 @@ def snapshot(
         "region_name": regions.get(entity.region_code),
         "city_name": regions.get(city) if region_level(entity.region_code) != "province" else None,
     }
-    if (project := entity.project) is not None:
+    project = entity.project if isinstance(entity, RosterEntry) else entity if isinstance(entity, ProjectRead) else None
+    if project is not None:
         facts |= {
             "total_investment": str(project.total_investment),
             "stage": project.stage.value,

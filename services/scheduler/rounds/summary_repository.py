@@ -22,7 +22,7 @@ SELECT t.region_code,
                 FILTER (WHERE t.entity_kind = 'project' AND t.state = 'accepted'), 0) AS investment_completed
 FROM scheduler.report_task t
 LEFT JOIN scheduler.report_submission first ON first.task_id = t.id AND first.seq = 1
-WHERE t.round_id = :round_id
+WHERE t.round_id = :round_id AND t.state <> 'withdrawn'
 GROUP BY t.region_code
 ORDER BY t.region_code
 """)

@@ -22,6 +22,7 @@ from services.scheduler.business_calendar.repository import CalendarRepository
 from services.scheduler.peers import Peers
 from services.scheduler.plans.convert import timing_of
 from services.scheduler.plans.repository import PlanRepository
+from services.scheduler.roster_feed.repository import FEED, FeedRepository
 from services.scheduler.rounds.opening import SYSTEM, RoundBook, fetch_roster
 from services.scheduler.rounds.repository import RoundRepository
 from services.scheduler.schedule import round_timing, ticks_to_open
@@ -102,10 +103,14 @@ class RoundTicker(WorkerService[DuePlan]):
             if state not in (None, RoundState.scheduled):
                 continue
             on = tick.astimezone(timing.schedule.zone).date()
+            async with sessions.begin() as session:
+                position = await FeedRepository(session).position(FEED)
             roster = await fetch_roster(self.peers.registry, plan, on)
             async with sessions.begin() as session:
                 book = RoundBook(session, ahead=self.ahead)
-                opened = await book.open(plan, planned, roster, now=now, roster_on=on, backfill=False)
+                opened = await book.open(
+                    plan, planned, roster, now=now, roster_on=on, backfill=False, feed_position=position
+                )
                 if opened is not None:
                     self.opened += 1
                     ctx = RequestContext(principal=SYSTEM, request_id=None, now=now, zone=self.platform.zone)

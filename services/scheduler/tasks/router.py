@@ -35,6 +35,11 @@ FiltersQuery = Annotated[TaskFilters, Query()]
     "/tasks",
     response_model=TaskPage,
     summary="报送任务（待办）列表：按轮次、状态、逾期、地区（含下级）、类别、牵头部门筛选，附各状态计数",
+    description=(
+        "Tasks of entities that left the roster (or the plan's scope) while their round was open are kept as "
+        "`withdrawn` (with `withdrawn_at`) and counted under that state; entities that came into scope meanwhile "
+        "have tasks of their own, added with the entity's snapshot at that moment."
+    ),
 )
 async def list_tasks(svc: TaskServiceDep, ctx: ContextDep, filters: FiltersQuery) -> TaskPage:
     return await svc.list(ctx, filters)
@@ -55,7 +60,8 @@ async def get_task(id: uuid.UUID, svc: TaskServiceDep, ctx: ContextDep, response
         "Files `figures` against the task's report template. Every problem is reported at once as a field "
         "error on `figures.<name>` with a stable code (figure_required, amount_invalid, amount_exceeds, "
         "running_total_decreased, stage_moved_back, ...). A filed report is locked (409 `task_locked`) "
-        "until it is returned; a round not open is 409 `round_not_open`."
+        "until it is returned; a round not open is 409 `round_not_open`; a task withdrawn because its entity "
+        "left the roster while the round was open is 409 `task_withdrawn`."
     ),
 )
 async def submit_task(
@@ -69,10 +75,12 @@ async def submit_task(
 @router.post(
     "/tasks/{id}/accept",
     response_model=TaskRead,
-    summary="审核通过（上一级或牵头部门）：数据写入名单库指标",
+    summary="审核通过（上一级或牵头部门）：数据写入名单库指标，项目阶段与审批状态写入项目",
     description=(
-        "Accepts the filed report and queues its figures for the registry's metrics in the same transaction; "
-        "the writes are delivered by the outbox relay, retried until the registry has them, each once."
+        "Accepts the filed report and queues its figures for the registry's metrics in the same transaction, "
+        "and for a project its stage and approval states (only what differs from the project is written, "
+        "with If-Match); the writes are delivered by the outbox relay, retried until the registry has them, "
+        "each once."
     ),
 )
 async def accept_task(

@@ -7,11 +7,14 @@
                         returned ──submit──► resubmitted ──accept──► accepted
                                                   └──return──► returned …
 
+    pending, returned ──entity leaves the roster──► withdrawn ──it comes back──► pending (returned if filed)
+
 A filed report is locked (409 `task_locked`) until it is returned. Every move is one statement that
 checks the version and state read, so of two concurrent moves one wins and the other is 409.
-Accepting writes the report's figures to the registry's metrics through the outbox, in the same
-transaction: the acceptance stands even while the registry is away, and the relay delivers the
-writes later, each exactly once. The same transaction raises a problem for each non-blank
+Accepting writes the report's figures to the registry's metrics, and a project report's stage and
+approval states to the project (`tasks/progress.py`), through the outbox, in the same transaction:
+the acceptance stands even while the registry is away, and the relay delivers the writes later,
+each exactly once. The same transaction raises a problem for each non-blank
 `difficulties` and `coordination` figure (once per report and figure).
 """
 
@@ -28,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduler.access import Access
 from services.scheduler.periods import parse_period_key
 from services.scheduler.problems.service import ProblemBook
-from services.scheduler.tasks.figures import metric_writes, previous_stage, stored
+from services.scheduler.tasks.figures import metric_writes, previous_stage, progress_write, stored
 from services.scheduler.tasks.repository import TaskQuery, TaskRepository
 from services.scheduler.templates import get_template, parse_figures, validate_submission
 from services.scheduler.views import task_read
@@ -47,6 +50,7 @@ SUBMITTABLE = (TaskState.pending.value, TaskState.returned.value)
 REVIEWABLE = (TaskState.submitted.value, TaskState.resubmitted.value)
 REGISTRY = "registry"
 RECORD_METRIC = "record_metric"
+UPDATE_PROJECT = "update_project"
 
 
 class _TaskFilterFields(BaseModel):
@@ -126,6 +130,8 @@ class TaskService:
         self.access.require_submit(task)
         if task["round_state"] != RoundState.open:
             raise Conflict("该轮次未在报送中，不能报送", code="round_not_open")
+        if task["state"] == TaskState.withdrawn:
+            raise Conflict("该对象已移出名单，报送任务已撤销", code="task_withdrawn")
         if task["state"] not in SUBMITTABLE:
             raise Conflict("报送已提交，退回前不能修改", code="task_locked")
         template = get_template(EntityKind(task["entity_kind"]), task["template_version"])
@@ -184,6 +190,16 @@ class TaskService:
                 operation=RECORD_METRIC,
                 idempotency_key=key,
                 payload=metric.model_dump(mode="json"),
+            )
+        progress = progress_write(kind, task["entity_id"], task["round_id"], task["period_key"], row["figures"])
+        if progress is not None:
+            key, change = progress
+            await self.outbox.enqueue(
+                self.session,
+                peer=REGISTRY,
+                operation=UPDATE_PROJECT,
+                idempotency_key=key,
+                payload=change.model_dump(mode="json"),
             )
         await ProblemBook(self.session, self.audit).raise_from_report(ctx, row)
         return await self._recorded(ctx, "accept", task, row)

@@ -53,6 +53,7 @@ class TaskState(LabelledEnum):
     returned = "returned", "已退回"
     resubmitted = "resubmitted", "已重新报送待审核"
     accepted = "accepted", "已审核通过"
+    withdrawn = "withdrawn", "已撤销（对象移出名单）"
 
 
 SCHEDULER_ENUM_TYPES: dict[str, type[LabelledEnum]] = {

@@ -27,7 +27,7 @@ class RoundRead(ResponseModel):
     opened_at: dt.datetime | None
     closed_at: dt.datetime | None
     cancelled_at: dt.datetime | None
-    task_count: int = 0
+    task_count: int = Field(default=0, description="轮次的报送任务数（不含已撤销的）")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

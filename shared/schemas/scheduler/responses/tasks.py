@@ -30,7 +30,9 @@ class TaskRead(ResponseModel):
     lead_department_name: str | None
     responsible_person: str | None
     template_version: int
-    state: TaskState
+    state: TaskState = Field(
+        description="withdrawn：对象在轮次开放期间移出名单或不再属于计划范围，待报送或已退回的任务随之撤销"
+    )
     overdue: bool = Field(description="已过截止时刻且未报送")
     due_at: dt.datetime
     figures: dict[str, Any] | None
@@ -41,6 +43,10 @@ class TaskRead(ResponseModel):
     reviewed_by: str | None
     review_comment: str | None
     accepted_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None = Field(
+        default=None,
+        description="对象在轮次开放期间移出名单（或不再属于计划范围）、任务撤销的时刻；撤销的任务保留已报送的历史",
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
