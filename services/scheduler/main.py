@@ -109,7 +109,7 @@ def create_app(
             interval_s=settings.relay_interval_s,
             backoff_max_s=settings.relay_backoff_max_s,
         ),
-        sweep=SupervisionSweep(outbox_table, interval_s=settings.sweep_interval_s),
+        sweep=SupervisionSweep(outbox_table, peers, interval_s=settings.sweep_interval_s),
         escalation=ProblemEscalation(interval_s=settings.escalation_interval_s),
     )
     return create_service_app(

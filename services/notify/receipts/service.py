@@ -16,13 +16,13 @@ from services.notify.access import NotifyAccess
 from services.notify.circulars.repository import CircularRepository
 from services.notify.events.repository import record_event
 from services.notify.receipts.repository import ReceiptRepository
-from services.notify.receipts.schemas import ReceiptActCreate, UnsignedFilters, UnsignedReceiptRead
+from services.notify.receipts.schemas import ReceiptActCreate, UnsignedFilters
 from shared.audit import AuditLog
 from shared.context import RequestContext
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.schemas.notify.enums import CircularStatus, EventType, ReceiptAction, ReceiptStatus, UnitType
-from shared.schemas.notify.responses.circulars import ReceiptRead, ReceiptSummary, UnitRef
+from shared.schemas.notify.responses.circulars import ReceiptRead, ReceiptSummary, UnitRef, UnsignedReceiptRead
 
 ACTION_STATUS = {ReceiptAction.sign: ReceiptStatus.signed, ReceiptAction.return_: ReceiptStatus.returned}
 
