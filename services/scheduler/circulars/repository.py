@@ -26,21 +26,22 @@ WHERE o.peer = :peer AND o.operation = :operation AND o.delivered_at IS NOT NULL
 
 ANY_REQUESTED = text(f"SELECT EXISTS ({REQUESTED})")
 
-REPLACE = text(f"""
-WITH dropped AS (DELETE FROM scheduler.unsigned_receipt RETURNING 1),
-kept AS (
-    INSERT INTO scheduler.unsigned_receipt
-        (circular_id, unit_type, unit_code, title, document_number, published_at, fetched_at)
-    SELECT u.circular_id, u.unit_type, u.unit_code, u.title, u.document_number, u.published_at,
-           CAST(:now AS timestamptz)
-    FROM unnest(CAST(:circular_ids AS uuid[]), CAST(:unit_types AS text[]), CAST(:unit_codes AS text[]),
-                CAST(:titles AS text[]), CAST(:numbers AS text[]), CAST(:published AS timestamptz[]))
-         AS u(circular_id, unit_type, unit_code, title, document_number, published_at)
-    WHERE u.circular_id IN ({REQUESTED})
-    ON CONFLICT DO NOTHING
-    RETURNING 1
+# Two statements, not two CTEs of one: sibling CTEs see the same snapshot, so an insert would still
+# find the rows its sibling deletes.
+CLEAR = text("DELETE FROM scheduler.unsigned_receipt")
+INSERT = text(f"""
+WITH kept AS (
+INSERT INTO scheduler.unsigned_receipt
+    (circular_id, unit_type, unit_code, title, document_number, published_at, fetched_at)
+SELECT u.circular_id, u.unit_type, u.unit_code, u.title, u.document_number, u.published_at, CAST(:now AS timestamptz)
+FROM unnest(CAST(:circular_ids AS uuid[]), CAST(:unit_types AS text[]), CAST(:unit_codes AS text[]),
+            CAST(:titles AS text[]), CAST(:numbers AS text[]), CAST(:published AS timestamptz[]))
+     AS u(circular_id, unit_type, unit_code, title, document_number, published_at)
+WHERE u.circular_id IN ({REQUESTED})
+ON CONFLICT DO NOTHING
+RETURNING 1
 )
-SELECT (SELECT count(*) FROM kept) AS kept, (SELECT count(*) FROM dropped) AS dropped
+SELECT count(*) FROM kept
 """)  # noqa: S608 - this module's constants only
 
 
@@ -64,4 +65,5 @@ class ReceiptRepository:
             "numbers": [r.document_number for r in receipts],
             "published": [r.published_at for r in receipts],
         }
-        return int((await self.session.execute(REPLACE, params)).one().kept)
+        await self.session.execute(CLEAR)
+        return int((await self.session.execute(INSERT, params)).scalar_one())
