@@ -135,6 +135,8 @@ class ReportTask(SchedulerTable, table=True):
         CheckConstraint("state IN ('pending', 'submitted', 'returned', 'resubmitted', 'accepted')", name="state"),
         Index("ix_report_task_region_code_state", "region_code", "state"),
         Index("ix_report_task_entity_id_accepted_at", "entity_id", "accepted_at"),
+        # The reports still to file, which the report_deadline rule reads: a few in each round.
+        Index("ix_report_task_unsubmitted", "round_id", postgresql_where=text("state IN ('pending', 'returned')")),
     )
 
     id: uuid.UUID = uuid_pk()

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from services.scheduler.circulars.compose import red_finding_letter
 from services.scheduler.findings.repository import FindingRepository
-from services.scheduler.findings.service import rule_binds
+from services.scheduler.findings.service import Sweep, rule_binds
 from services.scheduler.findings.sweep_sql import period_end
 from services.scheduler.models import Finding, outbox, table
 from services.scheduler.periods import parse_period_key
@@ -236,3 +236,25 @@ async def test_red_letters_are_queued_set_wise_as_the_composer_writes_them(
     assert [rows[i]["version"] for i in ids[4:]] == [1, 1, 1]
     async with db_session.begin() as session:
         assert await FindingRepository(session).queue_red_letters(at("2026-07-03")) == 0
+
+
+async def test_a_sweep_rewrites_only_the_findings_whose_evaluation_changed(
+    db_connection: AsyncConnection, db_session: Any
+) -> None:
+    plan = await insert_plan(db_connection)
+    round_id = await insert_round(db_connection, plan, "2026-10", dt.date(2026, 11, 10))
+    await insert_task(db_connection, round_id, plan, uuid.uuid4())
+    f = table(Finding)
+
+    async def sweep_at(now: dt.datetime) -> tuple[int, tuple[Any, ...]]:
+        async with db_session.begin() as session:
+            result = await Sweep(session, ZONE).run(now)
+        assert result is not None
+        [deadline] = [r for r in result.rules if r.rule.value == "report_deadline"]
+        row = (await db_connection.execute(select(f.c.colour, f.c.evaluated_at, f.c.version))).one()
+        return deadline.upserted, tuple(row)
+
+    assert await sweep_at(at("2026-11-10")) == (1, ("yellow", at("2026-11-10"), 1))
+    assert await sweep_at(at("2026-11-10", 15)) == (0, ("yellow", at("2026-11-10"), 1))  # the same day: unchanged
+    assert await sweep_at(at("2026-11-11")) == (1, ("yellow", at("2026-11-11"), 1))  # a day later: `today` moved
+    assert await sweep_at(at("2026-11-13")) == (1, ("red", at("2026-11-13"), 3))  # red, then notified

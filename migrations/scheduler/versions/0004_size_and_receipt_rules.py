@@ -1,5 +1,6 @@
 """The rules pace_below_tier, promotion_candidate and circular_unsigned as data (seeded with the defaults
-of `rules.py`), and `unsigned_receipt`: the receipts notify reports unsigned, which the last one reads.
+of `rules.py`); `unsigned_receipt`, the receipts notify reports unsigned, which the last one reads; and
+an index of the reports still to file, which report_deadline reads.
 
 Revision ID: 0004
 Revises: 0002
@@ -37,6 +38,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("circular_id", "unit_type", "unit_code", name=op.f("pk_unsigned_receipt")),
         schema="scheduler",
     )
+    op.create_index(
+        "ix_report_task_unsubmitted",
+        "report_task",
+        ["round_id"],
+        unique=False,
+        schema="scheduler",
+        postgresql_where=sa.text("state IN ('pending', 'returned')"),
+    )
     rules = sa.table(
         "supervision_rule",
         sa.column("code", sa.String),
@@ -51,4 +60,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(sa.text("DELETE FROM scheduler.finding WHERE rule_code = ANY(:codes)").bindparams(codes=list(RULES)))
     op.execute(sa.text("DELETE FROM scheduler.supervision_rule WHERE code = ANY(:codes)").bindparams(codes=list(RULES)))
+    op.drop_index(
+        "ix_report_task_unsubmitted",
+        table_name="report_task",
+        schema="scheduler",
+        postgresql_where=sa.text("state IN ('pending', 'returned')"),
+    )
     op.drop_table("unsigned_receipt", schema="scheduler")

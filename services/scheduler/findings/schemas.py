@@ -68,7 +68,7 @@ class FindingRead(ResponseModel):
     explanation: dict[str, Any] = Field(description="产生该颜色的输入、阈值与规则版本")
     red_notified_at: dt.datetime | None
     first_seen_at: dt.datetime
-    evaluated_at: dt.datetime
+    evaluated_at: dt.datetime = Field(description="最近一次使其颜色或 explanation 发生变化的核查时间")
     resolved_at: dt.datetime | None
     version: int
     created_at: dt.datetime
@@ -78,7 +78,7 @@ class FindingRead(ResponseModel):
 class RuleSweep(ResponseModel):
     rule: FindingRule
     version: int
-    upserted: int = Field(description="有颜色的发现（新建或更新）")
+    upserted: int = Field(description="有颜色且新建或评估结果有变化的发现（未变化的不重写）")
     cleared: int = Field(description="条件已消除而降级或解除的发现")
 
 

@@ -27,20 +27,41 @@ def iso(day: str) -> str:
     return f"to_char({day}, 'YYYY-MM-DD')"
 
 
-def latest_accepted(kinds: str, has_figures: str) -> str:
-    """Each entity's latest accepted report of each year (by the report period's end), with `year` and
-    `as_of` (the period's end, or today in the plan's zone if earlier). `kinds` is an SQL list of kinds,
+# The open and closed rounds with their dates: the period's end and year, today in the plan's zone, and
+# `as_of` (the period's end, or today if earlier). `OFFSET 0` keeps the planner from pulling the
+# subquery up into its join with the tasks, which would compute these once per task instead of once per
+# round (a regex match, a time zone conversion and date arithmetic, over 500,000 tasks).
+ROUNDS_IN_FORCE = f"""(
+    SELECT r.id, r.due_on, r.opens_at, y.period_end, y.year, y.today, least(y.period_end, y.today) AS as_of
+    FROM scheduler.round r
+    JOIN scheduler.plan p ON p.id = r.plan_id
+    CROSS JOIN LATERAL (SELECT {period_end("r.period_key")} AS period_end, {TODAY_IN_PLAN} AS today) pe
+    CROSS JOIN LATERAL (
+        SELECT pe.period_end, extract(year FROM pe.period_end)::int AS year, pe.today
+    ) y
+    WHERE r.state IN ('open', 'closed')
+    OFFSET 0
+)"""  # noqa: S608 - this package's constants only
+
+# The task columns a finding is made of.
+TASK_SUBJECT = (
+    "t.id, t.round_id, t.entity_id, t.entity_kind, t.entity_name, t.region_code, t.lead_department_code, "
+    "t.level, t.tier"
+)
+
+
+def latest_accepted(kinds: str, has_figures: str, values: str) -> str:
+    """Each entity's latest accepted report of each year (by the report period's end), with `year`,
+    `as_of` and `values` (a select list over the task `t` and `rr.year`: what the rule measures, taken
+    out of the JSON before the sort, which then moves narrow rows). `kinds` is an SQL list of kinds,
     `has_figures` a condition on `t.figures` (the report holds what the rule measures)."""
     return f"""
-SELECT DISTINCT ON (t.entity_id, y.year)
-       t.*, y.year, least(y.period_end, {TODAY_IN_PLAN}) AS as_of
+SELECT DISTINCT ON (t.entity_id, rr.year)
+       {TASK_SUBJECT}, {values}, rr.year, rr.as_of
 FROM scheduler.report_task t
-JOIN scheduler.round r ON r.id = t.round_id
-JOIN scheduler.plan p ON p.id = r.plan_id
-CROSS JOIN LATERAL (SELECT {period_end("t.period_key")} AS period_end) pe
-CROSS JOIN LATERAL (SELECT pe.period_end, extract(year FROM pe.period_end)::int AS year) y
-WHERE t.entity_kind IN ({kinds}) AND t.state = 'accepted' AND r.state IN ('open', 'closed') AND ({has_figures})
-ORDER BY t.entity_id, y.year, y.period_end DESC, t.accepted_at DESC, t.id
+JOIN {ROUNDS_IN_FORCE} rr ON rr.id = t.round_id
+WHERE t.entity_kind IN ({kinds}) AND t.state = 'accepted' AND ({has_figures})
+ORDER BY t.entity_id, rr.year, rr.period_end DESC, t.accepted_at DESC, t.id
 """  # noqa: S608 - this package's constants only
 
 

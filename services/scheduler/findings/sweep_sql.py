@@ -8,20 +8,30 @@ cases. Each rule's statement is
     WITH eval AS (<the rule over its candidates: subject, period, colour or NULL, explanation>),
          upserted AS (INSERT INTO finding ... FROM eval WHERE colour IS NOT NULL
                       ON CONFLICT (rule_code, subject_id, period_key) DO UPDATE ...),
-         cleared AS (UPDATE finding ... for this rule's unresolved findings with no colour now)
+         gone AS (this rule's unresolved findings LEFT JOIN eval, where there is no colour now),
+         cleared AS (UPDATE finding ... FROM gone)
     SELECT count(*) FROM upserted, count(*) FROM cleared
 
-The two writes touch disjoint rows (a subject has a colour now or it has not), so one statement
-keeps them consistent. Recovery: a measured rule (investment_lag, stalled_project) follows
-`rules.next_colour` (a worse colour at once; red holds until caught up, then yellow, then resolved);
-a deadline rule (report_deadline, problem_overdue) follows the evaluation and resolves when its
-deadline is met. A resolved finding whose condition returns is open again.
+A finding whose evaluation is unchanged (colour, explanation, rule version, round, name) is not
+written again: most of a sweep's findings are the last sweep's, and rewriting each row (a new row
+version and an entry in each index) was most of a sweep's cost; `evaluated_at` is therefore the sweep
+that last changed the finding's evaluation. The two writes touch disjoint rows (a subject has a colour
+now or it has not), so one statement keeps them consistent; `gone` is one hashed anti-join, so
+clearing costs the same whether one finding clears or all of them do. Recovery: a measured rule
+(investment_lag, stalled_project, pace_below_tier) follows `rules.next_colour` (a worse colour at
+once; red holds until caught up, then yellow, then resolved); the others follow the evaluation: a
+deadline rule (report_deadline, problem_overdue, circular_unsigned) resolves when its deadline is
+met, promotion_candidate when the size no longer reaches a tier above the entity's. A resolved
+finding whose condition returns is open again.
 
 Candidates: report_deadline — unsubmitted tasks of open and closed rounds (due date `round.due_on`,
 today in the plan's zone); investment_lag — each project's latest accepted report of each year
 (investment_ytd against `facts.annual_plans[year]`, as of the report period's end or today if
 earlier); stalled_project — projects with accepted reports, rounds ordered by period key, as of today
-in the plan's zone; problem_overdue — open and in-progress problems, today in the service's zone.
+in the plan's zone; pace_below_tier and promotion_candidate — see `size_sql`; problem_overdue — open
+and in-progress problems, today in the service's zone; circular_unsigned — the receipts of the
+scheduler's own circulars that notify last reported unsigned (`unsigned_receipt`, kept by
+`circulars.receipts`), days since publication in the service's zone, one finding per receipt.
 """
 
 from __future__ import annotations
@@ -30,7 +40,14 @@ from sqlalchemy import TextClause, text
 
 from services.scheduler.findings.parameters import MEASURED_RULES
 from services.scheduler.findings.size_sql import PACE_BELOW_TIER, PROMOTION_CANDIDATE
-from services.scheduler.findings.sql_parts import TODAY_IN_PLAN, iso, lag_ladder, latest_accepted, period_end
+from services.scheduler.findings.sql_parts import (
+    ROUNDS_IN_FORCE,
+    TASK_SUBJECT,
+    iso,
+    lag_ladder,
+    latest_accepted,
+    period_end,
+)
 
 __all__ = ["EVALUATIONS", "RED_LETTERS", "evaluation", "period_end", "sweep"]
 
@@ -47,11 +64,9 @@ SELECT 'report_task' AS subject_type, t.id AS subject_id, t.period_key, t.round_
            'blue_within_days', CAST(:blue_within_days AS int), 'red_overdue_days', CAST(:red_overdue_days AS int)
        ) AS explanation
 FROM scheduler.report_task t
-JOIN scheduler.round r ON r.id = t.round_id
-JOIN scheduler.plan p ON p.id = r.plan_id
-CROSS JOIN LATERAL (SELECT {TODAY_IN_PLAN} AS today) td
-CROSS JOIN LATERAL (SELECT td.today, r.due_on - td.today AS days_to_due) d
-WHERE r.state IN ('open', 'closed') AND t.state IN ('pending', 'returned')
+JOIN {ROUNDS_IN_FORCE} r ON r.id = t.round_id
+CROSS JOIN LATERAL (SELECT r.today, r.due_on - r.today AS days_to_due) d
+WHERE t.state IN ('pending', 'returned')
 """  # noqa: S608 - this module's constants only
 
 INVESTMENT_LAG = lag_ladder(
@@ -59,29 +74,26 @@ INVESTMENT_LAG = lag_ladder(
         "'project' AS subject_type, l.entity_id AS subject_id, l.year::text AS period_key, l.round_id, l.entity_id, "
         "l.entity_kind, l.entity_name, l.region_code, l.lead_department_code"
     ),
-    source=latest_accepted("'project'", "t.figures ? 'investment_ytd'"),
-    amounts=(
-        "SELECT (l.figures ->> 'investment_ytd')::numeric AS actual, "
-        "coalesce((l.facts -> 'annual_plans' ->> l.year::text)::numeric, 0) AS full_year"
+    source=latest_accepted(
+        "'project'",
+        "t.figures ? 'investment_ytd'",
+        "t.figures ->> 'investment_ytd' AS ytd_text, "
+        "coalesce(t.facts -> 'annual_plans' ->> rr.year::text, '0') AS plan_text",
     ),
-    inputs=(
-        "'investment_ytd', l.figures ->> 'investment_ytd', "
-        "'annual_plan', coalesce(l.facts -> 'annual_plans' ->> l.year::text, '0')"
-    ),
+    amounts="SELECT l.ytd_text::numeric AS actual, l.plan_text::numeric AS full_year",
+    inputs="'investment_ytd', l.ytd_text, 'annual_plan', l.plan_text",
 )
 
 _ACCEPTED_STAGES = f"""
-SELECT t.*, t.figures ->> 'stage' AS stage, {TODAY_IN_PLAN} AS today,
+SELECT {TASK_SUBJECT}, t.facts ->> 'signed_on' AS signed_on_text, t.figures ->> 'stage' AS stage, r.today,
        row_number() OVER w AS rn,
        (row_number() OVER w = 1
         OR t.figures ->> 'stage' IS DISTINCT FROM lag(t.figures ->> 'stage') OVER w
         OR (CAST(:investment_counts_as_progress AS boolean)
             AND coalesce((t.figures ->> 'investment_period')::numeric, 0) > 0)) AS moved
 FROM scheduler.report_task t
-JOIN scheduler.round r ON r.id = t.round_id
-JOIN scheduler.plan p ON p.id = r.plan_id
-WHERE t.entity_kind = 'project' AND t.state = 'accepted' AND r.state IN ('open', 'closed')
-  AND t.figures ? 'stage'
+JOIN {ROUNDS_IN_FORCE} r ON r.id = t.round_id
+WHERE t.entity_kind = 'project' AND t.state = 'accepted' AND t.figures ? 'stage'
 WINDOW w AS (PARTITION BY t.entity_id ORDER BY t.period_key, t.accepted_at, t.id)
 """  # noqa: S608 - this module's constants only
 
@@ -91,8 +103,8 @@ agg AS (SELECT entity_id, max(rn) AS n, max(rn) FILTER (WHERE moved) AS last_mov
 cur AS (
     SELECT a.*, g.n - g.last_move AS still,
            a.stage IN ('completed', 'in_operation') AS finished,
-           CASE WHEN a.facts ->> 'signed_on' IS NOT NULL AND a.stage IN ('planning', 'signed')
-                THEN (a.facts ->> 'signed_on')::date END AS signed_on
+           CASE WHEN a.signed_on_text IS NOT NULL AND a.stage IN ('planning', 'signed')
+                THEN a.signed_on_text::date END AS signed_on
     FROM acc a JOIN agg g ON g.entity_id = a.entity_id AND a.rn = g.n
 ),
 measured AS (
@@ -227,6 +239,9 @@ upserted AS (
                                    THEN 1 ELSE 0 END,
         updated_at = CASE WHEN f.state = 'resolved' OR f.colour IS DISTINCT FROM ({new_colour})
                           THEN now() ELSE f.updated_at END
+    WHERE f.state = 'resolved' OR f.colour IS DISTINCT FROM ({new_colour})
+       OR f.explanation IS DISTINCT FROM excluded.explanation OR f.rule_version <> excluded.rule_version
+       OR f.round_id IS DISTINCT FROM excluded.round_id OR f.entity_name IS DISTINCT FROM excluded.entity_name
     RETURNING f.id
 ),
 gone AS (
@@ -281,7 +296,6 @@ queued AS (
         'source', jsonb_build_object('type', 'finding', 'id', r.id::text),
         'publish', true)
     FROM red r
-    ORDER BY r.id
     ON CONFLICT (peer, idempotency_key) DO NOTHING
 ),
 marked AS (
