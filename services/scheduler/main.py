@@ -121,7 +121,7 @@ def create_app(
             interval_s=settings.relay_interval_s,
             backoff_max_s=settings.relay_backoff_max_s,
         ),
-        sweep=SupervisionSweep(outbox_table, interval_s=settings.sweep_interval_s),
+        sweep=SupervisionSweep(outbox_table, peers, interval_s=settings.sweep_interval_s),
         escalation=ProblemEscalation(interval_s=settings.escalation_interval_s),
         roster_feed=RosterFeedFollower(peers, interval_s=settings.feed_interval_s),
     )

@@ -14,8 +14,10 @@ Coordination and supervision (督促督办): a problem (`problem`, every move ke
 is raised from an accepted report or entered directly and followed up the coordination levels. The
 supervision rules are data (`supervision_rule`, one active version per code); the sweep keeps one
 finding (`finding`) per (rule, subject, period), and a red finding may become a supervision case
-(`supervision_case`) with its rectification replies (`case_reply`). Round summaries are scored with
-the active `scoring_profile`; reminders sent before a round's deadline are `round_reminder` rows.
+(`supervision_case`) with its rectification replies (`case_reply`). The receipts notify reports
+unsigned, of circulars the scheduler requested, are kept as `unsigned_receipt` for the sweep. Round
+summaries are scored with the active `scoring_profile`; reminders sent before a round's deadline are
+`round_reminder` rows.
 
 Every table is a SQLModel `table=True` class on `SchedulerTable`; rows are written and read with Core
 statements over their Tables, never built from request bodies.
@@ -138,6 +140,8 @@ class ReportTask(SchedulerTable, table=True):
         ),
         Index("ix_report_task_region_code_state", "region_code", "state"),
         Index("ix_report_task_entity_id_accepted_at", "entity_id", "accepted_at"),
+        # The reports still to file, which the report_deadline rule reads: a few in each round.
+        Index("ix_report_task_unsubmitted", "round_id", postgresql_where=text("state IN ('pending', 'returned')")),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -328,6 +332,22 @@ class Finding(SchedulerTable, table=True):
     version: int = version_column()
     created_at: dt.datetime = server_timestamp()
     updated_at: dt.datetime = server_timestamp()
+
+
+class UnsignedReceipt(SchedulerTable, table=True):
+    """A receipt (签收) notify reports unsigned, of a circular the scheduler requested: what the
+    circular_unsigned rule reads. The supervision loop replaces the whole set after each complete
+    fetch from notify, so a receipt signed since is gone from it."""
+
+    __tablename__ = "unsigned_receipt"
+
+    circular_id: uuid.UUID = Field(sa_type=UUID, primary_key=True)
+    unit_type: str = Field(sa_type=String(20), primary_key=True)
+    unit_code: str = Field(sa_type=String(60), primary_key=True)
+    title: str = Field(sa_type=String(200))
+    document_number: str | None = Field(sa_type=String(60))
+    published_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    fetched_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
 
 
 class SupervisionCase(SchedulerTable, table=True):

@@ -1,5 +1,6 @@
 """The scheduler's peers, with a `service` token: the registry, through `shared.clients.RegistryClient`;
-notify, through a `CircularSender` (`circulars.sender`).
+notify, through a `CircularSender` (`circulars.sender`) for the circulars it requests and a
+`shared.clients.NotifyClient` for what it reads back (the receipts still unsigned).
 
 The token is `SERVICE_TOKEN` when set. Without one, a service with an HS256 `JWT_SECRET` (development,
 `make run`) signs a short-lived `service` token of its own and signs again before it expires.
@@ -17,7 +18,7 @@ import httpx
 
 from services.scheduler.circulars.sender import CircularSender, HttpCircularSender
 from shared.auth import mint_token
-from shared.clients import RegistryClient, RetryPolicy
+from shared.clients import NotifyClient, RegistryClient, RetryPolicy
 from shared.clients.base import DEFAULT_RETRY
 from shared.settings import BaseServiceSettings
 
@@ -65,6 +66,7 @@ class Peers:
     notify_transport: httpx.AsyncBaseTransport | None = None
     _registry: RegistryClient | None = field(default=None, init=False)
     _notify: HttpCircularSender | None = field(default=None, init=False)
+    _notify_reads: NotifyClient | None = field(default=None, init=False)
 
     @property
     def registry(self) -> RegistryClient:
@@ -78,6 +80,12 @@ class Peers:
             raise RuntimeError("the scheduler's lifespan has not started: no notify client")
         return self._notify
 
+    @property
+    def notify_reads(self) -> NotifyClient:
+        if self._notify_reads is None:
+            raise RuntimeError("the scheduler's lifespan has not started: no notify client")
+        return self._notify_reads
+
     @asynccontextmanager
     async def lifespan(self, platform: Any) -> AsyncIterator[None]:
         provider = ServiceToken(platform.settings, platform.service)
@@ -87,10 +95,15 @@ class Peers:
         self._notify = HttpCircularSender(
             self.notify_url, token_provider=provider, transport=self.notify_transport, retry=self.retry
         )
+        self._notify_reads = NotifyClient(
+            self.notify_url, token_provider=provider, transport=self.notify_transport, retry=self.retry
+        )
         try:
             yield
         finally:
             await self._registry.aclose()
             await self._notify.aclose()
+            await self._notify_reads.aclose()
             self._registry = None
             self._notify = None
+            self._notify_reads = None

@@ -15,7 +15,7 @@ from shared.clients.base import ServiceClient, Timeout
 from shared.clients.params import segment
 from shared.schemas.common import Page
 from shared.schemas.notify.actions.circulars import CircularCreate
-from shared.schemas.notify.responses.circulars import CircularRead, ReceiptSummary
+from shared.schemas.notify.responses.circulars import CircularRead, ReceiptSummary, UnsignedReceiptRead
 
 API = "/api/v1"
 
@@ -61,5 +61,23 @@ class NotifyClient(ServiceClient):
             ReceiptSummary,
             "GET",
             f"{API}/circulars/{segment(circular_id)}/receipts",
+            request_timeout=request_timeout,
+        )
+
+    async def list_unsigned_receipts(
+        self,
+        *,
+        unsigned_for_days: int = 0,
+        limit: int = 200,
+        cursor: str | None = None,
+        request_timeout: Timeout | None = None,
+    ) -> Page[UnsignedReceiptRead]:
+        """One page of the receipts still pending of circulars published at least `unsigned_for_days`
+        whole days ago, oldest first, in the units the caller may sign for (every unit, for a service)."""
+        return await self.call(
+            Page[UnsignedReceiptRead],
+            "GET",
+            f"{API}/receipts",
+            params={"unsigned_for_days": unsigned_for_days, "limit": limit, "cursor": cursor},
             request_timeout=request_timeout,
         )

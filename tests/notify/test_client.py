@@ -84,6 +84,26 @@ async def test_get_circular_and_list_receipts(notify: NotifyClient, notify_clien
     assert [(u.unit_type, u.unit_code) for u in receipts.unsigned_units] == [(UnitType.region, "430100")]
 
 
+async def test_list_unsigned_receipts_pages_through_every_unit_for_a_service(
+    notify: NotifyClient, notify_client: httpx.AsyncClient
+) -> None:
+    first = await notify.request_circular(ranking("2026-Q2"), idempotency_key="q2")
+    second = await notify.request_circular(ranking("2026-Q3"), idempotency_key="q3")
+    await notify_client.post(
+        f"/api/v1/circulars/{first.id}/receipts", json={"unit_type": "region", "unit_code": "430200"}, headers=ADMIN
+    )
+    page = await notify.list_unsigned_receipts(limit=2)
+    rest = await notify.list_unsigned_receipts(limit=2, cursor=page.next_cursor)
+    assert [(r.circular_id, r.unit_code, r.status, r.days_unsigned) for r in page.items + rest.items] == [
+        (first.id, "430100", ReceiptStatus.pending, 0),
+        (second.id, "430100", ReceiptStatus.pending, 0),
+        (second.id, "430200", ReceiptStatus.pending, 0),
+    ]
+    assert (page.items[0].title, page.items[0].document_number) == (first.title, first.document_number)
+    assert rest.next_cursor is None
+    assert (await notify.list_unsigned_receipts(unsigned_for_days=1)).items == []
+
+
 async def test_errors_arrive_as_the_platform_s_own(notify_app: Any) -> None:
     transport = httpx.ASGITransport(app=notify_app)
     department = token("department", department="commerce")

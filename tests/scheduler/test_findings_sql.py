@@ -10,12 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import RowMapping
+from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from services.scheduler.circulars.compose import red_finding_letter
 from services.scheduler.findings.repository import FindingRepository
-from services.scheduler.findings.service import rule_binds
+from services.scheduler.findings.service import Sweep, rule_binds
 from services.scheduler.findings.sweep_sql import period_end
+from services.scheduler.models import Finding, outbox, table
 from services.scheduler.periods import parse_period_key
 from services.scheduler.rules import (
     Colour,
@@ -186,3 +188,73 @@ async def test_problem_overdue_ladder(scheduler_client: httpx.AsyncClient, db_se
         reference = problem_overdue(due_on, today, False, OverdueParams("1", 1, 5))
         assert (row["colour"], reference.colour) == (colour, colour), days
         assert row["explanation"] == reference.explanation
+
+
+async def test_red_letters_are_queued_set_wise_as_the_composer_writes_them(
+    db_connection: AsyncConnection, db_session: Any
+) -> None:
+    f = table(Finding)
+    base: dict[str, Any] = {
+        "rule_code": "problem_overdue",
+        "rule_version": 3,
+        "subject_type": "problem",
+        "period_key": "-",
+        "region_code": "430104",
+        "colour": "red",
+        "state": "open",
+        "explanation": {"days_overdue": 9, "version": "3"},
+        "first_seen_at": at("2026-07-01"),
+        "evaluated_at": at("2026-07-01"),
+    }
+    variants: list[dict[str, Any]] = [
+        {"entity_name": "长沙智能制造产业园项目", "lead_department_code": "industry-it"},
+        {"entity_name": None, "lead_department_code": None},  # named by its region, no department
+        {"entity_name": "", "lead_department_code": ""},
+        {"entity_name": "湘" * 200, "lead_department_code": "agriculture"},  # the title is cut at 200
+        {"entity_name": "已发函", "red_notified_at": at("2026-06-01"), "state": "notified"},
+        {"entity_name": "黄色", "colour": "yellow"},
+        {"entity_name": "已解除", "state": "resolved"},
+    ]
+    ids = []
+    for variant in variants:
+        values = base | {"subject_id": uuid.uuid4()} | variant
+        ids.append(await db_connection.scalar(insert(f).values(**values).returning(f.c.id)))
+    async with db_session.begin() as session:
+        assert await FindingRepository(session).queue_red_letters(at("2026-07-02")) == 4
+    rows = {r["id"]: r for r in (await db_connection.execute(select(f))).mappings()}
+    messages = {m["idempotency_key"]: m for m in (await db_connection.execute(select(outbox))).mappings()}
+    assert set(messages) == {f"scheduler:finding:{i}" for i in ids[:4]}
+    for finding_id in ids[:4]:
+        key, request = red_finding_letter({**rows[finding_id], "state": "open"})
+        message = messages[key]
+        assert (message["peer"], message["operation"]) == ("notify", "request_circular")
+        assert message["payload"] == request.model_dump(mode="json")
+        assert (rows[finding_id]["state"], rows[finding_id]["version"]) == ("notified", 2)
+        assert rows[finding_id]["red_notified_at"] == at("2026-07-02")
+    assert len(messages[f"scheduler:finding:{ids[3]}"]["payload"]["title"]) == 200
+    assert messages[f"scheduler:finding:{ids[1]}"]["payload"]["audience"] == {"regions": ["430104"], "departments": []}
+    assert [rows[i]["version"] for i in ids[4:]] == [1, 1, 1]
+    async with db_session.begin() as session:
+        assert await FindingRepository(session).queue_red_letters(at("2026-07-03")) == 0
+
+
+async def test_a_sweep_rewrites_only_the_findings_whose_evaluation_changed(
+    db_connection: AsyncConnection, db_session: Any
+) -> None:
+    plan = await insert_plan(db_connection)
+    round_id = await insert_round(db_connection, plan, "2026-10", dt.date(2026, 11, 10))
+    await insert_task(db_connection, round_id, plan, uuid.uuid4())
+    f = table(Finding)
+
+    async def sweep_at(now: dt.datetime) -> tuple[int, tuple[Any, ...]]:
+        async with db_session.begin() as session:
+            result = await Sweep(session, ZONE).run(now)
+        assert result is not None
+        [deadline] = [r for r in result.rules if r.rule.value == "report_deadline"]
+        row = (await db_connection.execute(select(f.c.colour, f.c.evaluated_at, f.c.version))).one()
+        return deadline.upserted, tuple(row)
+
+    assert await sweep_at(at("2026-11-10")) == (1, ("yellow", at("2026-11-10"), 1))
+    assert await sweep_at(at("2026-11-10", 15)) == (0, ("yellow", at("2026-11-10"), 1))  # the same day: unchanged
+    assert await sweep_at(at("2026-11-11")) == (1, ("yellow", at("2026-11-11"), 1))  # a day later: `today` moved
+    assert await sweep_at(at("2026-11-13")) == (1, ("red", at("2026-11-13"), 3))  # red, then notified

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.scheduler.rule_versions.service import PARSERS
+from services.scheduler.rule_versions.service import CHECKED_RULES
 from shared.db import Database
 from tests.conftest import ADMIN, auth, scheduler_factory, scheduler_settings
 from tests.harness import asgi_client, started
@@ -28,7 +28,7 @@ async def test_every_rule_the_sweep_reads_is_listed_at_its_seeded_version(schedu
     response = await scheduler_client.get(RULES, headers=auth("viewer"))
     assert response.status_code == 200, response.text
     rules = {r["code"]: r for r in response.json()["items"]}
-    assert set(rules) == set(PARSERS)
+    assert set(rules) == CHECKED_RULES
     assert {r["version"] for r in rules.values()} == {1}
     assert rules["report_deadline"]["parameters"] == {"blue_within_days": 3, "red_overdue_days": 3}
 

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from services.notify.access import AccessDep
-from services.notify.receipts.schemas import UnsignedFilters, UnsignedReceiptRead
+from services.notify.receipts.schemas import UnsignedFilters
 from services.notify.receipts.service import ReceiptService
 from shared.app import api_router
 from shared.audit import AuditDep
 from shared.context import ContextDep
 from shared.db import SessionDep
 from shared.schemas.common import Page
+from shared.schemas.notify.responses.circulars import UnsignedReceiptRead
 
 router = api_router(tags=["receipts"])
 

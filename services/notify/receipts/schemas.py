@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.schemas.common import PageParams, RequestModel, Text
-from shared.schemas.notify.enums import ReceiptAction, ReceiptStatus, UnitType
+from shared.schemas.notify.enums import ReceiptAction, UnitType
 
 UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_.-]{0,59}$")]
 
@@ -28,18 +26,6 @@ class ReceiptActCreate(RequestModel):
         if self.action is ReceiptAction.return_ and not self.reason:
             raise PydanticCustomError("receipt_reason_required", "退回须说明原因")
         return self
-
-
-class UnsignedReceiptRead(BaseModel):
-    circular_id: uuid.UUID
-    title: str
-    document_number: str | None
-    published_at: dt.datetime
-    reply_deadline: dt.datetime | None
-    unit_type: UnitType
-    unit_code: str
-    status: ReceiptStatus
-    days_unsigned: int
 
 
 class _UnsignedFilterFields(BaseModel):

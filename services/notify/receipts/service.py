@@ -20,7 +20,7 @@ from services.notify.access import NotifyAccess
 from services.notify.circulars.repository import CircularRepository
 from services.notify.events.repository import record_event
 from services.notify.receipts.repository import ReceiptRepository
-from services.notify.receipts.schemas import ReceiptActCreate, UnsignedFilters, UnsignedReceiptRead
+from services.notify.receipts.schemas import ReceiptActCreate, UnsignedFilters
 from services.notify.subscribers.repository import SubscriberRepository
 from shared.audit import AuditLog
 from shared.auth import Role
@@ -36,7 +36,7 @@ from shared.schemas.notify.enums import (
     SubscriberStatus,
     UnitType,
 )
-from shared.schemas.notify.responses.circulars import ReceiptRead, ReceiptSummary, UnitRef
+from shared.schemas.notify.responses.circulars import ReceiptRead, ReceiptSummary, UnitRef, UnsignedReceiptRead
 
 ACTION_STATUS = {ReceiptAction.sign: ReceiptStatus.signed, ReceiptAction.return_: ReceiptStatus.returned}
 SUBSCRIBER_SUBJECT = "subscriber:"

@@ -12,16 +12,36 @@ from decimal import Decimal
 from typing import Any
 
 from services.scheduler.escalation import CoordinationLevel, EscalationParams
-from services.scheduler.rules import DeadlineParams, ElapsedBasis, LagParams, OverdueParams, StallParams
+from services.scheduler.rules import (
+    DeadlineParams,
+    ElapsedBasis,
+    LagParams,
+    OverdueParams,
+    PromotionParams,
+    SigningParams,
+    StallParams,
+)
 
 REPORT_DEADLINE = "report_deadline"
 INVESTMENT_LAG = "investment_lag"
 STALLED_PROJECT = "stalled_project"
+PACE_BELOW_TIER = "pace_below_tier"
+PROMOTION_CANDIDATE = "promotion_candidate"
 PROBLEM_OVERDUE = "problem_overdue"
+CIRCULAR_UNSIGNED = "circular_unsigned"
 PROBLEM_ESCALATION = "problem_escalation"
-SWEPT_RULES = (REPORT_DEADLINE, INVESTMENT_LAG, STALLED_PROJECT, PROBLEM_OVERDUE)
-# Measured rules recover by `rules.next_colour`; the others end when their deadline is met.
-MEASURED_RULES = frozenset({INVESTMENT_LAG, STALLED_PROJECT})
+SWEPT_RULES = (
+    REPORT_DEADLINE,
+    INVESTMENT_LAG,
+    STALLED_PROJECT,
+    PACE_BELOW_TIER,
+    PROMOTION_CANDIDATE,
+    PROBLEM_OVERDUE,
+    CIRCULAR_UNSIGNED,
+)
+# Measured rules recover by `rules.next_colour`; the others follow the evaluation: deadline rules end
+# when their deadline is met, a promotion candidate when its size no longer reaches a higher tier.
+MEASURED_RULES = frozenset({INVESTMENT_LAG, STALLED_PROJECT, PACE_BELOW_TIER})
 
 
 def deadline_params(version: int, p: Mapping[str, Any]) -> DeadlineParams:
@@ -55,6 +75,18 @@ def overdue_params(version: int, p: Mapping[str, Any]) -> OverdueParams:
         version=str(version),
         yellow_overdue_days=int(p["yellow_overdue_days"]),
         red_overdue_days=int(p["red_overdue_days"]),
+    )
+
+
+def promotion_params(version: int, p: Mapping[str, Any]) -> PromotionParams:
+    return PromotionParams(version=str(version))
+
+
+def signing_params(version: int, p: Mapping[str, Any]) -> SigningParams:
+    return SigningParams(
+        version=str(version),
+        yellow_after_days=int(p["yellow_after_days"]),
+        red_after_days=int(p["red_after_days"]),
     )
 
 

@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scheduler.findings.sweep_sql import evaluation, sweep
+from services.scheduler.circulars.sender import NOTIFY, REQUEST_CIRCULAR
+from services.scheduler.findings.sweep_sql import RED_LETTERS, evaluation, sweep
 from services.scheduler.models import Finding, table
+from services.scheduler.rules import Colour
 from shared.pagination import PageRequest, Sorting
 from shared.regions import code_range
 
@@ -24,6 +26,10 @@ SORTING = Sorting(
 )
 # One sweep at a time across replicas: a second finds the lock taken and skips its turn.
 SWEEP_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('scheduler.finding_sweep'))")
+# For the sweep's transaction only: its rules sort and hash every accepted report (hundreds of thousands
+# of rows), which spill to disk in the default 4 MB; and each statement is run once per pass, so the
+# JIT compilation its cost estimate would trigger (0.3-0.5 s each) is never paid back.
+SWEEP_SETTINGS = (text("SET LOCAL work_mem = '64MB'"), text("SET LOCAL jit = off"))
 
 
 class FindingRepository:
@@ -31,7 +37,12 @@ class FindingRepository:
         self.session = session
 
     async def try_lock_sweep(self) -> bool:
-        return bool(await self.session.scalar(SWEEP_LOCK))
+        """The sweep's lock and settings, for the rest of the transaction; False if another holds the lock."""
+        if not await self.session.scalar(SWEEP_LOCK):
+            return False
+        for setting in SWEEP_SETTINGS:
+            await self.session.execute(setting)
+        return True
 
     async def sweep(self, rule: str, version: int, binds: dict[str, Any], now: dt.datetime) -> tuple[int, int]:
         """One rule's sweep statement: (findings upserted, findings stepped down or resolved)."""
@@ -44,24 +55,11 @@ class FindingRepository:
         """The rule's evaluation of every candidate, without writing anything (tests, explanations)."""
         return (await self.session.execute(evaluation(rule), {"now": now, **binds})).mappings().all()
 
-    async def unnotified_red(self) -> Sequence[RowMapping]:
-        stmt = (
-            select(F)
-            .where(F.c.colour == "red", F.c.state != "resolved", F.c.red_notified_at.is_(None))
-            .order_by(F.c.id)
-            .with_for_update(skip_locked=True)
-        )
-        return (await self.session.execute(stmt)).mappings().all()
-
-    async def mark_notified(self, ids: Sequence[uuid.UUID], now: dt.datetime) -> None:
-        if not ids:
-            return
-        state = func.coalesce(func.nullif(F.c.state, "open"), "notified")
-        await self.session.execute(
-            update(F)
-            .where(F.c.id.in_(ids))
-            .values(red_notified_at=now, state=state, version=F.c.version + 1, updated_at=func.now())
-        )
+    async def queue_red_letters(self, now: dt.datetime) -> int:
+        """A supervision letter in the outbox for every red finding not yet notified, each then `notified`;
+        how many. Findings another transaction holds are left to the next sweep."""
+        params = {"peer": NOTIFY, "operation": REQUEST_CIRCULAR, "red_label": Colour.red.label, "now": now}
+        return int((await self.session.execute(RED_LETTERS, params)).scalar_one())
 
     async def get(self, finding_id: uuid.UUID, *, lock: bool = False) -> RowMapping | None:
         stmt = select(F).where(F.c.id == finding_id)

@@ -25,7 +25,10 @@ class FindingRule(LabelledEnum):
     report_deadline = "report_deadline", "报送临期与逾期"
     investment_lag = "investment_lag", "投资进度滞后"
     stalled_project = "stalled_project", "项目停滞"
+    pace_below_tier = "pace_below_tier", "低于目标层级的时序进度"
+    promotion_candidate = "promotion_candidate", "规模达到更高层级（晋级候选）"
     problem_overdue = "problem_overdue", "问题逾期未解决"
+    circular_unsigned = "circular_unsigned", "通报逾期未签收"
 
 
 class _FindingFilterFields(BaseModel):
@@ -46,7 +49,12 @@ class FindingRead(ResponseModel):
     id: uuid.UUID
     rule_code: FindingRule
     rule_version: int
-    subject_type: str = Field(description="report_task、project 或 problem")
+    subject_type: str = Field(
+        description=(
+            "report_task（报送任务）、industry / enterprise / project（名单对象）、problem（问题）"
+            "或 receipt（通报签收）"
+        )
+    )
     subject_id: uuid.UUID
     period_key: str = Field(description="报告期、年份，或 - （不分期）")
     round_id: uuid.UUID | None
@@ -60,7 +68,7 @@ class FindingRead(ResponseModel):
     explanation: dict[str, Any] = Field(description="产生该颜色的输入、阈值与规则版本")
     red_notified_at: dt.datetime | None
     first_seen_at: dt.datetime
-    evaluated_at: dt.datetime
+    evaluated_at: dt.datetime = Field(description="最近一次使其颜色或 explanation 发生变化的核查时间")
     resolved_at: dt.datetime | None
     version: int
     created_at: dt.datetime
@@ -70,7 +78,7 @@ class FindingRead(ResponseModel):
 class RuleSweep(ResponseModel):
     rule: FindingRule
     version: int
-    upserted: int = Field(description="有颜色的发现（新建或更新）")
+    upserted: int = Field(description="有颜色且新建或评估结果有变化的发现（未变化的不重写）")
     cleared: int = Field(description="条件已消除而降级或解除的发现")
 
 

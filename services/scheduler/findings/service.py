@@ -4,8 +4,9 @@
 takes a transaction-scoped advisory lock (a concurrent pass skips rather than waits), runs each
 active rule's set-wise statement (`sweep_sql`) with that rule's parameters, then requests a
 supervision letter from notify (through the outbox, same transaction) for every red finding not yet
-notified, marking it `notified`. Every statement is keyed on (rule, subject, period), so running it
-twice changes nothing the first did not.
+notified, marking it `notified`, in one statement for all of them (`sweep_sql.RED_LETTERS`).
+Every statement is keyed on (rule, subject, period), so running it twice changes nothing the first
+did not.
 """
 
 from __future__ import annotations
@@ -19,16 +20,20 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduler.access import Access
-from services.scheduler.circulars.compose import enqueue, red_finding_letter
 from services.scheduler.findings.parameters import (
+    CIRCULAR_UNSIGNED,
     INVESTMENT_LAG,
+    PACE_BELOW_TIER,
     PROBLEM_OVERDUE,
+    PROMOTION_CANDIDATE,
     REPORT_DEADLINE,
     STALLED_PROJECT,
     SWEPT_RULES,
     deadline_params,
     lag_params,
     overdue_params,
+    promotion_params,
+    signing_params,
     stall_params,
 )
 from services.scheduler.findings.repository import FindingRepository
@@ -46,7 +51,7 @@ def rule_binds(code: str, version: int, parameters: dict[str, Any], zone: ZoneIn
     if code == REPORT_DEADLINE:
         d = deadline_params(version, parameters)
         return {"version": d.version, "blue_within_days": d.blue_within_days, "red_overdue_days": d.red_overdue_days}
-    if code == INVESTMENT_LAG:
+    if code in (INVESTMENT_LAG, PACE_BELOW_TIER):
         lag = lag_params(version, parameters)
         return {
             "version": lag.version,
@@ -74,13 +79,22 @@ def rule_binds(code: str, version: int, parameters: dict[str, Any], zone: ZoneIn
             "red_overdue_days": o.red_overdue_days,
             "zone": zone.key,
         }
+    if code == PROMOTION_CANDIDATE:
+        return {"version": promotion_params(version, parameters).version}
+    if code == CIRCULAR_UNSIGNED:
+        c = signing_params(version, parameters)
+        return {
+            "version": c.version,
+            "yellow_after_days": c.yellow_after_days,
+            "red_after_days": c.red_after_days,
+            "zone": zone.key,
+        }
     raise ValueError(f"no statement for rule {code!r}")
 
 
 class Sweep:
-    def __init__(self, session: AsyncSession, outbox: Outbox, zone: ZoneInfo) -> None:
+    def __init__(self, session: AsyncSession, zone: ZoneInfo) -> None:
         self.session = session
-        self.outbox = outbox
         self.zone = zone
         self.repo = FindingRepository(session)
 
@@ -97,12 +111,8 @@ class Sweep:
             binds = rule_binds(code, row["version"], row["parameters"], self.zone)
             upserted, cleared = await self.repo.sweep(code, row["version"], binds, now)
             swept.append(RuleSweep(rule=FindingRule(code), version=row["version"], upserted=upserted, cleared=cleared))
-        red = await self.repo.unnotified_red()
-        for finding in red:
-            key, request = red_finding_letter(finding)
-            await enqueue(self.session, self.outbox, key, request)
-        await self.repo.mark_notified([f["id"] for f in red], now)
-        return SweepRead(swept_at=now, rules=swept, letters=len(red))
+        letters = await self.repo.queue_red_letters(now)
+        return SweepRead(swept_at=now, rules=swept, letters=letters)
 
 
 def finding_read(row: RowMapping) -> FindingRead:
@@ -142,7 +152,7 @@ class FindingService:
 
     async def sweep(self, ctx: RequestContext) -> SweepRead:
         self.access.require_admin()
-        result = await Sweep(self.session, self.outbox, ctx.zone).run(ctx.now)
+        result = await Sweep(self.session, ctx.zone).run(ctx.now)
         if result is None:
             raise Conflict("另一次督导核查正在进行，请稍后再试", code="sweep_in_progress")
         return result

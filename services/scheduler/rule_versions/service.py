@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import RowMapping
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduler.access import Access
 from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.findings import parameters as p
+from services.scheduler.findings.service import rule_binds
 from services.scheduler.rounds.summary import scoring_params
 from services.scheduler.rounds.summary_schemas import ScoringProfileRead
 from services.scheduler.rule_versions.repository import PROFILE, RULE, VersionRepository
@@ -29,14 +31,18 @@ from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import FieldError, Invalid, NotFound
 
-# Each rule's parameters as the code that reads them checks them.
-PARSERS: Mapping[str, Callable[[int, Mapping[str, Any]], object]] = {
-    p.REPORT_DEADLINE: p.deadline_params,
-    p.INVESTMENT_LAG: p.lag_params,
-    p.STALLED_PROJECT: p.stall_params,
-    p.PROBLEM_OVERDUE: p.overdue_params,
-    p.PROBLEM_ESCALATION: p.escalation_params,
-}
+# The rules whose parameters the API checks: every rule the sweep evaluates, and problem escalation.
+CHECKED_RULES = frozenset({*p.SWEPT_RULES, p.PROBLEM_ESCALATION})
+
+
+def _check_rule(code: str, version: int, parameters: Mapping[str, Any], zone: ZoneInfo) -> None:
+    """Read `parameters` as the code that uses them does, which raises on what it cannot use."""
+    if code == p.PROBLEM_ESCALATION:
+        p.escalation_params(version, parameters)
+    else:
+        rule_binds(code, version, dict(parameters), zone)
+
+
 PROFILE_CODE = "default"
 ReadT = TypeVar("ReadT", bound=BaseModel)
 
@@ -91,9 +97,8 @@ class RuleVersionService:
         if current["version"] != version:
             raise stale(current["version"])
         parameters = _merged(current["parameters"], body.parameters, "parameters")
-        parser = PARSERS.get(code)
-        if parser is not None:
-            _check("parameters", lambda: parser(current["version"] + 1, parameters))
+        if code in CHECKED_RULES:
+            _check("parameters", lambda: _check_rule(code, current["version"] + 1, parameters, ctx.zone))
         row = await self.rules.supersede(current, {"parameters": parameters})
         return await self._recorded(ctx, "supervision_rule", current, row, RuleVersionRead)
 

@@ -1,4 +1,4 @@
-"""A circular as notify returns it, and the receipts (签收) of one."""
+"""A circular as notify returns it, the receipts (签收) of one, and the receipts still unsigned."""
 
 from __future__ import annotations
 
@@ -61,3 +61,17 @@ class ReceiptSummary(BaseModel):
     pending: int
     sign_rate: float = Field(description="已签收单位占比（0–1，四位小数）")
     unsigned_units: list[UnitRef] = Field(description="尚未签收的单位（含退回）")
+
+
+class UnsignedReceiptRead(BaseModel):
+    """A pending receipt of a published circular (`GET /api/v1/receipts`)."""
+
+    circular_id: uuid.UUID
+    title: str
+    document_number: str | None
+    published_at: dt.datetime
+    reply_deadline: dt.datetime | None
+    unit_type: UnitType
+    unit_code: str
+    status: ReceiptStatus
+    days_unsigned: int
