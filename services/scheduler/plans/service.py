@@ -229,8 +229,11 @@ class PlanService:
     async def backfill(
         self, ctx: RequestContext, plan_id: uuid.UUID, body: BackfillRoundCreate, peers: Peers
     ) -> RoundRead:
-        """Open the round of a past (or the current) period now: admin only; 409 when it has a round."""
-        plan = await self._visible(plan_id)
+        """Open the round of a past (or the current) period now: admin only; 409 when it has a round.
+
+        The plan's row stays locked from here to the commit, through the roster read: an edit waits,
+        so the round opens with the scope and window it was computed from."""
+        plan = await self._visible(plan_id, lock=True)
         self.access.require_admin()
         try:
             period = parse_period_key(body.period_key)
