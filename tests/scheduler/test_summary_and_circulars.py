@@ -320,6 +320,26 @@ async def test_a_source_notify_already_issued_for_is_delivered_as_that_circular(
     assert await issued(db_connection) == [("bulletin", "round", round_id)]
 
 
+async def test_a_request_notify_would_refuse_is_kept_with_its_error_and_never_sent(
+    scheduler: Any, link: NotifyLink, db_connection: AsyncConnection
+) -> None:
+    relay = scheduler.state.platform.state.relay
+    body = {"kind": "notice", "title": "外省通知", "issuer": "wqb_office", "audience": {"regions": ["110000"]}}
+    async with scheduler.state.platform.sessionmaker.begin() as session:
+        await scheduler.state.platform.state.outbox.enqueue(
+            session, peer="notify", operation="request_circular", idempotency_key="scheduler:test:1", payload=body
+        )
+    [queued] = await messages(db_connection)
+    assert await relay.run_once(queued["next_attempt_at"]) == 1
+    [kept] = await messages(db_connection)
+    assert (kept["attempts"], kept["delivered_at"], kept["lease_owner"]) == (1, None, None)
+    assert (
+        kept["last_error"] == "circular_request_invalid: 待发送的通报不符合通报推送服务的请求格式：audience.regions.0"
+    )
+    assert kept["next_attempt_at"] > queued["next_attempt_at"]
+    assert link.sent == []
+
+
 PROBLEM = {"category": "difficulty", "title": "融资难", "description": "贷款审批慢", "region_code": "430104"}
 
 

@@ -6,8 +6,9 @@ while notify is down, or a crash may lose the record of a success) the same requ
 `circular_source_duplicate`, naming the circular its source already has: that circular is the
 answer, and the message is delivered. A circular is issued once per source either way.
 
-Failures are `shared.errors` types (the client's contract); the relay records them and tries again
-after its backoff.
+Failures are `shared.errors` types (the client's contract), and so is a payload notify's request
+model refuses (`circular_request_invalid`, before any call): the relay records them on the message
+and tries again after its backoff.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import RowMapping
 
 from shared.clients import NotifyClient
-from shared.errors import Conflict
+from shared.errors import Conflict, Invalid
 from shared.schemas.notify.actions.circulars import CircularCreate
 from shared.schemas.notify.responses.circulars import CircularRead
 
@@ -27,7 +29,11 @@ SOURCE_DUPLICATE = "circular_source_duplicate"
 
 async def request_circular(notify: NotifyClient, message: RowMapping) -> dict[str, Any]:
     """Deliver one outbox message; notify's circular, as JSON, is kept on the message."""
-    body = CircularCreate.model_validate(message["payload"])
+    try:
+        body = CircularCreate.model_validate(message["payload"])
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(part) for part in error["loc"]) for error in exc.errors())
+        raise Invalid(f"待发送的通报不符合通报推送服务的请求格式：{fields}", code="circular_request_invalid") from exc
     circular: CircularRead
     try:
         circular = await notify.request_circular(body, message["idempotency_key"])
