@@ -114,12 +114,19 @@ def scheduler_settings(database_url: str, **overrides: Any) -> SchedulerSettings
     return SchedulerSettings(database_url=database_url, jwt_secret=SECRET, **(TEST_SETTINGS | overrides))
 
 
-def scheduler_factory(registry: Any, transport: httpx.AsyncBaseTransport | None = None) -> Any:
-    """The scheduler's `create_app`, its registry client on `transport` (default: the registry app in process)."""
+def scheduler_factory(
+    registry: Any,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    notify: httpx.AsyncBaseTransport | None = None,
+) -> Any:
+    """The scheduler's `create_app`, its registry client on `transport` (default: the registry app in
+    process) and its notify client on `notify` (default: `NOTIFY_URL`, where no test listens)."""
     return functools.partial(
         create_scheduler_app,
         registry_transport=transport or httpx.ASGITransport(app=registry),
         registry_retry=FAST_RETRY,
+        notify_transport=notify,
     )
 
 

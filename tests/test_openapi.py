@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from services.registry.reference.schemas import ChainCreate, PersonCreate
 from services.registry.roster.schemas import RosterAdjustmentCreate, RosterBatchCreate
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.registry.actions.reference import DepartmentCreate, ParkCreate
+from tests.harness import asgi_client
 
 EXAMPLED = [
     DepartmentCreate,
@@ -101,16 +103,22 @@ def test_every_operation_documents_its_problems_as_problem_json_and_the_bearer_s
             assert expected <= documented, (method, path, expected - documented)
 
 
+@pytest.mark.parametrize("service", ["registry", "scheduler", "notify"])
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
-async def test_the_docs_pages_load_every_asset_from_the_service_itself(client: Any, page: str) -> None:
-    import re
-
-    html = (await client.get(page)).text
-    assets = re.findall(r"""(?:src|href)=["']?([^"' >]+)""", html)
-    assert assets, html
-    assert not [a for a in assets if a.startswith(("http:", "https:", "//"))], assets
-    assert "cdn" not in html.lower()
-    for asset in assets:
-        response = await client.get(asset)
-        assert response.status_code == 200, asset
-        assert len(response.content) > 1000, asset
+async def test_the_docs_pages_load_every_asset_from_the_service_itself(
+    service: str, page: str, registry_app: Any, scheduler_app: Any, notify_app: Any
+) -> None:
+    app = {"registry": registry_app, "scheduler": scheduler_app, "notify": notify_app}[service]
+    async with asgi_client(app, service) as client:
+        html = (await client.get(page)).text
+        assets = re.findall(r"""(?:src|href)=["']?([^"' >]+)""", html)
+        assert assets, html
+        assert not [a for a in assets if a.startswith(("http:", "https:", "//"))], assets
+        assert "cdn" not in html.lower()
+        for asset in assets:
+            response = await client.get(asset)
+            assert response.status_code == 200, asset
+            assert len(response.content) > 1000, asset
+        spec = await client.get(app.openapi_url)
+        assert spec.status_code == 200
+        assert spec.json()["info"]["title"] == app.title

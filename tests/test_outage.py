@@ -1,18 +1,24 @@
 """The database going away and coming back: 503 problem+json with Retry-After meanwhile, then recovery
-without a restart. The app reaches PostgreSQL through a TCP proxy the test cuts and restores."""
+without a restart, for every service (a representative read and write of each). The app reaches
+PostgreSQL through a TCP proxy the test cuts and restores."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from services.registry.main import create_app
-from tests.conftest import ADMIN, registry_settings
-from tests.harness import asgi_client, started
+from services.notify.main import create_app as create_notify_app
+from services.registry.main import create_app as create_registry_app
+from services.scheduler.main import create_app as create_scheduler_app
+from tests.conftest import ADMIN, notify_settings, registry_settings, scheduler_settings
+from tests.harness import AppFactory, asgi_client, started
+from tests.scheduler.helpers import plan
 
 
 class Proxy:
@@ -64,31 +70,72 @@ async def proxy(database_url: str) -> Any:
         await relay.cut()
 
 
+@dataclass(frozen=True)
+class Service:
+    name: str
+    create_app: AppFactory
+    settings: Callable[..., Any]
+    reads: list[str]  # GET paths that read the database
+    write: tuple[str, dict[str, Any]]  # a creating POST: path and body
+    written: tuple[str, dict[str, str], str, str]  # where to look for it after: list path, query, field, value
+
+
+SERVICES = [
+    Service(
+        "registry",
+        create_registry_app,
+        registry_settings,
+        ["/api/v1/regions/430100", "/api/v1/enterprises"],
+        ("/api/v1/parks", {"name": "断线园区", "grade": "provincial", "region_code": "430100"}),
+        ("/api/v1/parks", {"q": "断线园区"}, "name", "断线园区"),
+    ),
+    Service(
+        "scheduler",
+        create_scheduler_app,
+        scheduler_settings,
+        ["/api/v1/plans", "/api/v1/tasks?overdue=true"],
+        ("/api/v1/plans", plan(name="断线计划")),
+        ("/api/v1/plans", {"limit": "200"}, "name", "断线计划"),
+    ),
+    Service(
+        "notify",
+        create_notify_app,
+        notify_settings,
+        ["/api/v1/circulars", "/api/v1/subscribers"],
+        (
+            "/api/v1/circulars",
+            {"kind": "notice", "title": "断线通知", "issuer": "wqb_office", "audience": {"regions": ["430100"]}},
+        ),
+        ("/api/v1/circulars", {"limit": "200"}, "title", "断线通知"),
+    ),
+]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=[s.name for s in SERVICES])
 async def test_database_outage_is_503_with_retry_after_and_recovers_without_restart(
-    database_url: str, proxy: Proxy
+    database_url: str, proxy: Proxy, service: Service
 ) -> None:
     through_proxy = make_url(database_url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    settings = registry_settings(through_proxy, db_pool_timeout_s=2.0)
-    async with started(create_app, settings, None) as app, asgi_client(app, "registry") as http:
-        assert (await http.get("/api/v1/regions/430100", headers=ADMIN)).status_code == 200
+    settings = service.settings(through_proxy, db_pool_timeout_s=2.0)
+    first = service.reads[0]
+    async with started(service.create_app, settings, None) as app, asgi_client(app, service.name) as http:
+        assert (await http.get(first, headers=ADMIN)).status_code == 200
 
         await proxy.cut()
+        path, body = service.write
         for request in (
-            http.get("/api/v1/regions/430100", headers=ADMIN),
-            http.get("/api/v1/enterprises", headers=ADMIN),
-            http.post(
-                "/api/v1/parks",
-                json={"name": "断线园区", "grade": "provincial", "region_code": "430100"},
-                headers=ADMIN,
-            ),
+            *(http.get(read, headers=ADMIN) for read in service.reads),
+            http.post(path, json=body, headers=ADMIN),
         ):
             response = await request
             assert (response.status_code, response.headers["content-type"]) == (503, "application/problem+json")
             assert (response.json()["code"], response.headers["retry-after"]) == ("database_unavailable", "5")
 
         await proxy.open()
-        statuses = [(await http.get("/api/v1/regions/430100", headers=ADMIN)).status_code for _ in range(3)]
+        statuses = [(await http.get(first, headers=ADMIN)).status_code for _ in range(3)]
         assert statuses[-1] == 200
         assert set(statuses) <= {200, 503}  # a pooled connection broken by the cut fails once, then is replaced
-        parks = (await http.get("/api/v1/parks", params={"q": "断线园区"}, headers=ADMIN)).json()["items"]
-        assert parks == []
+        where, query, field, value = service.written
+        listed = await http.get(where, params=query, headers=ADMIN)
+        assert listed.status_code == 200, listed.text
+        assert [item for item in listed.json()["items"] if item[field] == value] == []

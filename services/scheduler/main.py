@@ -9,8 +9,8 @@ from sqlalchemy import RowMapping
 from services.scheduler.business_calendar.router import router as calendar_router
 from services.scheduler.cases.router import router as cases_router
 from services.scheduler.cases.schemas import CaseState
-from services.scheduler.circulars.schemas import CircularRequest
-from services.scheduler.circulars.sender import NOTIFY, REQUEST_CIRCULAR
+from services.scheduler.circulars import delivery
+from services.scheduler.circulars.compose import NOTIFY, REQUEST_CIRCULAR
 from services.scheduler.deps import SchedulerState
 from services.scheduler.escalation import CoordinationLevel, ProblemAction, ProblemState
 from services.scheduler.findings.router import router as findings_router
@@ -82,7 +82,7 @@ def create_app(
     notify_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """`registry_transport`, `registry_retry` and `notify_transport` put the peer clients on other
-    transports (tests); `registry_retry` applies to notify too."""
+    transports (tests: the registry or notify app in process); `registry_retry` applies to notify too."""
     settings = settings or Settings()
     peers = Peers(
         settings.registry_url,
@@ -101,8 +101,7 @@ def create_app(
         return await write_progress(peers.registry, row["payload"])
 
     async def request_circular(row: RowMapping) -> dict[str, object]:
-        body = CircularRequest.model_validate(row["payload"])
-        return await peers.notify(body, row["idempotency_key"])
+        return await delivery.request_circular(peers.notify, row)
 
     outbox_table = Outbox(outbox)
     state = SchedulerState(

@@ -1,6 +1,5 @@
 """The scheduler's peers, with a `service` token: the registry, through `shared.clients.RegistryClient`;
-notify, through a `CircularSender` (`circulars.sender`) for the circulars it requests and a
-`shared.clients.NotifyClient` for what it reads back (the receipts still unsigned).
+notify, through `shared.clients.NotifyClient`.
 
 The token is `SERVICE_TOKEN` when set. Without one, a service with an HS256 `JWT_SECRET` (development,
 `make run`) signs a short-lived `service` token of its own and signs again before it expires.
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from services.scheduler.circulars.sender import CircularSender, HttpCircularSender
 from shared.auth import mint_token
 from shared.clients import NotifyClient, RegistryClient, RetryPolicy
 from shared.clients.base import DEFAULT_RETRY
@@ -37,7 +35,7 @@ class ServiceToken:
         if self._static is not None:
             return self._static
         if self._secret is None:
-            raise RuntimeError("SERVICE_TOKEN (or an HS256 JWT_SECRET) is needed to call the registry")
+            raise RuntimeError("SERVICE_TOKEN (or an HS256 JWT_SECRET) is needed to call the registry and notify")
         now = time.time()
         if self._minted is None or self._minted[1] - now < TOKEN_TTL_S / 4:
             token = mint_token(
@@ -65,8 +63,7 @@ class Peers:
     notify_url: str = "http://127.0.0.1:8003"
     notify_transport: httpx.AsyncBaseTransport | None = None
     _registry: RegistryClient | None = field(default=None, init=False)
-    _notify: HttpCircularSender | None = field(default=None, init=False)
-    _notify_reads: NotifyClient | None = field(default=None, init=False)
+    _notify: NotifyClient | None = field(default=None, init=False)
 
     @property
     def registry(self) -> RegistryClient:
@@ -75,16 +72,10 @@ class Peers:
         return self._registry
 
     @property
-    def notify(self) -> CircularSender:
+    def notify(self) -> NotifyClient:
         if self._notify is None:
             raise RuntimeError("the scheduler's lifespan has not started: no notify client")
         return self._notify
-
-    @property
-    def notify_reads(self) -> NotifyClient:
-        if self._notify_reads is None:
-            raise RuntimeError("the scheduler's lifespan has not started: no notify client")
-        return self._notify_reads
 
     @asynccontextmanager
     async def lifespan(self, platform: Any) -> AsyncIterator[None]:
@@ -92,10 +83,7 @@ class Peers:
         self._registry = RegistryClient(
             self.registry_url, token_provider=provider, transport=self.transport, retry=self.retry
         )
-        self._notify = HttpCircularSender(
-            self.notify_url, token_provider=provider, transport=self.notify_transport, retry=self.retry
-        )
-        self._notify_reads = NotifyClient(
+        self._notify = NotifyClient(
             self.notify_url, token_provider=provider, transport=self.notify_transport, retry=self.retry
         )
         try:
@@ -103,7 +91,5 @@ class Peers:
         finally:
             await self._registry.aclose()
             await self._notify.aclose()
-            await self._notify_reads.aclose()
             self._registry = None
             self._notify = None
-            self._notify_reads = None

@@ -23,9 +23,14 @@ from services.notify.signing import (
     sign,
 )
 
-# The verifier compares webhook-timestamp with the real clock (five minutes' tolerance).
-NOW = datetime.now(UTC).replace(microsecond=0)
 OCCURRED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def wall_clock() -> datetime:
+    """The real time at the test's start: the verifier compares webhook-timestamp with the real clock
+    (five minutes' tolerance), so a time taken once at collection goes stale in a long run."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def body() -> bytes:
@@ -80,85 +85,85 @@ def test_webhook_id_is_msg_prefixed_and_unique() -> None:
     assert first != second
 
 
-def test_headers_verify_with_standardwebhooks() -> None:
+def test_headers_verify_with_standardwebhooks(wall_clock: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    headers = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    headers = sign("msg_1", payload, [SigningSecret(secret)], wall_clock)
 
     assert headers["webhook-id"] == "msg_1"
-    assert headers["webhook-timestamp"] == str(int(NOW.timestamp()))
+    assert headers["webhook-timestamp"] == str(int(wall_clock.timestamp()))
     assert headers["content-type"] == "application/json"
     assert headers["webhook-signature"].startswith("v1,")
     assert Webhook(secret).verify(payload, headers) == orjson.loads(payload)
 
 
-def test_tampered_body_fails_verification() -> None:
+def test_tampered_body_fails_verification(wall_clock: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    headers = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    headers = sign("msg_1", payload, [SigningSecret(secret)], wall_clock)
     tampered = payload.replace("12号".encode(), "13号".encode())
     assert tampered != payload
     with pytest.raises(WebhookVerificationError, match="No matching signature"):
         Webhook(secret).verify(tampered, headers)
 
 
-def test_other_id_or_secret_fails_verification() -> None:
+def test_other_id_or_secret_fails_verification(wall_clock: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    headers = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    headers = sign("msg_1", payload, [SigningSecret(secret)], wall_clock)
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(payload, {**headers, "webhook-id": "msg_2"})
     with pytest.raises(WebhookVerificationError):
         Webhook(generate_secret()).verify(payload, headers)
 
 
-def test_during_rotation_both_secrets_sign_and_each_verifies() -> None:
+def test_during_rotation_both_secrets_sign_and_each_verifies(wall_clock: datetime) -> None:
     old, new = generate_secret(), generate_secret()
-    secrets = rotate([SigningSecret(old)], new, NOW, overlap=timedelta(hours=24))
-    assert secrets == (SigningSecret(new), SigningSecret(old, NOW + timedelta(hours=24)))
+    secrets = rotate([SigningSecret(old)], new, wall_clock, overlap=timedelta(hours=24))
+    assert secrets == (SigningSecret(new), SigningSecret(old, wall_clock + timedelta(hours=24)))
 
     payload = body()
-    headers = sign("msg_1", payload, secrets, NOW)
+    headers = sign("msg_1", payload, secrets, wall_clock)
     assert len(headers["webhook-signature"].split(" ")) == 2
     Webhook(old).verify(payload, headers)
     Webhook(new).verify(payload, headers)
 
 
-def test_after_the_overlap_only_the_new_secret_signs() -> None:
+def test_after_the_overlap_only_the_new_secret_signs(wall_clock: datetime) -> None:
     old, new = generate_secret(), generate_secret()
-    secrets = rotate([SigningSecret(old)], new, NOW - timedelta(hours=25), overlap=timedelta(hours=24))
+    secrets = rotate([SigningSecret(old)], new, wall_clock - timedelta(hours=25), overlap=timedelta(hours=24))
     payload = body()
-    headers = sign("msg_1", payload, secrets, NOW)
+    headers = sign("msg_1", payload, secrets, wall_clock)
     assert len(headers["webhook-signature"].split(" ")) == 1
     Webhook(new).verify(payload, headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(payload, headers)
 
 
-def test_rotation_drops_expired_secrets_and_keeps_an_earlier_expiry() -> None:
+def test_rotation_drops_expired_secrets_and_keeps_an_earlier_expiry(wall_clock: datetime) -> None:
     a, b, c = generate_secret(), generate_secret(), generate_secret()
     current = [
-        SigningSecret(b, NOW + timedelta(hours=2)),
-        SigningSecret(a, NOW - timedelta(seconds=1)),
+        SigningSecret(b, wall_clock + timedelta(hours=2)),
+        SigningSecret(a, wall_clock - timedelta(seconds=1)),
     ]
-    assert rotate(current, c, NOW) == (SigningSecret(c), SigningSecret(b, NOW + timedelta(hours=2)))
+    assert rotate(current, c, wall_clock) == (SigningSecret(c), SigningSecret(b, wall_clock + timedelta(hours=2)))
 
 
-def test_rotation_refuses_a_malformed_new_secret() -> None:
+def test_rotation_refuses_a_malformed_new_secret(wall_clock: datetime) -> None:
     with pytest.raises(WebhookSecretInvalid):
-        rotate([], "whsec_short", NOW)
+        rotate([], "whsec_short", wall_clock)
 
 
-def test_signing_with_only_expired_secrets_is_refused() -> None:
+def test_signing_with_only_expired_secrets_is_refused(wall_clock: datetime) -> None:
     with pytest.raises(NoActiveSecret):
-        sign("msg_1", body(), [SigningSecret(generate_secret(), NOW)], NOW)
+        sign("msg_1", body(), [SigningSecret(generate_secret(), wall_clock)], wall_clock)
 
 
-def test_retry_signs_the_same_bytes_and_id_with_a_new_timestamp() -> None:
+def test_retry_signs_the_same_bytes_and_id_with_a_new_timestamp(wall_clock: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    first = sign("msg_1", payload, [SigningSecret(secret)], NOW - timedelta(minutes=1))
-    retry = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    first = sign("msg_1", payload, [SigningSecret(secret)], wall_clock - timedelta(minutes=1))
+    retry = sign("msg_1", payload, [SigningSecret(secret)], wall_clock)
     assert first["webhook-id"] == retry["webhook-id"]
     assert int(retry["webhook-timestamp"]) - int(first["webhook-timestamp"]) == 60
     assert first["webhook-signature"] != retry["webhook-signature"]

@@ -25,7 +25,7 @@ from services.scheduler.rounds.opening import RoundBook
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import AppError, Conflict, Invalid, NotFound
 
 
 class CalendarService:
@@ -44,6 +44,14 @@ class CalendarService:
         if row is None:
             raise NotFound("该日期没有调整记录", code="calendar_override_not_found")
         return OverrideRead.model_validate(dict(row))
+
+    async def _lost_race(self, day: dt.date) -> AppError:
+        """A versioned write matched no row: another request changed the override since it was read
+        (412 naming the version now committed) or deleted it (404)."""
+        latest = await self.repo.get_override(day)
+        if latest is None:
+            return NotFound("该日期没有调整记录", code="calendar_override_not_found")
+        return stale(latest["version"])
 
     async def create_override(self, ctx: RequestContext, body: OverrideCreate) -> OverrideRead:
         self.access.require_admin()
@@ -67,7 +75,7 @@ class CalendarService:
                 raise Invalid.field(name, "该字段不能为空", "field_required")
         row = await self.repo.update_override(day, version, changes | {"updated_by": ctx.principal.sub})
         if row is None:
-            raise stale(before.version)
+            raise await self._lost_race(day)
         after = OverrideRead.model_validate(dict(row))
         await self._changed(ctx, "update", str(day), before.model_dump(mode="json"), after.model_dump(mode="json"))
         return after
@@ -76,7 +84,7 @@ class CalendarService:
         self.access.require_admin()
         before = await self.get_override(day)
         if not await self.repo.delete_override(day, version):
-            raise stale(before.version)
+            raise await self._lost_race(day)
         await self._changed(ctx, "delete", str(day), before.model_dump(mode="json"), None)
 
     async def list_years(self) -> list[YearRead]:

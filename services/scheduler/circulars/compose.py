@@ -6,7 +6,9 @@
     reminder            a round's reminder instant, to late units     key scheduler:reminder:<reminder id>
 
 Each key is written once (`outbox_message` is unique on peer and key) and sent on every retry, so
-notify issues each circular once however often the relay must try.
+notify issues each circular once however often the relay must try. The payload is notify's own
+request body (`shared.schemas.notify.actions.circulars.CircularCreate`), checked here when it is
+written; the relay hands it to `NotifyClient.request_circular` (`circulars.delivery`).
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scheduler.circulars.schemas import Audience, CircularKind, CircularRequest, SourceRef, Urgency
-from services.scheduler.circulars.sender import NOTIFY, REQUEST_CIRCULAR
 from services.scheduler.rules import Colour
 from shared.outbox import Outbox
+from shared.schemas.notify.actions.circulars import Audience, CircularCreate, SourceRef
+from shared.schemas.notify.enums import CircularKind, Issuer, Urgency
+
+NOTIFY = "notify"
+REQUEST_CIRCULAR = "request_circular"
+# Every circular the scheduler requests is issued by the programme office.
+ISSUER = Issuer.wqb_office
 
 
-async def enqueue(session: AsyncSession, outbox: Outbox, key: str, request: CircularRequest) -> None:
+async def enqueue(session: AsyncSession, outbox: Outbox, key: str, request: CircularCreate) -> None:
     await outbox.enqueue(
         session, peer=NOTIFY, operation=REQUEST_CIRCULAR, idempotency_key=key, payload=request.model_dump(mode="json")
     )
@@ -33,9 +40,9 @@ def _audience(region: str, department: str | None) -> Audience:
     return Audience(regions=[region], departments=[department] if department else [])
 
 
-def red_finding_letter(finding: Mapping[Any, Any]) -> tuple[str, CircularRequest]:
+def red_finding_letter(finding: Mapping[Any, Any]) -> tuple[str, CircularCreate]:
     name = finding["entity_name"] or finding["region_code"]
-    request = CircularRequest(
+    request = CircularCreate(
         kind=CircularKind.supervision_letter,
         title=f"关于{name}{Colour.red.label}的督办函"[:200],
         body=(
@@ -46,13 +53,15 @@ def red_finding_letter(finding: Mapping[Any, Any]) -> tuple[str, CircularRequest
         urgency=Urgency.urgent,
         audience=_audience(finding["region_code"], finding["lead_department_code"]),
         source=SourceRef(type="finding", id=str(finding["id"])),
+        issuer=ISSUER,
+        publish=True,
     )
     return f"scheduler:finding:{finding['id']}", request
 
 
-def case_letter(case: Mapping[Any, Any], finding: Mapping[Any, Any]) -> tuple[str, CircularRequest]:
+def case_letter(case: Mapping[Any, Any], finding: Mapping[Any, Any]) -> tuple[str, CircularCreate]:
     name = finding["entity_name"] or finding["region_code"]
-    request = CircularRequest(
+    request = CircularCreate(
         kind=CircularKind.supervision_letter,
         title=f"关于{name}的督办件"[:200],
         body=f"{case['requirement']}\n\n请于 {case['reply_due_on'].isoformat()} 前报送整改情况。",
@@ -61,15 +70,17 @@ def case_letter(case: Mapping[Any, Any], finding: Mapping[Any, Any]) -> tuple[st
         audience=_audience(case["region_code"], case["responsible_department"]),
         reply_deadline=case["reply_due_at"],
         source=SourceRef(type="case", id=str(case["id"])),
+        issuer=ISSUER,
+        publish=True,
     )
     return f"scheduler:case:{case['id']}", request
 
 
 def reminder(
     round_row: Mapping[Any, Any], reminder_id: int, regions: list[str], late: int
-) -> tuple[str, CircularRequest]:
+) -> tuple[str, CircularCreate]:
     due: dt.datetime = round_row["due_at"]
-    request = CircularRequest(
+    request = CircularCreate(
         kind=CircularKind.reminder,
         title=f"{round_row['period_key']} 报送提醒",
         body=f"尚有 {late} 项报送未完成，截止时间 {due.isoformat()}，请抓紧报送。",
@@ -77,22 +88,26 @@ def reminder(
         audience=Audience(regions=regions),
         reply_deadline=due,
         source=SourceRef(type="reminder", id=str(reminder_id)),
+        issuer=ISSUER,
+        publish=True,
     )
     return f"scheduler:reminder:{reminder_id}", request
 
 
-def bulletin(round_row: Mapping[Any, Any], summary: Mapping[Any, Any]) -> tuple[str, CircularRequest]:
+def bulletin(round_row: Mapping[Any, Any], summary: Mapping[Any, Any]) -> tuple[str, CircularCreate]:
     cities = summary["cities"]
     lines = [
         f"{u['rank'] or '-'}. {u['name'] or u['unit']}：{u['score'] or '-'} 分（{u['grade_label'] or '-'}）"
         for u in cities
     ]
-    request = CircularRequest(
+    request = CircularCreate(
         kind=CircularKind.bulletin,
         title=f"关于 {round_row['period_key']} “万千百”工程调度情况的通报",
         body="各市州：\n\n现将本轮调度情况通报如下。\n\n" + "\n".join(lines),
         data=dict(summary),
         audience=Audience(regions=["430000"]),
         source=SourceRef(type="round", id=str(round_row["id"])),
+        issuer=ISSUER,
+        publish=True,
     )
     return f"scheduler:bulletin:{round_row['id']}", request

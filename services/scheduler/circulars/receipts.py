@@ -17,8 +17,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.scheduler.circulars.compose import NOTIFY, REQUEST_CIRCULAR
 from services.scheduler.circulars.repository import ReceiptRepository
-from services.scheduler.circulars.sender import NOTIFY, REQUEST_CIRCULAR
 from services.scheduler.findings.parameters import CIRCULAR_UNSIGNED, signing_params
 from services.scheduler.findings.rule_repository import RuleRepository
 from shared.clients import NotifyClient, paginate

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scheduler.circulars.sender import NOTIFY, REQUEST_CIRCULAR
+from services.scheduler.circulars.compose import NOTIFY, REQUEST_CIRCULAR
 from services.scheduler.findings.sweep_sql import RED_LETTERS, evaluation, sweep
 from services.scheduler.models import Finding, table
 from services.scheduler.rules import Colour

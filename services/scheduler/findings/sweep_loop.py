@@ -28,7 +28,7 @@ class SupervisionSweep(LoopService):
         """Findings upserted or cleared, reminders sent and cases escalated, in all."""
         platform = self.platform
         handled = 0
-        await refresh_unsigned_receipts(platform.sessionmaker, self.peers.notify_reads, now)
+        await refresh_unsigned_receipts(platform.sessionmaker, self.peers.notify, now)
         async with platform.sessionmaker.begin() as session:
             swept = await Sweep(session, platform.zone).run(now)
             if swept is not None:

@@ -31,7 +31,7 @@ from services.scheduler.views import plan_read, round_read
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import AppError, Conflict, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.regions import covers
 from shared.schemas.common import PageParams
@@ -94,6 +94,12 @@ class PlanService:
         if row is None or not self.access.can_see_plan(row["region_code"]):
             raise NotFound("调度计划不存在", code="plan_not_found")
         return row
+
+    async def _lost_race(self, plan_id: uuid.UUID) -> AppError:
+        """A versioned write matched no row: another request changed the plan since it was read (412
+        naming the version now committed) or deleted it (404)."""
+        latest = await self.repo.get(plan_id)
+        return NotFound("调度计划不存在", code="plan_not_found") if latest is None else stale(latest["version"])
 
     async def get(self, plan_id: uuid.UUID) -> PlanRead:
         return plan_read(await self._visible(plan_id))
@@ -164,7 +170,7 @@ class PlanService:
             changes["last_tick_at"] = max(current["last_tick_at"], ctx.now)
         row = await self.repo.update(plan_id, version, changes)
         if row is None:
-            raise stale(current["version"])
+            raise await self._lost_race(plan_id)
         if TIMING_FIELDS & changes.keys():
             await self.book.reschedule(row, await CalendarRepository(self.session).calendar(), ctx.now)
         after = plan_read(await self._visible(plan_id))
@@ -186,7 +192,7 @@ class PlanService:
         if await self.repo.has_history(plan_id):
             raise Conflict("计划已有开启过的轮次，不能删除；可改为暂停", code="plan_has_rounds")
         if not await self.repo.delete(plan_id, version):
-            raise stale(current["version"])
+            raise await self._lost_race(plan_id)
         await self.audit.record(
             self.session,
             ctx,
@@ -224,8 +230,11 @@ class PlanService:
     async def backfill(
         self, ctx: RequestContext, plan_id: uuid.UUID, body: BackfillRoundCreate, peers: Peers
     ) -> RoundRead:
-        """Open the round of a past (or the current) period now: admin only; 409 when it has a round."""
-        plan = await self._visible(plan_id)
+        """Open the round of a past (or the current) period now: admin only; 409 when it has a round.
+
+        The plan's row stays locked from here to the commit, through the roster read: an edit waits,
+        so the round opens with the scope and window it was computed from."""
+        plan = await self._visible(plan_id, lock=True)
         self.access.require_admin()
         try:
             period = parse_period_key(body.period_key)

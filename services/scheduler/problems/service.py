@@ -50,7 +50,7 @@ from services.scheduler.problems.schemas import (
 from shared.audit import AuditLog
 from shared.concurrency import stale
 from shared.context import RequestContext
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.regions import region_level
 from shared.schemas.common import Page
@@ -180,6 +180,12 @@ class ProblemService:
             raise NotFound("问题不存在", code="problem_not_found")
         return row
 
+    async def _lost_race(self, problem_id: uuid.UUID) -> AppError:
+        """A versioned write matched no row: another request moved or changed the problem since it was
+        read (412 naming the version now committed) or withdrew it (404)."""
+        latest = await self.repo.get(problem_id)
+        return NotFound("问题不存在", code="problem_not_found") if latest is None else stale(latest["version"])
+
     async def get(self, ctx: RequestContext, problem_id: uuid.UUID) -> ProblemRead:
         return problem_read(await self._visible(problem_id), ctx)
 
@@ -244,7 +250,7 @@ class ProblemService:
         changes = body.model_dump(include=sent)
         row = await self.repo.update(problem_id, version, changes, from_states=NOT_CLOSED)
         if row is None:
-            raise stale(current["version"])
+            raise await self._lost_race(problem_id)
         await self.book.event(ctx, row, "update", current)
         return problem_read(row, ctx)
 
@@ -255,7 +261,7 @@ class ProblemService:
         if current["state"] != ProblemState.open or current["escalated_at"] is not None:
             raise Conflict("问题已在办理，不能撤回", code="problem_not_open")
         if not await self.repo.delete(problem_id, version):
-            raise stale(current["version"])
+            raise await self._lost_race(problem_id)
         await self.book.audit.record(
             self.session,
             ctx,

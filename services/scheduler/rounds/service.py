@@ -108,7 +108,10 @@ class RoundService:
         if not await self.repo.transition(
             round_id, version, [s.value for s in from_states], {"state": to.value, stamp: ctx.now}
         ):
-            raise stale(row["version"])
+            latest = await self.repo.get(round_id)  # another close or cancel won since the read: its version
+            if latest is None:
+                raise NotFound("轮次不存在", code="round_not_found")
+            raise stale(latest["version"])
         after = await self.get(round_id)
         await self.audit.record(
             self.session,

@@ -8,6 +8,15 @@ tasks are written in one transaction (`RoundBook.open`, idempotent on the period
 records `last_tick_at = now`, its next tick and its scheduled rounds. A failure (the registry away)
 leaves `last_tick_at` where it was: the next tick tries the same rounds again, and those already
 opened are skipped.
+
+A plan may be edited while its tick reads the roster (no lock is held across a peer call). So each
+write (a round opening, the final bookkeeping) first locks the plan's row and checks that its
+`version` is still the one the tick was computed from; if not, nothing of that write is kept and the
+tick starts over from the plan as now committed (`PlanChanged`), skipping rounds already open. The
+round's dates are computed again under that lock from the business calendar as committed then. No
+round opens with a scope, window or schedule the plan no longer has; an edit (or a calendar change,
+which locks every active plan) that commits after the check waits for the row lock, and its own
+reschedule then leaves the open round alone.
 """
 
 from __future__ import annotations
@@ -17,6 +26,9 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduler.business_calendar.repository import CalendarRepository
 from services.scheduler.peers import Peers
@@ -32,6 +44,13 @@ from shared.loops import Clock, WorkerService, cancelling, utc_now
 from shared.schemas.scheduler.enums import PlanStatus, RoundState
 
 log = logging.getLogger("wanqianbai.scheduler.ticks")
+
+# How often one tick starts over on a plan edited under it before leaving the plan to the next tick.
+MAX_RESTARTS = 3
+
+
+class PlanChanged(Exception):
+    """The plan's committed version is no longer the one the tick read: the tick's write is undone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +80,7 @@ class RoundTicker(WorkerService[DuePlan]):
         self.lease_s = lease_s
         self.ahead = ahead
         self.opened = 0
+        self.restarted = 0  # ticks started over on a plan edited under them
 
     @property
     def lease_duration(self) -> dt.timedelta:
@@ -88,6 +108,23 @@ class RoundTicker(WorkerService[DuePlan]):
                     await PlanRepository(session).release(item.id, owner=self.owner)
 
     async def _open_due(self, item: DuePlan) -> None:
+        for _ in range(MAX_RESTARTS + 1):
+            try:
+                await self._open_plan(item)
+            except PlanChanged:
+                self.restarted += 1
+                continue
+            return
+        log.warning("plan edited during every try of its tick; left to the next tick", extra={"plan_id": str(item.id)})
+
+    async def _locked_as_read(self, session: AsyncSession, plan: RowMapping) -> RowMapping:
+        """The plan's row, locked until the transaction ends; PlanChanged when it was edited since `plan` was read."""
+        current = await PlanRepository(session).get(plan["id"], lock=True)
+        if current is None or current["version"] != plan["version"] or current["status"] != PlanStatus.active:
+            raise PlanChanged
+        return current
+
+    async def _open_plan(self, item: DuePlan) -> None:
         sessions, now = self.platform.sessionmaker, item.now
         async with sessions.begin() as session:
             plan = await PlanRepository(session).get(item.id)
@@ -107,6 +144,10 @@ class RoundTicker(WorkerService[DuePlan]):
                 position = await FeedRepository(session).position(FEED)
             roster = await fetch_roster(self.peers.registry, plan, on)
             async with sessions.begin() as session:
+                await self._locked_as_read(session, plan)
+                # The calendar as committed now: a holiday entered during the roster read moves the dates.
+                calendar = await CalendarRepository(session).calendar()
+                planned = round_timing(timing.schedule, timing.window, timing.reminders, calendar, tick)
                 book = RoundBook(session, ahead=self.ahead)
                 opened = await book.open(
                     plan, planned, roster, now=now, roster_on=on, backfill=False, feed_position=position
@@ -120,10 +161,12 @@ class RoundTicker(WorkerService[DuePlan]):
                         session, ctx, action="open", resource_type="round", resource_id=opened["id"], after=after
                     )
         async with sessions.begin() as session:
+            await self._locked_as_read(session, plan)
+            calendar = await CalendarRepository(session).calendar()
             plans = PlanRepository(session)
             await plans.set_ticks(plan["id"], {"last_tick_at": now})
-            current = await plans.get(plan["id"], lock=True)
-            if current is not None:
-                await RoundBook(session, ahead=self.ahead).reschedule(current, calendar, now)
+            current = await plans.get(plan["id"])
+            assert current is not None  # locked above
+            await RoundBook(session, ahead=self.ahead).reschedule(current, calendar, now)
         if selection.dropped:
             log.info("missed ticks dropped", extra={"plan_id": str(plan["id"]), "policy": timing.policy.value})
