@@ -12,7 +12,6 @@ from services.registry.imports.runner import ImportRunner
 from services.registry.metrics.router import router as metrics_router
 from services.registry.models import SCHEMA, tables
 from services.registry.progress.router import router as progress_router
-from services.registry.reads import ReadLane
 from services.registry.reference.router import router as reference_router
 from services.registry.roster.router import router as roster_router
 from services.registry.settings import Settings
@@ -20,6 +19,7 @@ from services.registry.tiers.router import router as tiers_router
 from shared.app import create_service_app
 from shared.auth import Role
 from shared.db import Database
+from shared.reads import ReadLane
 from shared.schemas.enums import ENUM_TYPES
 
 DESCRIPTION = """
