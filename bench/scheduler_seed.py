@@ -99,15 +99,15 @@ SELECT md5('task' || s.n)::uuid, $1, $2, $3, md5('entity' || s.n)::uuid, s.kind,
             ELSE jsonb_build_object('revenue_ytd', (s.n % 90)::text || '.6', 'progress', '新增订单，二期投产',
                                     'next_steps', '扩大产能') END,
        CASE s.state WHEN 'pending' THEN 0 WHEN 'resubmitted' THEN 2 WHEN 'returned' THEN 1 ELSE 1 END,
-       CASE WHEN s.state = 'pending' THEN NULL ELSE $6::timestamptz + (s.n % 4000) * INTERVAL '1 minute' END,
+       CASE WHEN s.state = 'pending' THEN NULL ELSE o.at + (s.n % 4000) * INTERVAL '1 minute' END,
        CASE WHEN s.state = 'pending' THEN NULL ELSE 'operator-' || s.region_code END,
-       CASE WHEN s.state IN ('accepted', 'returned') THEN $6::timestamptz + (s.n % 4000 + 600) * INTERVAL '1 minute' END,
+       CASE WHEN s.state IN ('accepted', 'returned') THEN o.at + (s.n % 4000 + 600) * INTERVAL '1 minute' END,
        CASE WHEN s.state IN ('accepted', 'returned') THEN 'reviewer-' || left(s.region_code, 4) END,
        CASE WHEN s.state = 'returned' THEN '数据口径不一致，请核实后重报' END,
-       CASE WHEN s.state = 'accepted' THEN $6::timestamptz + (s.n % 4000 + 600) * INTERVAL '1 minute' END,
+       CASE WHEN s.state = 'accepted' THEN o.at + (s.n % 4000 + 600) * INTERVAL '1 minute' END,
        CASE s.state WHEN 'pending' THEN 1 WHEN 'submitted' THEN 2 WHEN 'returned' THEN 3
                     WHEN 'resubmitted' THEN 4 ELSE 3 END,
-       $6, CASE WHEN s.state = 'pending' THEN $6 ELSE $6::timestamptz + (s.n % 4000 + 600) * INTERVAL '1 minute' END
+       o.at, CASE WHEN s.state = 'pending' THEN o.at ELSE o.at + (s.n % 4000 + 600) * INTERVAL '1 minute' END
 FROM (
     SELECT g.n, g.level, g.kind, g.region_code, g.state, r.name AS region_name,
            CASE WHEN g.level = 'province' THEN NULL ELSE c.name END AS city_name,
@@ -132,6 +132,7 @@ FROM (
     (SELECT $12::text[] AS codes, $13::text[] AS names) AS d
 ) AS s
 JOIN {tiers} ON tiers.kind = s.kind AND tiers.level = s.level
+CROSS JOIN (SELECT $6::timestamptz AS at) AS o
 """
 
 
