@@ -44,34 +44,57 @@ SORT = "due_at"
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
 
-def _overdue(now: str) -> str:
+class Statement:
+    """SQL whose arguments are numbered as they are bound: the same filters give the same text, so
+    asyncpg's statement cache prepares each shape once."""
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+
+    def bind(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+
+def _late(now: str) -> str:
     return f"(state IN ('pending', 'returned') AND due_at <= {now})"
 
 
-def _where(overdue: bool | None, state: bool) -> str:
-    """Region range ($1, $2), now ($3), then the state ($4) when filtered."""
-    where = "region_code BETWEEN $1 AND $2"
-    if overdue is not None:
-        where += f" AND {_overdue('$3')}" if overdue else f" AND NOT {_overdue('$3')}"
+def _where(sql: Statement, scope: tuple[str, str], now: str, overdue: bool | None, state: str | None) -> str:
+    low, high = scope
+    # A county is a range of one code: an equality, so its page reads the index in deadline order.
+    if low == high:
+        clauses = [f"region_code = {sql.bind(low)}"]
     else:
-        where += " AND $3::timestamptz IS NOT NULL"  # keeps the numbering; PostgreSQL folds it away
-    return where + (" AND state = $4" if state else "")
+        clauses = [f"region_code BETWEEN {sql.bind(low)} AND {sql.bind(high)}"]
+    if overdue is not None:
+        clauses.append(_late(now) if overdue else f"NOT {_late(now)}")
+    if state is not None:
+        clauses.append(f"state = {sql.bind(state)}")
+    return " AND ".join(clauses)
 
 
-def page_sql(overdue: bool | None, state: bool, after: bool) -> str:
-    n = 5 if state else 4
-    seek = f" AND (due_at, id) > (${n}, ${n + 1})" if after else ""
-    limit = f"${n + 2}" if after else f"${n}"
+def page_sql(
+    sql: Statement,
+    scope: tuple[str, str],
+    now: dt.datetime,
+    overdue: bool | None,
+    state: str | None,
+    after: tuple[dt.datetime, UUID] | None,
+    limit: int,
+) -> str:
+    at = sql.bind(now) if overdue is not None else ""
+    where = _where(sql, scope, at, overdue, state)
+    if after is not None:
+        where += f" AND (due_at, id) > ({sql.bind(after[0])}, {sql.bind(after[1])})"
+    return f"SELECT {COLUMNS} FROM scheduler.report_task WHERE {where} ORDER BY due_at, id LIMIT {sql.bind(limit)}"
+
+
+def counts_sql(sql: Statement, scope: tuple[str, str], now: dt.datetime, overdue: bool | None) -> str:
+    at = sql.bind(now)
     return (
-        f"SELECT {COLUMNS} FROM scheduler.report_task WHERE {_where(overdue, state)}{seek}"
-        f" ORDER BY due_at, id LIMIT {limit}"
-    )
-
-
-def counts_sql(overdue: bool | None) -> str:
-    return (
-        f"SELECT state, count(*) AS n, count(*) FILTER (WHERE {_overdue('$3')}) AS late"
-        f" FROM scheduler.report_task WHERE {_where(overdue, False)} GROUP BY state"
+        f"SELECT state, count(*) AS n, count(*) FILTER (WHERE {_late(at)}) AS late"
+        f" FROM scheduler.report_task WHERE {_where(sql, scope, at, overdue, None)} GROUP BY state"
     )
 
 
@@ -120,14 +143,15 @@ async def list_tasks(request: Request) -> Response:
     overdue = None if raw_overdue is None else raw_overdue == "true"
     if (state is not None and state not in STATES) or not 1 <= limit <= 200:
         return json_response({"code": "validation_failed"}, 422)
-    low, high = request.app.state.scope
+    scope = request.app.state.scope
     now = dt.datetime.now(dt.UTC)
-    args: list[Any] = [low, high, now] + ([state] if state is not None else [])
-    seek = list(after) if after else []
+    page, counting = Statement(), Statement()
+    page_text = page_sql(page, scope, now, overdue, state, after, limit + 1)
+    counts_text = counts_sql(counting, scope, now, overdue)
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as conn:
-        rows = await conn.fetch(page_sql(overdue, state is not None, after is not None), *args, *seek, limit + 1)
-        counted = await conn.fetch(counts_sql(overdue), low, high, now)
+        rows = await conn.fetch(page_text, *page.args)
+        counted = await conn.fetch(counts_text, *counting.args)
     items = [task(r, now) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1]["due_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
     counts = dict.fromkeys(STATES, 0) | {r["state"]: r["n"] for r in counted}

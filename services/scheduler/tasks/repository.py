@@ -72,7 +72,9 @@ EQUALS: dict[str, ColumnElement[Any]] = {
     "department": T.c.lead_department_code,
     "state": T.c.state,
 }
-REGIONS = ("region", "scope")  # each a code range, bound as <name>_low and <name>_high
+# Each a code range bound as <name>_low and <name>_high, or, for a county (a range of one code), the
+# code itself as <name>_code: an equality lets a county's page read the index in deadline order.
+REGIONS = ("region", "scope")
 NOW = bindparam("now", type_=T.c.due_at.type)
 
 
@@ -98,12 +100,17 @@ def _read_column(name: str) -> ColumnElement[Any]:
 READ_COLUMNS = tuple(_read_column(name) for name in TaskRead.model_fields)
 
 
+def _single(code: str) -> bool:
+    low, high = code_range(code)
+    return low == high
+
+
 @dataclass(frozen=True, slots=True)
 class ListShape:
     """What the list's statements depend on besides bound values: one compiled pair per shape."""
 
     equals: tuple[str, ...]  # names of EQUALS, in its order
-    regions: tuple[str, ...]  # names of REGIONS
+    regions: tuple[tuple[str, bool], ...]  # names of REGIONS, each with whether it is a single code
     overdue: bool | None
     sort: str
     after: bool  # seeking past a cursor
@@ -112,7 +119,7 @@ class ListShape:
     def of(cls, query: TaskQuery, sort: str, after: bool) -> ListShape:
         return cls(
             equals=tuple(name for name in EQUALS if getattr(query, name) is not None),
-            regions=tuple(name for name in REGIONS if getattr(query, name) is not None),
+            regions=tuple((name, _single(code)) for name in REGIONS if (code := getattr(query, name)) is not None),
             overdue=query.overdue,
             sort=sort,
             after=after,
@@ -124,7 +131,9 @@ def list_values(query: TaskQuery, now: dt.datetime, limit: int, after: Sequence[
     values: dict[str, Any] = {name: getattr(query, name) for name in EQUALS}
     for name in REGIONS:
         code = getattr(query, name)
-        if code is not None:
+        if code is not None and _single(code):
+            values[f"{name}_code"] = code
+        elif code is not None:
             values[f"{name}_low"], values[f"{name}_high"] = code_range(code)
     values |= {"now": now, "limit": limit + 1}
     if after:
@@ -139,8 +148,10 @@ def _where(shape: ListShape, *, with_state: bool) -> list[ColumnElement[bool]]:
         if with_state or name != "state"
     ]
     where += [
-        T.c.region_code.between(bindparam(f"{name}_low", type_=String), bindparam(f"{name}_high", type_=String))
-        for name in shape.regions
+        T.c.region_code == bindparam(f"{name}_code", type_=String)
+        if single
+        else T.c.region_code.between(bindparam(f"{name}_low", type_=String), bindparam(f"{name}_high", type_=String))
+        for name, single in shape.regions
     ]
     if shape.overdue is not None:
         where.append(_overdue(NOW) if shape.overdue else ~_overdue(NOW))
