@@ -105,21 +105,25 @@ def expected_periods(day: int, last: dt.datetime, now: dt.datetime) -> list[str]
     return sorted(schedule.reported_period(tick).key for tick in selection.to_open)
 
 
-async def _setup(registry: str, scheduler: str, headers: dict[str, str]) -> dict[str, int]:
-    """The roster in the registry, the plans in the scheduler; each plan's id → its day of the month."""
+async def _setup(registry: str, schedulers: list[str], headers: dict[str, str]) -> dict[str, int]:
+    """The roster in the registry, the plans in the scheduler (sent to the replicas in turn, a few at
+    once); each plan's id → its day of the month."""
     async with httpx.AsyncClient(base_url=registry, headers=headers, timeout=30) as client:
         for n in range(ROSTER):
             response = await client.post("/api/v1/enterprises", json=enterprise(n))
             if response.status_code != 201:
                 raise RuntimeError(f"enterprise {n}: {response.status_code} {response.text[:300]}")
-    days: dict[str, int] = {}
-    async with httpx.AsyncClient(base_url=scheduler, headers=headers, timeout=30) as client:
-        for n in range(PLANS):
-            response = await client.post("/api/v1/plans", json=plan(n))
+    gate = asyncio.Semaphore(2 * len(schedulers))
+    async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+
+        async def create(n: int) -> tuple[str, int]:
+            async with gate:
+                response = await client.post(f"{schedulers[n % len(schedulers)]}/api/v1/plans", json=plan(n))
             if response.status_code != 201:
                 raise RuntimeError(f"plan {n}: {response.status_code} {response.text[:300]}")
-            days[response.json()["id"]] = plan_day(n)
-    return days
+            return response.json()["id"], plan_day(n)
+
+        return dict(await asyncio.gather(*(create(n) for n in range(PLANS))))
 
 
 async def _run(url: str, days: dict[str, int], replicas: list[RunningServer]) -> dict[str, Any]:
@@ -244,8 +248,11 @@ def main() -> int:
             )
             for n in range(REPLICAS)
         ]
-        days = asyncio.run(_setup(registry.base_url, replicas[0].base_url, admin))
-        say(f"{ROSTER} enterprises, {len(days)} plans; {REPLICAS} replicas (tick {TICK_S} s, lease {LEASE_S} s)")
+        days = asyncio.run(_setup(registry.base_url, [r.base_url for r in replicas], admin))
+        say(
+            f"{ROSTER} enterprises, {len(days)} plans in {time.perf_counter() - started:.0f} s;"
+            f" {REPLICAS} replicas (tick {TICK_S} s, lease {LEASE_S} s)"
+        )
         time.sleep(1)
         result = asyncio.run(_run(url, days, replicas))
         errors = [
