@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Mount
 
 from services.registry.main import create_app
-from services.registry.reads import PoolReader, PreparedRead
 from services.registry.settings import Settings
 from shared import auth as auth_module
 from shared.auth import TokenVerifier
 from shared.db import Database
 from shared.errors import Unauthorized
+from shared.reads import PoolReader, PreparedRead
 from tests import factories
 from tests.conftest import ADMIN, SECRET, auth, registry_settings, token
 from tests.harness import started

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.registry.imports.runner import ImportRunner
-from services.registry.reads import Reader, ReadLane
 from services.registry.settings import Settings
 from shared.app import Platform
+from shared.reads import Reader, ReadLane
 
 
 @dataclass(frozen=True, slots=True)

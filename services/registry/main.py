@@ -14,7 +14,6 @@ from services.registry.imports.runner import ImportRunner
 from services.registry.metrics.router import router as metrics_router
 from services.registry.models import SCHEMA, tables
 from services.registry.progress.router import router as progress_router
-from services.registry.reads import ReadLane
 from services.registry.reference.router import router as reference_router
 from services.registry.roster.router import listing_router as roster_listing_router
 from services.registry.roster.router import router as roster_router
@@ -24,6 +23,7 @@ from services.registry.tiers.router import router as tiers_router
 from shared.app import create_service_app
 from shared.auth import Role
 from shared.db import Database
+from shared.reads import ReadLane
 from shared.schemas.enums import ENUM_TYPES
 
 DESCRIPTION = """

@@ -15,12 +15,14 @@ from services.scheduler.rounds.ticker import RoundTicker
 from services.scheduler.settings import Settings
 from shared.app import Platform
 from shared.outbox import Outbox, OutboxRelay
+from shared.reads import Reader, ReadLane
 
 
 @dataclass(frozen=True, slots=True)
 class SchedulerState:
-    """What the scheduler holds beyond the platform: its peer clients, its outbox and its loops."""
+    """What the scheduler holds beyond the platform: its read lane, peer clients, outbox and loops."""
 
+    reads: ReadLane
     peers: Peers
     outbox: Outbox
     ticker: RoundTicker
@@ -36,6 +38,11 @@ SchedulerPlatform = Platform[Settings, SchedulerState]
 def scheduler_platform(request: Request) -> SchedulerPlatform:
     platform: SchedulerPlatform = request.app.state.platform
     return platform
+
+
+def request_reader(request: Request) -> Reader:
+    """The read lane of the serving app (called directly on the task list's path, not as a dependency)."""
+    return scheduler_platform(request).state.reads.reader
 
 
 SchedulerPlatformDep = Annotated[SchedulerPlatform, Depends(scheduler_platform)]

@@ -38,6 +38,7 @@ from shared.clients import RetryPolicy
 from shared.clients.base import DEFAULT_RETRY
 from shared.db import Database
 from shared.outbox import Outbox, OutboxRelay
+from shared.reads import ReadLane
 from shared.schemas.enums import ENUM_TYPES, LabelledEnum
 from shared.schemas.registry.actions.metrics import MetricCreate
 from shared.schemas.scheduler.enums import SCHEDULER_ENUM_TYPES
@@ -105,6 +106,7 @@ def create_app(
 
     outbox_table = Outbox(outbox)
     state = SchedulerState(
+        reads=ReadLane(),
         peers=peers,
         outbox=outbox_table,
         ticker=RoundTicker(
@@ -144,6 +146,7 @@ def create_app(
         ],
         enums=SCHEDULER_ENUM_TYPES | SUPERVISION_ENUM_TYPES | ENUM_TYPES | {"role": Role},
         lifespans=[
+            state.reads.lifespan,
             peers.lifespan,
             state.ticker.lifespan,
             state.relay.lifespan,

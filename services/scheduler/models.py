@@ -138,7 +138,9 @@ class ReportTask(SchedulerTable, table=True):
         CheckConstraint(
             "state IN ('pending', 'submitted', 'returned', 'resubmitted', 'accepted', 'withdrawn')", name="state"
         ),
-        Index("ix_report_task_region_code_state", "region_code", "state"),
+        # The task list: a county's page in deadline order, and its counts per state (index-only).
+        Index("ix_report_task_region_code_due_at_id", "region_code", "due_at", "id"),
+        Index("ix_report_task_region_code_state_due_at", "region_code", "state", "due_at"),
         Index("ix_report_task_entity_id_accepted_at", "entity_id", "accepted_at"),
         # The reports still to file, which the report_deadline rule reads: a few in each round.
         Index("ix_report_task_unsubmitted", "round_id", postgresql_where=text("state IN ('pending', 'returned')")),

@@ -48,8 +48,8 @@ from services.registry.models import (
     entity_person,
     table,
 )
-from services.registry.reads import PreparedRead
 from shared.pagination import Sorting
+from shared.reads import PreparedRead
 from shared.regions import code_range
 from shared.schemas.enums import EntityKind
 
@@ -390,7 +390,7 @@ def read_by_id(spec: KindSpec) -> Select[Any]:
 
 @functools.lru_cache(maxsize=8)
 def prepared_read_by_id(spec: KindSpec) -> PreparedRead:
-    """`read_by_id` compiled for the read lane (`services.registry.reads.Reader`), once per kind."""
+    """`read_by_id` compiled for the read lane (`shared.reads.Reader`), once per kind."""
     return PreparedRead.of(read_by_id(spec))
 
 

@@ -28,7 +28,6 @@ from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
 from services.registry.pointintime import PointInTime
-from services.registry.reads import Reader
 from services.registry.reference.repository import ReferenceLookups
 from shared.audit import AuditLog
 from shared.auth import Principal
@@ -36,6 +35,7 @@ from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
+from shared.reads import Reader
 from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 

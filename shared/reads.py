@@ -1,6 +1,6 @@
-"""The registry's read lane: hot single-statement reads (GET by id) without the ORM.
+"""The read lane: hot reads (the registry's GET by id, the scheduler's task lists) without the ORM.
 
-A GET of one record is the most requested call and one statement, so it skips the unit of work: the
+The most requested reads are one or two plain statements each, so they skip the unit of work: each
 statement is compiled once (`PreparedRead`) and run on an asyncpg pool of its own (`PoolReader`,
 `DB_READ_POOL_SIZE`) with no ORM session, no BEGIN/COMMIT and no reset query on release. When the
 app's units of work all run inside one connection's transaction (the test harness), the lane reads
@@ -9,7 +9,7 @@ on that connection instead (`ConnectionReader`), so it sees the same rows.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,6 +59,8 @@ class Reader(Protocol):
 
     async def fetchrow(self, read: PreparedRead, values: Mapping[str, Any]) -> Mapping[str, Any] | None: ...
 
+    async def fetch(self, read: PreparedRead, values: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]: ...
+
 
 class PoolReader:
     """Reads on an asyncpg pool of their own: no session, no BEGIN/COMMIT round trips, no result processing.
@@ -96,6 +98,10 @@ class PoolReader:
         row: asyncpg.Record | None = await self.pool.fetchrow(read.sql, *read.args(values))
         return row
 
+    async def fetch(self, read: PreparedRead, values: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        rows: list[asyncpg.Record] = await self.pool.fetch(read.sql, *read.args(values))
+        return rows
+
     async def close(self) -> None:
         await self.pool.close()
 
@@ -106,11 +112,18 @@ class ConnectionReader:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    async def fetchrow(self, read: PreparedRead, values: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        driver = (await self.connection.get_raw_connection()).driver_connection
+    async def _driver(self) -> asyncpg.Connection:
+        driver: asyncpg.Connection | None = (await self.connection.get_raw_connection()).driver_connection
         assert driver is not None, "the connection is closed"
-        row: asyncpg.Record | None = await driver.fetchrow(read.sql, *read.args(values))
+        return driver
+
+    async def fetchrow(self, read: PreparedRead, values: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        row: asyncpg.Record | None = await (await self._driver()).fetchrow(read.sql, *read.args(values))
         return row
+
+    async def fetch(self, read: PreparedRead, values: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        rows: list[asyncpg.Record] = await (await self._driver()).fetch(read.sql, *read.args(values))
+        return rows
 
 
 class ReadPoolCollector(Collector):
