@@ -36,7 +36,7 @@ class GroupCommit(Generic[T]):
                 except BaseException as exc:
                     failure = exc if isinstance(exc, Exception) else BatchNotWritten("the batch's write was cancelled")
                     for _, waiting in batch:
-                        if not waiting.done():
+                        if waiting is not done:  # this submitter raises it itself
                             waiting.set_exception(failure)
                     raise
                 for _, waiting in batch:

@@ -227,18 +227,21 @@ class DeliveryRepository:
             .order_by(head.c.next_attempt_at, head.c.id)
             .limit(limit)
         )
-        row = D.alias("row")
+        candidate = D.alias("candidate")
         claimable = (
-            select(row.c.id)
+            select(candidate.c.id)
             .where(
-                row.c.id.in_(heads),
-                row.c.next_attempt_at <= now,
+                candidate.c.id.in_(heads),
+                candidate.c.next_attempt_at <= now,
                 or_(
-                    row.c.status.in_(WAITING),
-                    and_(row.c.status == DeliveryStatus.sending.value, row.c.lease_expires_at < now),
+                    candidate.c.status.in_(WAITING),
+                    and_(
+                        candidate.c.status == DeliveryStatus.sending.value,
+                        or_(candidate.c.lease_expires_at.is_(None), candidate.c.lease_expires_at < now),
+                    ),
                 ),
             )
-            .with_for_update(skip_locked=True, of=row)
+            .with_for_update(skip_locked=True, of=candidate)
         )
         sent = D.alias("sent")
         recent = (
@@ -270,7 +273,7 @@ class DeliveryRepository:
 
     async def record_attempts(self, records: Sequence[AttemptRecord], *, owner: str) -> set[uuid.UUID]:
         """Record a batch of attempts (see `RECORD_ATTEMPTS`); returns the deliveries recorded, those
-        whose lease `owner` still held."""
+        whose lease `owner` still held. One statement: it may run on its own, without a transaction."""
         if not records:
             return set()
         params: dict[str, Any] = {

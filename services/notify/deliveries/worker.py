@@ -24,6 +24,7 @@ flight, and `WebhookSender` caps connections per host.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import random
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.deliveries.batching import GroupCommit
 from services.notify.deliveries.repository import AttemptRecord, DeliveryRepository
@@ -115,7 +117,11 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
     ) -> None:
         super().__init__(clock=clock)
         self.interval_s = settings.delivery_interval_s
-        self.concurrency = settings.delivery_concurrency
+        # Requests in flight at once; as many deliveries again may be in hand, claimed ahead (so a
+        # freed slot starts its next request without waiting for a claim) or being recorded.
+        self.sending = settings.delivery_concurrency
+        self.concurrency = 2 * settings.delivery_concurrency
+        self._slots = asyncio.Semaphore(self.sending)
         self.lease_s = settings.delivery_lease_s
         self.timeout_s = settings.delivery_timeout_s
         self.policy = policy
@@ -144,7 +150,7 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
             ["outcome"],
             registry=platform.metrics.registry,
         )
-        async with WebhookSender(self.policy, timeout_s=self.timeout_s, limit=max(100, self.concurrency)) as sender:
+        async with WebhookSender(self.policy, timeout_s=self.timeout_s, limit=max(100, self.sending)) as sender:
             self._sender = sender
             try:
                 async with super().lifespan(platform):
@@ -153,7 +159,7 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
                 self._sender = None
 
     async def claim(self, now: dt.datetime, limit: int) -> Sequence[ClaimedDelivery]:
-        async with self.platform.sessionmaker.begin() as session:
+        async with self._statement() as session:
             rows = await DeliveryRepository(session).claim(
                 owner=self.owner, now=now, duration=self.lease_duration, limit=limit, rate_since=now - RATE_WINDOW
             )
@@ -176,6 +182,21 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
             for row in rows
         ]
 
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for a unit of work that is one statement: on a connection in autocommit mode, so
+        the statement is its own transaction, without the round trips of BEGIN and COMMIT. (In the
+        test harness, every unit of work is a savepoint of the test's transaction, as usual.)"""
+        database = self.platform.database
+        if database.connection is not None:
+            async with database.sessionmaker.begin() as session:
+                yield session
+            return
+        async with database.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            async with AsyncSession(bind=connection) as session:
+                yield session
+
     async def renew(self, items: Sequence[ClaimedDelivery], now: dt.datetime) -> None:
         async with self.platform.sessionmaker.begin() as session:
             await DeliveryRepository(session).renew(
@@ -190,7 +211,8 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
             await self._outcomes_log.submit(Deferred(item, now + RATE_WINDOW / limit))
             return
         headers = sign(item.webhook_id, item.payload, secrets_of(item.secrets), now)
-        result = await self.sender.send(item.url, headers, item.payload)
+        async with self._slots:
+            result = await self.sender.send(item.url, headers, item.payload)
         await self._outcomes_log.submit(self._judge(item, result))
 
     def _judge(self, item: ClaimedDelivery, result: AttemptResult) -> Attempted:
@@ -229,7 +251,8 @@ class DeliveryWorker(WorkerService[ClaimedDelivery]):
         delivery passed to another process, whose attempt is then the one on record) is dropped."""
         attempted = [o for o in outcomes if isinstance(o, Attempted)]
         deferred = [o for o in outcomes if isinstance(o, Deferred)]
-        async with self.platform.sessionmaker.begin() as session:
+        alone = not deferred and all(o.disable is None for o in attempted)
+        async with self._statement() if alone else self.platform.sessionmaker.begin() as session:
             repo = DeliveryRepository(session)
             recorded = await repo.record_attempts([o.record for o in attempted], owner=self.owner)
             await repo.defer([(o.item.id, o.due) for o in deferred], owner=self.owner)
