@@ -103,8 +103,9 @@ async def test_a_worker_killed_mid_fan_out_leaves_every_delivery_delivered_under
 
         # Kill it mid-fan-out: some webhooks out, deliveries in flight, most still queued.
         victim = processes[0]
-        deadline = time.monotonic() + 60
-        while len(hook.received) < 5 and time.monotonic() < deadline:
+        for _ in range(6000):
+            if len(hook.received) >= 5:
+                break
             await asyncio.sleep(0.01)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
