@@ -162,14 +162,30 @@ class Subscriber(NotifyTable, table=True):
 
 
 class Delivery(NotifyTable, table=True):
-    """One event to one subscriber, with one `webhook_id` and one payload for all its attempts."""
+    """One event to one subscriber, with one `webhook_id` and one payload for all its attempts.
+
+    pending (queued) → sending (claimed under a lease, in flight) → delivered, retrying (an attempt
+    failed, the next is due at `next_attempt_at`; then sending again) or failed. A `sending` row whose
+    lease expired (its process died) is claimed again as it stands."""
 
     __tablename__ = "delivery"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
-        Index("ix_delivery_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        CheckConstraint("status IN ('pending', 'sending', 'delivered', 'retrying', 'failed')", name="status"),
+        # One event of a circular reaches a subscriber under one webhook-id (test events have no circular).
+        UniqueConstraint("circular_id", "subscriber_id", "event_type"),
+        # Each subscriber's queue in the order the claim takes it (its head: the earliest due).
+        Index(
+            "ix_delivery_queue",
+            "subscriber_id",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status IN ('pending', 'sending', 'retrying')"),
+        ),
+        # The deliveries in flight, which keep their subscriber's other deliveries waiting.
+        Index(
+            "ix_delivery_in_flight", "subscriber_id", "lease_expires_at", postgresql_where=text("status = 'sending'")
+        ),
         Index(None, "subscriber_id", "status", "created_at"),
-        Index(None, "circular_id"),
     )
     id: uuid.UUID = uuid_pk()
     subscriber_id: uuid.UUID = Field(sa_type=UUID, foreign_key="subscriber.id", ondelete="CASCADE")

@@ -12,7 +12,9 @@ class Settings(BaseServiceSettings):
         description="Hosts a webhook may name over http, on any port and address (internal receivers); JSON list.",
     )
     delivery_interval_s: float = Field(default=2.0, description="Seconds between the delivery loop's ticks.")
-    delivery_concurrency: int = Field(default=16, ge=1, description="Deliveries one process sends at once.")
+    delivery_concurrency: int = Field(
+        default=64, ge=1, description="Webhook requests one process has in flight at once."
+    )
     delivery_timeout_s: float = Field(default=15.0, gt=0)
     delivery_lease_s: float = Field(default=60.0, gt=0)
     secret_rotation_overlap_hours: float = Field(default=24.0, gt=0, le=24 * 30)

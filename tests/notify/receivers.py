@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ def failing(times: int, status: int = 500) -> Script:
 class Received:
     headers: dict[str, str]
     body: bytes
+    target: str = "/hook"  # path and query string, so several subscribers can share one receiver
 
     @property
     def webhook_id(self) -> str:
@@ -62,12 +64,15 @@ class Receiver:
 
 
 @asynccontextmanager
-async def receiver(script: Script = always(200)) -> AsyncIterator[Receiver]:
+async def receiver(script: Script = always(200), *, delay_s: float = 0.0) -> AsyncIterator[Receiver]:
+    """A receiver on a free port; `delay_s` makes it a slow one, answering each request that late."""
     box: list[Receiver] = []
 
     async def handle(request: web.Request) -> web.Response:
         me = box[0]
-        me.received.append(Received(dict(request.headers), await request.read()))
+        me.received.append(Received(dict(request.headers), await request.read(), request.path_qs))
+        if delay_s:
+            await asyncio.sleep(delay_s)
         status, headers = me.script(len(me.received))
         return web.Response(status=status, headers=headers, text="已收到" if status < 300 else "出错了")
 

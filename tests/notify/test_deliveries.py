@@ -94,7 +94,7 @@ async def test_a_failing_receiver_that_recovers_gets_one_webhook_id(
         await publish(notify_client)
         assert await worker.run_once(now) == 1
         [delivery] = await deliveries(notify_client, subscriber["id"])
-        assert (delivery["status"], delivery["next_attempt_at"]) == ("pending", _z(now + dt.timedelta(seconds=5)))
+        assert (delivery["status"], delivery["next_attempt_at"]) == ("retrying", _z(now + dt.timedelta(seconds=5)))
         assert await worker.run_once(now + dt.timedelta(seconds=4)) == 0  # not due yet
         assert await worker.run_once(now + dt.timedelta(seconds=5)) == 1
         failing_since = (await notify_client.get(f"/api/v1/subscribers/{subscriber['id']}", headers=ADMIN)).json()
@@ -125,7 +125,7 @@ async def test_retry_after_of_a_429_is_honoured(
         await publish(notify_client)
         await worker.run_once(now)
     [delivery] = await deliveries(notify_client, subscriber["id"])
-    assert (delivery["status"], delivery["next_attempt_at"]) == ("pending", _z(now + dt.timedelta(seconds=120)))
+    assert (delivery["status"], delivery["next_attempt_at"]) == ("retrying", _z(now + dt.timedelta(seconds=120)))
     assert len(hook.received) == 1
 
 
@@ -409,5 +409,28 @@ async def test_an_attempt_whose_lease_passed_on_mid_send_is_left_to_the_new_owne
         assert await worker.run_once(now) == 1
     assert len(hook.received) == 1
     [delivery] = await deliveries(notify_client, subscriber["id"])
-    assert (delivery["status"], delivery["attempts"]) == ("pending", 0)
+    assert (delivery["status"], delivery["attempts"]) == ("sending", 0)  # the other replica's, in flight
     assert await attempts(notify_client, delivery["id"]) == []
+
+
+async def test_a_claimed_delivery_is_sending_and_an_expired_one_is_claimed_again_with_its_webhook_id(
+    notify_client: httpx.AsyncClient, worker: DeliveryWorker, now: dt.datetime
+) -> None:
+    async with receiver() as hook:
+        subscriber = await subscribe(notify_client, hook.url)
+        await publish(notify_client)
+        [claimed] = await worker.claim(now, 10)
+        [delivery] = await deliveries(notify_client, subscriber["id"])
+        assert (delivery["status"], delivery["attempts"]) == ("sending", 0)
+        assert await worker.claim(now + dt.timedelta(seconds=59), 10) == []  # its lease still holds
+        # This process dies with it in hand; once the lease has expired, another one takes it up.
+        first_owner, worker.owner = worker.owner, "successor-replica"
+        [again] = await worker.claim(now + dt.timedelta(seconds=61), 10)
+        assert (again.id, again.webhook_id) == (claimed.id, delivery["webhook_id"])
+        await worker.process(again)
+        worker.owner = first_owner
+        await worker.process(claimed)  # the first owner's late attempt is not recorded: its lease is gone
+    assert [r.webhook_id for r in hook.received] == [delivery["webhook_id"]] * 2
+    [done] = await deliveries(notify_client, subscriber["id"])
+    assert (done["status"], done["attempts"]) == ("delivered", 1)
+    assert [a["attempt_no"] for a in await attempts(notify_client, done["id"])] == [1]

@@ -31,7 +31,13 @@ PUBLISHED: dict[str, list[tuple[str, str]]] = {
         ("test", "测试事件"),
     ],
     "subscriber_status": [("active", "启用"), ("disabled", "停用")],
-    "delivery_status": [("pending", "待投递"), ("delivered", "已送达"), ("failed", "投递失败")],
+    "delivery_status": [
+        ("pending", "待投递"),
+        ("sending", "投递中"),
+        ("delivered", "已送达"),
+        ("retrying", "等待重试"),
+        ("failed", "投递失败"),
+    ],
     "role": [
         ("admin", "万千百工程办公室（管理员）"),
         ("department", "牵头部门"),

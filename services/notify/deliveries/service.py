@@ -68,8 +68,8 @@ class DeliveryService:
     async def redeliver(self, ctx: RequestContext, delivery_id: uuid.UUID) -> DeliveryRead:
         row = await self._visible(delivery_id)
         await self.subscribers.writable(row["subscriber_id"])
-        if row["status"] == DeliveryStatus.pending:
-            raise Conflict("该投递仍在排队或重试中", code="delivery_pending")
+        if row["status"] in (DeliveryStatus.pending, DeliveryStatus.sending, DeliveryStatus.retrying):
+            raise Conflict("该投递仍在排队、投递或重试中", code="delivery_pending")
         await self.repo.requeue(ctx.now, delivery_id=delivery_id)
         await self.audit.record(
             self.session,

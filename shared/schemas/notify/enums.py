@@ -75,8 +75,12 @@ class SubscriberStatus(LabelledEnum):
 
 
 class DeliveryStatus(LabelledEnum):
+    """pending → sending → delivered, or → retrying → sending … → failed once every attempt is spent."""
+
     pending = "pending", "待投递"
+    sending = "sending", "投递中"
     delivered = "delivered", "已送达"
+    retrying = "retrying", "等待重试"
     failed = "failed", "投递失败"
 
 
