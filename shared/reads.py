@@ -23,10 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
-from services.registry.settings import Settings
 from shared.app import Platform
 from shared.db import server_settings
-from shared.settings import asyncpg_dsn
+from shared.settings import BaseServiceSettings, asyncpg_dsn
 
 _ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
@@ -72,7 +71,7 @@ class PoolReader:
         self.pool = pool
 
     @classmethod
-    async def open(cls, settings: Settings, *, application_name: str) -> PoolReader:
+    async def open(cls, settings: BaseServiceSettings, *, application_name: str) -> PoolReader:
         async def init(connection: asyncpg.Connection) -> None:
             for name in ("json", "jsonb"):
                 await connection.set_type_codec(

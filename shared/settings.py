@@ -23,6 +23,9 @@ class BaseServiceSettings(BaseSettings):
     db_pool_pre_ping: bool = False
     db_pool_recycle_s: int = 1800
     db_statement_timeout_ms: int = 30_000
+    # The read lane (`shared.reads`): a second pool, on asyncpg alone, for the hot reads (the registry's
+    # GET by id, the scheduler's task list): no ORM session and no transaction around a statement.
+    db_read_pool_size: int = Field(default=20, ge=1)
 
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_secret: SecretStr | None = None

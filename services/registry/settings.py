@@ -9,6 +9,3 @@ class Settings(BaseServiceSettings):
     port: int = Field(default=8001, alias="REGISTRY_PORT")
     import_batch_size: int = Field(default=2000, description="Rows an import writes per statement batch.")
     import_max_rows: int = Field(default=200_000)
-    # The read lane: a second pool, on asyncpg alone, for the hot single-statement reads (GET by
-    # id): no ORM session and no transaction around one statement.
-    db_read_pool_size: int = Field(default=20, ge=1)
