@@ -144,8 +144,14 @@ def test_add_working_days_lands_on_a_working_day_after_exactly_n_of_them(
 def test_add_working_days_is_monotonic(cal: BusinessCalendar, day: dt.date, a: int, b: int) -> None:
     low, high = sorted((a, b))
     assert cal.add_working_days(day, low).date <= cal.add_working_days(day, high).date
-    if low < high:
+    # Strictly later for more working days, except 0 and 1 from a day off: both land on the next working day.
+    if low < high and (low > 0 or cal.is_working_day(day).working):
         assert cal.add_working_days(day, low).date < cal.add_working_days(day, high).date
+
+
+def test_zero_and_one_working_days_from_a_day_off_land_on_the_same_working_day() -> None:
+    saturday = D(2026, 12, 5)
+    assert CAL.add_working_days(saturday, 0).date == CAL.add_working_days(saturday, 1).date == D(2026, 12, 7)
 
 
 @given(calendars, days, counts)
