@@ -20,7 +20,10 @@ from services.registry.progress.repository import CubeQuery, ProgressRepository
 from tests import factories
 from tests.conftest import ADMIN
 
-TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+def today() -> dt.date:
+    """The programme's date now (read when used: a run may cross midnight in Asia/Shanghai)."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 async def post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +78,8 @@ async def test_progress_cube_is_the_same_from_entity_rows_and_from_history(
     async with db_session() as session:
         repo = ProgressRepository(session)
         for ranges in ((), (("430100", "430199"),)):
-            current = await repo.standing_cube(CubeQuery(as_of=TODAY, current=True, region_ranges=ranges))
-            replayed = await repo.standing_cube(CubeQuery(as_of=TODAY, current=False, region_ranges=ranges))
+            current = await repo.standing_cube(CubeQuery(as_of=today(), current=True, region_ranges=ranges))
+            replayed = await repo.standing_cube(CubeQuery(as_of=today(), current=False, region_ranges=ranges))
             assert current  # the data set is not empty, so the comparison means something
             assert sorted(map(dict, current), key=str) == sorted(map(dict, replayed), key=str)
 
@@ -86,7 +89,7 @@ async def test_entity_standing_today_matches_the_as_of_replay(client: httpx.Asyn
     for path, count in (("enterprises", 4), ("industries", 1), ("projects", 3)):
         now = (await client.get(f"/api/v1/{path}", params={"sort": "name"}, headers=ADMIN)).json()["items"]
         replay = (
-            await client.get(f"/api/v1/{path}", params={"sort": "name", "as_of": TODAY.isoformat()}, headers=ADMIN)
+            await client.get(f"/api/v1/{path}", params={"sort": "name", "as_of": today().isoformat()}, headers=ADMIN)
         ).json()["items"]
         assert len(now) == count  # every record build_history made, so the comparison covers them all
         assert [(i["id"], i["standing"], i["level"], i["region_code"], i["roster_status"]) for i in now] == [
