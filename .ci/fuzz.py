@@ -72,7 +72,7 @@ def main() -> int:
         ]
         try:
             for spec in SERVICES:
-                if not wait_ready(ports[spec.name], time.monotonic() + 60):
+                if not wait_ready(ports[spec.name], time.monotonic() + 180):
                     print(f"fuzz: {spec.name} never became ready", file=sys.stderr)
                     return 1
             only = set(filter(None, os.environ.get("FUZZ_ONLY", "").split(",")))
