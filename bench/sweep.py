@@ -30,8 +30,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from sqlalchemy import any_, func, select, text, update
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bench.procstat import cpu_seconds, loadavg
@@ -294,12 +295,16 @@ async def row_by_row_letters(session: AsyncSession, now: dt.datetime) -> int:
     # The original sent `id IN (...)` with one bind parameter per finding, which fails past asyncpg's
     # 32,767 (this data set's first sweep has 39,350 red findings); `= ANY(array)` is the same update.
     await session.execute(
-        update(f).where(f.c.id == any_(array(ids))).values(red_notified_at=now, state=state, version=f.c.version + 1)
+        update(f)
+        .where(f.c.id == any_(bindparam("ids", ids, type_=ARRAY(PG_UUID(as_uuid=True)))))
+        .values(red_notified_at=now, state=state, version=f.c.version + 1)
     )
     return len(red)
 
 
-async def before_and_after(sessions: async_sessionmaker[AsyncSession]) -> dict[str, tuple[float, float]]:
+async def before_and_after(
+    sessions: async_sessionmaker[AsyncSession], names: tuple[str, ...] = ("recovery", "red letters")
+) -> dict[str, tuple[float, float]]:
     """Recovery and red letters, the old way and the new, each on the same rows in a rolled-back
     transaction. Recovery: pace_below_tier with both thresholds at 0, so every one of its findings
     clears while its evaluation still holds a row per entity and year (the case the per-row subquery
@@ -307,7 +312,7 @@ async def before_and_after(sessions: async_sessionmaker[AsyncSession]) -> dict[s
     binds = {"rule": "pace_below_tier", "rule_version": 1, "now": NOW, "version": "1", "basis": "days"}
     binds |= {"yellow_below": 0, "red_below": 0, "yellow_below_text": "0", "red_below_text": "0"}
     results: dict[str, tuple[float, float]] = {}
-    for name in ("recovery", "red letters"):
+    for name in names:
         timings = []
         for old in (True, False):
             async with sessions() as session:
@@ -340,7 +345,8 @@ async def compare_only(url: str) -> None:
     engine = create_async_engine(to_asyncpg_url(url))
     try:
         print("before and after, on the same rows (rolled back):")
-        for name, (old, new) in (await before_and_after(async_sessionmaker(engine))).items():
+        names = tuple(os.environ.get("BENCH_SWEEP_COMPARE", "recovery,red letters").split(","))
+        for name, (old, new) in (await before_and_after(async_sessionmaker(engine), names)).items():
             print(f"  {name}: {old:.2f} s -> {new:.2f} s ({old / new:.1f}x)")
     finally:
         await engine.dispose()

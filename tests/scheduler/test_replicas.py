@@ -79,7 +79,7 @@ async def test_three_replicas_open_every_due_round_once_though_one_is_killed(
     common = {"DATABASE_URL": url, "JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "false"}
     registry_port = free_port()
     processes.append(start("services.registry.main:create_app", registry_port, common))
-    assert await asyncio.to_thread(wait_ready, registry_port, time.monotonic() + 60)
+    assert await asyncio.to_thread(wait_ready, registry_port, time.monotonic() + 180)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{registry_port}") as registry:
         from tests import factories
 
@@ -97,7 +97,7 @@ async def test_three_replicas_open_every_due_round_once_though_one_is_killed(
     for port in ports:
         processes.append(start("services.scheduler.main:create_app", port, scheduler_env))
     for port in ports:
-        assert await asyncio.to_thread(wait_ready, port, time.monotonic() + 60)
+        assert await asyncio.to_thread(wait_ready, port, time.monotonic() + 180)
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as scheduler:
         for n in range(PLANS):

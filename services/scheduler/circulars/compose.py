@@ -41,6 +41,8 @@ def _audience(region: str, department: str | None) -> Audience:
 
 
 def red_finding_letter(finding: Mapping[Any, Any]) -> tuple[str, CircularCreate]:
+    """The letter a red finding gets. The sweep writes these set-wise in SQL (`sweep_sql.RED_LETTERS`);
+    this is their reference, and the tests compare the two payload for payload."""
     name = finding["entity_name"] or finding["region_code"]
     request = CircularCreate(
         kind=CircularKind.supervision_letter,
