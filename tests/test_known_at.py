@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests import factories
 from tests.conftest import ADMIN
+from tests.test_exports import read_csv
 from tests.test_progress import tiers
 from tests.test_roster import adjust, create
 
@@ -129,3 +130,14 @@ async def test_known_at_must_be_a_past_moment_with_an_offset(client: httpx.Async
         naive = await client.get(path, params={"known_at": "2026-01-10T09:00:00"}, headers=ADMIN)
         assert naive.status_code == 422, path
         assert [(e["field"], e["code"]) for e in naive.json()["errors"]] == [("known_at", "timezone_aware")], path
+
+
+async def test_an_export_known_at_a_moment_lists_what_the_registry_said_then(
+    client: httpx.AsyncClient, db_connection: AsyncConnection
+) -> None:
+    old, _ = await history(client, db_connection)
+    params = {"format": "csv", "as_of": AS_OF, "known_at": KNOWN_AT}
+    exported = await client.get("/api/v1/exports/enterprises", params=params, headers=ADMIN)
+    assert exported.status_code == 200, exported.text
+    header, *rows = read_csv(exported)
+    assert [(r[header.index("ID")], r[header.index("名单状态")]) for r in rows] == [(old["id"], "在册")]
