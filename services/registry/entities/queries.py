@@ -340,8 +340,7 @@ def apply_filters(
             select(entity_park).where(entity_park.c.entity_id == E.c.id, entity_park.c.park_id == filters.park).exists()
         )
     if filters.q:
-        conditions.append(func.registry.name_grams(E.c.name).op("@>")(func.registry.query_grams(filters.q)))
-        conditions.append(E.c.name.ilike("%" + _escape_like(filters.q) + "%", escape="\\"))
+        conditions += name_contains(filters.q)
     k = spec.table
     extra: dict[str, Any] = filters.model_dump(mode="json", exclude=set(EntityFilters.model_fields))
     for name, value in extra.items():
@@ -374,8 +373,17 @@ def apply_filters(
     return stmt.where(and_(true(), *conditions)) if conditions else stmt
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def name_contains(q: str) -> list[ColumnElement[bool]]:
+    """An entity's name contains `q`: the query's grams within the name's, which the `name_grams` GIN
+    index serves (see docs/architecture.md, Chinese name search), confirmed by ILIKE."""
+    return [
+        func.registry.name_grams(E.c.name).op("@>")(func.registry.query_grams(q)),
+        E.c.name.ilike("%" + escape_like(q) + "%", escape="\\"),
+    ]
 
 
 @functools.lru_cache(maxsize=8)

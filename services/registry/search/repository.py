@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Numeric, RowMapping, Select, case
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.entities.queries import escape_like, name_contains
 from services.registry.models import Enterprise, Entity, Project, table
 from shared.pagination import PageRequest, Sorting
 from shared.regions import code_range
@@ -34,10 +35,6 @@ class SearchQuery:
     region: str | None = None
     roster_status: RosterStatus | None = None
     scope: str | None = None  # a region code: only records in a region it covers
-
-
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _closeness(query_length: int, length: Any) -> Any:
@@ -65,9 +62,7 @@ def _name_hits(query: SearchQuery) -> Select[Any]:
     tier = case((lowered == q.lower(), 3), (lowered.like(escape_like(q.lower()) + "%", escape="\\"), 2), else_=1)
     score = cast(tier + _closeness(len(q), func.char_length(E.c.name)), SCORE)
     return select(E.c.id, score.label("score"), literal(SearchField.entity_name.value).label("field")).where(
-        func.registry.name_grams(E.c.name).op("@>")(func.registry.query_grams(q)),
-        E.c.name.ilike("%" + escape_like(q) + "%", escape="\\"),
-        *_within(query),
+        *name_contains(q), *_within(query)
     )
 
 
