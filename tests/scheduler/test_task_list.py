@@ -174,3 +174,8 @@ async def test_a_cursor_of_another_sort_is_422(world: list[TaskRead], scheduler_
     first = (await scheduler_client.get("/api/v1/tasks?limit=2&sort=entity_name", headers=ADMIN)).json()
     response = await scheduler_client.get(f"/api/v1/tasks?limit=2&cursor={first['next_cursor']}", headers=ADMIN)
     assert (response.status_code, response.json()["errors"][0]["code"]) == (422, "cursor_invalid")
+
+
+async def test_without_a_token_a_bad_query_is_still_401(scheduler_client: httpx.AsyncClient) -> None:
+    response = await scheduler_client.get("/api/v1/tasks?limit=0")
+    assert (response.status_code, response.json()["code"]) == (401, "token_missing")

@@ -13,9 +13,8 @@ from services.scheduler.deps import SchedulerPlatformDep, request_reader
 from services.scheduler.tasks.service import TaskFilters, TaskService, list_task_page
 from shared.app import api_router
 from shared.audit import AuditDep
-from shared.auth import authenticate
 from shared.concurrency import set_etag
-from shared.context import ContextDep
+from shared.context import ContextDep, PrincipalDep
 from shared.db import SessionDep
 from shared.schemas.scheduler.actions.tasks import ReviewAccept, ReviewReturn, SubmissionCreate
 from shared.schemas.scheduler.responses.tasks import TaskPage, TaskRead
@@ -43,10 +42,10 @@ FiltersQuery = Annotated[TaskFilters, Query()]
         "have tasks of their own, added with the entity's snapshot at that moment."
     ),
 )
-async def list_tasks(request: Request, filters: FiltersQuery) -> Response:
-    # The most requested call: the caller and the read lane are resolved here rather than as
-    # dependencies (no unit of work is needed), and the page is written as JSON once.
-    principal = await authenticate(request)
+async def list_tasks(request: Request, principal: PrincipalDep, filters: FiltersQuery) -> Response:
+    # The most requested call: no unit of work (the read lane is reached here rather than through
+    # the service's dependencies), and the page is written as JSON once. The caller stays a
+    # dependency so that, as on every route, a missing token is 401 before a bad query is 422.
     body = await list_task_page(request_reader(request), principal, filters, dt.datetime.now(dt.UTC))
     return Response(body, media_type="application/json")
 
