@@ -84,9 +84,12 @@ async def plan_ticks(conn: AsyncConnection, plan_id: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-async def opened_audits(conn: AsyncConnection) -> int:
+async def opened_audits(conn: AsyncConnection, plan_id: str) -> int:
+    """Audit records of the plan's rounds opening (other tests' committed records stay: append-only)."""
     a = tables.audit_event
-    return int(await conn.scalar(select(func.count()).where(a.c.resource_type == "round", a.c.action == "open")) or 0)
+    rounds = [str(r) for r in (await conn.execute(select(R.c.id).where(R.c.plan_id == plan_id))).scalars()]
+    opened = select(func.count()).where(a.c.resource_type == "round", a.c.action == "open", a.c.resource_id.in_(rounds))
+    return int(await conn.scalar(opened) or 0)
 
 
 async def test_a_plan_edited_while_its_tick_reads_the_roster_opens_its_round_as_edited(
@@ -119,7 +122,7 @@ async def test_a_plan_edited_while_its_tick_reads_the_roster_opens_its_round_as_
     assert (opened["due_on"], opened["task_count"]) == (edited["due_on"], 3)  # the three county enterprises
     listed = await http.get(f"/api/v1/tasks?round_id={opened['id']}&limit=200", headers=ADMIN)
     assert sorted(t["entity_id"] for t in listed.json()["items"]) == sorted(e["id"] for e in roster[:3])
-    assert await opened_audits(db_connection) == 1
+    assert await opened_audits(db_connection, plan_id) == 1
 
 
 async def test_a_plan_paused_while_its_tick_reads_the_roster_opens_nothing(
@@ -144,7 +147,7 @@ async def test_a_plan_paused_while_its_tick_reads_the_roster_opens_nothing(
     assert await open_rounds(http, created["id"]) == []
     plan = (await http.get(f"/api/v1/plans/{created['id']}", headers=ADMIN)).json()
     assert (plan["status"], plan["next_tick_at"]) == ("paused", None)
-    assert await opened_audits(db_connection) == 0
+    assert await opened_audits(db_connection, created["id"]) == 0
 
 
 async def test_rounds_whose_roster_the_registry_could_not_give_open_on_a_later_tick_once(
@@ -183,6 +186,6 @@ async def test_rounds_whose_roster_the_registry_could_not_give_open_on_a_later_t
     assert [(r["id"] == first["id"], r["task_count"]) for r in rounds] == [(True, 4), (False, 4)]
     assert [r["roster_on"] for r in rounds][1] == second_on
     assert ticker.opened == 2
-    assert await opened_audits(db_connection) == 2
+    assert await opened_audits(db_connection, plan_id) == 2
     last_tick_at, next_tick_at, lease_owner = await plan_ticks(db_connection, plan_id)
     assert (last_tick_at > ticks_before[0], next_tick_at > second, lease_owner) == (True, True, None)
