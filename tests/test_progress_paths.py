@@ -111,8 +111,9 @@ async def size_on_row(db_session: async_sessionmaker[AsyncSession], entity_id: s
     return tuple(row)
 
 
-async def project_tier_today(client: httpx.AsyncClient) -> tuple[int, int]:
-    """(listed, achieved) of county 亿元级 projects in today's progress (the entity-row path)."""
+async def project_tier_today(client: httpx.AsyncClient, base: tuple[int, int] = (0, 0)) -> tuple[int, int]:
+    """(listed, achieved) of county 亿元级 projects in today's progress (the entity-row path), less `base`:
+    what the database held before the test (committing tests elsewhere may have left projects)."""
     response = await client.get("/api/v1/progress", headers=ADMIN)
     assert response.status_code == 200, response.text
     (count,) = [
@@ -120,31 +121,33 @@ async def project_tier_today(client: httpx.AsyncClient) -> tuple[int, int]:
         for t in response.json()["tiers"]
         if (t["kind"], t["level"], t["tier"]) == ("project", "county", "hundred_million")
     ]
-    return count["listed"], count["achieved"]
+    return count["listed"] - base[0], count["achieved"] - base[1]
 
 
 async def test_a_project_patch_moves_its_size_and_its_progress_bucket(
     client: httpx.AsyncClient, db_session: async_sessionmaker[AsyncSession]
 ) -> None:
+    base = await project_tier_today(client)
     project = await post(client, "projects", factories.project(total_investment="0.5"))  # county, 亿元级
     assert await size_on_row(db_session, project["id"]) == ("total_investment", None, Decimal("0.5"))
-    assert await project_tier_today(client) == (1, 0)
+    assert await project_tier_today(client, base) == (1, 0)
 
     patched = await patch(client, "projects", project["id"], 1, {"total_investment": "1.5"})
     assert (project["standing"]["status"], patched["standing"]["status"]) == ("below", "achieved")
     assert await size_on_row(db_session, project["id"]) == ("total_investment", None, Decimal("1.5"))
-    assert await project_tier_today(client) == (1, 1)
+    assert await project_tier_today(client, base) == (1, 1)
 
     await patch(client, "projects", project["id"], 2, {"stage": "signed"})  # other fields leave the size alone
     assert await size_on_row(db_session, project["id"]) == ("total_investment", None, Decimal("1.5"))
     await patch(client, "projects", project["id"], 3, {"total_investment": "0.9999"})
-    assert await project_tier_today(client) == (1, 0)
+    assert await project_tier_today(client, base) == (1, 0)
 
 
 async def test_a_project_written_around_the_api_keeps_its_size_too(
     client: httpx.AsyncClient, db_session: async_sessionmaker[AsyncSession]
 ) -> None:
     """The copy is kept by triggers on `project`, not by the API's code paths."""
+    base = await project_tier_today(client)
     project = await post(client, "projects", factories.project(total_investment="2"))
     async with db_session() as session, session.begin():
         await session.execute(
@@ -152,4 +155,4 @@ async def test_a_project_written_around_the_api_keeps_its_size_too(
             {"id": project["id"]},
         )
     assert await size_on_row(db_session, project["id"]) == ("total_investment", None, Decimal("0.25"))
-    assert await project_tier_today(client) == (1, 0)
+    assert await project_tier_today(client, base) == (1, 0)
