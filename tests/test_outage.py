@@ -76,6 +76,7 @@ async def test_database_outage_is_503_with_retry_after_and_recovers_without_rest
         for request in (
             http.get("/api/v1/regions/430100", headers=ADMIN),
             http.get("/api/v1/enterprises", headers=ADMIN),
+            http.get("/api/v1/roster", headers=ADMIN),  # a stream: refused before its first line
             http.post(
                 "/api/v1/parks",
                 json={"name": "断线园区", "grade": "provincial", "region_code": "430100"},
