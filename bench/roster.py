@@ -11,7 +11,8 @@
 4. Opening: the scheduler app in this process (its own engine, `RUN_LOOPS=false`) on the same
    database, its registry client on the registry process; a plan for every enterprise of the province,
    created through its API; one `RoundTicker.run_once` at the plan's first tick, timed end to end, with
-   the time spent in `fetch_roster` (the roster read: entities, departments, regions) recorded apart.
+   the time spent in `fetch_roster` (the roster read: entities, departments, regions) and in
+   `RoundBook.open` (the round and its tasks written, inside the tick's transaction) recorded apart.
 
 Targets: 50,000 roster rows read by the client in under 3 s; the round opened, with its 50,000 tasks,
 in under 20 s. Prints the numbers and writes them to bench/results/roster-<UTC time>.json.
@@ -43,7 +44,7 @@ from bench.server import serve
 from bench.settings import RESULTS, BenchSettings
 from services.scheduler.main import create_app as create_scheduler_app
 from services.scheduler.rounds import ticker as ticker_module
-from services.scheduler.rounds.opening import Roster
+from services.scheduler.rounds.opening import Roster, RoundBook
 from services.scheduler.settings import Settings as SchedulerSettings
 from shared import migrate
 from shared.auth import mint_token
@@ -119,7 +120,19 @@ async def open_round(url: str, registry_url: str, secret: str) -> dict[str, Any]
         finally:
             roster_reads.append(time.perf_counter() - started)
 
+    # And the write: the round and its tasks in one transaction (`RoundBook.open`).
+    writes: list[float] = []
+    original_open = RoundBook.open
+
+    async def timed_open(book: RoundBook, *args: Any, **kwargs: Any) -> RowMapping | None:
+        started = time.perf_counter()
+        try:
+            return await original_open(book, *args, **kwargs)
+        finally:
+            writes.append(time.perf_counter() - started)
+
     setattr(ticker_module, "fetch_roster", timed_fetch)  # noqa: B010
+    setattr(RoundBook, "open", timed_open)  # noqa: B010
     try:
         async with app.router.lifespan_context(app):
             admin = {"Authorization": "Bearer " + mint_token(secret=secret, sub="bench", role="admin", region="430000")}
@@ -145,6 +158,7 @@ async def open_round(url: str, registry_url: str, secret: str) -> dict[str, Any]
                 [round_] = rounds.json()["items"]
     finally:
         setattr(ticker_module, "fetch_roster", original)  # noqa: B010
+        setattr(RoundBook, "open", original_open)  # noqa: B010
     return {
         "opened": opened,
         "round_id": round_["id"],
@@ -152,6 +166,7 @@ async def open_round(url: str, registry_url: str, secret: str) -> dict[str, Any]
         "seconds": total,
         "roster_seconds": sum(roster_reads),
         "roster_share": sum(roster_reads) / total,
+        "write_seconds": sum(writes),
         "scheduler_cpu_s": scheduler_cpu,
     }
 

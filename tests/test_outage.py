@@ -85,7 +85,8 @@ SERVICES = [
         "registry",
         create_registry_app,
         registry_settings,
-        ["/api/v1/regions/430100", "/api/v1/enterprises"],
+        # the roster is a stream: refused before its first line
+        ["/api/v1/regions/430100", "/api/v1/enterprises", "/api/v1/roster"],
         ("/api/v1/parks", {"name": "断线园区", "grade": "provincial", "region_code": "430100"}),
         ("/api/v1/parks", {"q": "断线园区"}, "name", "断线园区"),
     ),

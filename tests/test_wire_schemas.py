@@ -35,7 +35,7 @@ def _models(annotation: Any, found: set[type[BaseModel]]) -> set[type[BaseModel]
 def _client_models() -> set[str]:
     found: set[type[BaseModel]] = set()
     for method in vars(RegistryClient).values():
-        if inspect.iscoroutinefunction(method):
+        if inspect.isfunction(method):  # its calls, streamed ones (async generators) and their parsers
             for hint in typing.get_type_hints(method).values():
                 _models(hint, found)
     return {f"{m.__module__}.{m.__qualname__}" for m in found if m.__module__.startswith(PACKAGE)}

@@ -293,12 +293,14 @@ class RegistryClient(ServiceClient):
                         yield entry
             if buffer.strip() or not tail:
                 raise PeerUnavailable(f"{self.peer}服务返回的名单不完整", code="peer_bad_response")
-            try:
-                end = RosterEnd.model_validate_json(tail)
-            except ValidationError as exc:
-                raise PeerUnavailable(f"{self.peer}服务返回的名单不完整", code="peer_bad_response") from exc
-            if end.count != count:
+            if self._roster_end(tail).count != count:
                 raise PeerUnavailable(f"{self.peer}服务返回的名单条数不符", code="peer_bad_response")
+
+    def _roster_end(self, line: bytes) -> RosterEnd:
+        try:
+            return RosterEnd.model_validate_json(line)
+        except ValidationError as exc:
+            raise PeerUnavailable(f"{self.peer}服务返回的名单不完整", code="peer_bad_response") from exc
 
     def _roster_lines(self, lines: list[bytes], response: httpx.Response) -> list[RosterEntry]:
         """The lines of one chunk, parsed in one call (a call per line cost a fifth more)."""
