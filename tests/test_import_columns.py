@@ -38,7 +38,7 @@ def test_the_bulk_writer_writes_every_column_of_the_tables_an_import_can_fill() 
     assert {
         EntityKind.industry: set(),
         EntityKind.enterprise: {"industry_ids"},
-        EntityKind.project: {"annual_plans", "approvals"},
+        EntityKind.project: {"annual_plans", "approvals", "green_channel", "green_channel_note"},
     } == NOT_IMPORTED
     assert [c.key for c in writer.FEED_COLUMNS] == ["resource_type", "resource_id", "action", "payload"]
 

@@ -232,7 +232,12 @@ async def test_red_letters_are_queued_set_wise_as_the_composer_writes_them(
         assert (rows[finding_id]["state"], rows[finding_id]["version"]) == ("notified", 2)
         assert rows[finding_id]["red_notified_at"] == at("2026-07-02")
     assert len(messages[f"scheduler:finding:{ids[3]}"]["payload"]["title"]) == 200
-    assert messages[f"scheduler:finding:{ids[1]}"]["payload"]["audience"] == {"regions": ["430104"], "departments": []}
+    assert messages[f"scheduler:finding:{ids[1]}"]["payload"]["audience"] == {
+        "regions": ["430104"],
+        "departments": [],
+        "topics": [],
+        "subscribers": [],
+    }
     assert [rows[i]["version"] for i in ids[4:]] == [1, 1, 1]
     async with db_session.begin() as session:
         assert await FindingRepository(session).queue_red_letters(at("2026-07-03")) == 0

@@ -36,7 +36,13 @@ FIGURES = {
     "next_steps": "设备安装",
 }
 APPROVALS: list[dict[str, str | None]] = [
-    {"kind": "eia", "state": "in_progress", "applied_on": "2024-01-05", "document_no": "长环评〔2024〕1号"},
+    {
+        "kind": "eia",
+        "state": "in_progress",
+        "applied_on": "2024-01-05",
+        "document_no": "长环评〔2024〕1号",
+        "committed_completion_on": "2024-03-05",
+    },
     {"kind": "land", "state": "in_progress", "applied_on": "2024-02-01"},
 ]
 
@@ -91,6 +97,7 @@ def test_only_what_differs_is_written_and_the_approvals_keep_their_dates() -> No
                 "applied_on": "2024-01-05",
                 "approved_on": None,
                 "document_no": "长环评〔2024〕1号",
+                "committed_completion_on": "2024-03-05",
             },
             {
                 "kind": "land",
@@ -98,6 +105,7 @@ def test_only_what_differs_is_written_and_the_approvals_keep_their_dates() -> No
                 "applied_on": "2024-02-01",
                 "approved_on": None,
                 "document_no": None,
+                "committed_completion_on": None,
             },
         ],
     }

@@ -337,7 +337,7 @@ async def test_a_change_passed_over_while_the_round_was_opening_reaches_it(
 
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             response = await self.real.handle_async_request(request)
-            if request.url.path == "/api/v1/enterprises" and "late" not in hook:
+            if request.url.path == "/api/v1/roster" and "late" not in hook:
                 hook["late"] = await create_enterprise(client, 4, **COUNTY_ENTERPRISE)
                 hook["passed"] = await follower(hook["app"]).run_once(NOW)
             return response

@@ -291,7 +291,10 @@ queued AS (
         'audience', jsonb_build_object(
             'regions', jsonb_build_array(r.region_code),
             'departments', CASE WHEN coalesce(r.lead_department_code, '') <> ''
-                                THEN jsonb_build_array(r.lead_department_code) ELSE '[]'::jsonb END),
+                                THEN jsonb_build_array(r.lead_department_code) ELSE '[]'::jsonb END,
+            'topics', '[]'::jsonb,
+            'subscribers', '[]'::jsonb),
+        'recipients', '[]'::jsonb,
         'reply_deadline', NULL,
         'source', jsonb_build_object('type', 'finding', 'id', r.id::text),
         'publish', true)

@@ -116,7 +116,7 @@ def progress_update(project: ProjectRead, progress: ProjectProgress) -> ProjectP
             existing = current.get(approval_kind)
             state = progress.approvals.get(approval_kind)
             if existing is not None:
-                fields = existing.model_dump()
+                fields = existing.model_dump(exclude={"overdue"})  # derived by the registry, not written
                 approvals.append(ApprovalWrite.model_validate(fields | ({"state": state} if state else {})))
             elif state is not None:
                 approvals.append(

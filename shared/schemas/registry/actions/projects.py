@@ -21,6 +21,7 @@ class ApprovalWrite(RequestModel):
     applied_on: dt.date | None = None
     approved_on: dt.date | None = None
     document_no: ShortText | None = None
+    committed_completion_on: dt.date | None = None
 
 
 class ProjectProgressUpdate(RequestModel):
