@@ -23,8 +23,14 @@ from services.notify.signing import (
     sign,
 )
 
+
 # The verifier compares webhook-timestamp with the real clock (five minutes' tolerance).
-NOW = datetime.now(UTC).replace(microsecond=0)
+@pytest.fixture
+def now() -> datetime:
+    """The wall clock at the test's start: `standardwebhooks` checks timestamps against the real time."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 OCCURRED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
@@ -80,85 +86,85 @@ def test_webhook_id_is_msg_prefixed_and_unique() -> None:
     assert first != second
 
 
-def test_headers_verify_with_standardwebhooks() -> None:
+def test_headers_verify_with_standardwebhooks(now: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    headers = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    headers = sign("msg_1", payload, [SigningSecret(secret)], now)
 
     assert headers["webhook-id"] == "msg_1"
-    assert headers["webhook-timestamp"] == str(int(NOW.timestamp()))
+    assert headers["webhook-timestamp"] == str(int(now.timestamp()))
     assert headers["content-type"] == "application/json"
     assert headers["webhook-signature"].startswith("v1,")
     assert Webhook(secret).verify(payload, headers) == orjson.loads(payload)
 
 
-def test_tampered_body_fails_verification() -> None:
+def test_tampered_body_fails_verification(now: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    headers = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    headers = sign("msg_1", payload, [SigningSecret(secret)], now)
     tampered = payload.replace("12号".encode(), "13号".encode())
     assert tampered != payload
     with pytest.raises(WebhookVerificationError, match="No matching signature"):
         Webhook(secret).verify(tampered, headers)
 
 
-def test_other_id_or_secret_fails_verification() -> None:
+def test_other_id_or_secret_fails_verification(now: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    headers = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    headers = sign("msg_1", payload, [SigningSecret(secret)], now)
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(payload, {**headers, "webhook-id": "msg_2"})
     with pytest.raises(WebhookVerificationError):
         Webhook(generate_secret()).verify(payload, headers)
 
 
-def test_during_rotation_both_secrets_sign_and_each_verifies() -> None:
+def test_during_rotation_both_secrets_sign_and_each_verifies(now: datetime) -> None:
     old, new = generate_secret(), generate_secret()
-    secrets = rotate([SigningSecret(old)], new, NOW, overlap=timedelta(hours=24))
-    assert secrets == (SigningSecret(new), SigningSecret(old, NOW + timedelta(hours=24)))
+    secrets = rotate([SigningSecret(old)], new, now, overlap=timedelta(hours=24))
+    assert secrets == (SigningSecret(new), SigningSecret(old, now + timedelta(hours=24)))
 
     payload = body()
-    headers = sign("msg_1", payload, secrets, NOW)
+    headers = sign("msg_1", payload, secrets, now)
     assert len(headers["webhook-signature"].split(" ")) == 2
     Webhook(old).verify(payload, headers)
     Webhook(new).verify(payload, headers)
 
 
-def test_after_the_overlap_only_the_new_secret_signs() -> None:
+def test_after_the_overlap_only_the_new_secret_signs(now: datetime) -> None:
     old, new = generate_secret(), generate_secret()
-    secrets = rotate([SigningSecret(old)], new, NOW - timedelta(hours=25), overlap=timedelta(hours=24))
+    secrets = rotate([SigningSecret(old)], new, now - timedelta(hours=25), overlap=timedelta(hours=24))
     payload = body()
-    headers = sign("msg_1", payload, secrets, NOW)
+    headers = sign("msg_1", payload, secrets, now)
     assert len(headers["webhook-signature"].split(" ")) == 1
     Webhook(new).verify(payload, headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(payload, headers)
 
 
-def test_rotation_drops_expired_secrets_and_keeps_an_earlier_expiry() -> None:
+def test_rotation_drops_expired_secrets_and_keeps_an_earlier_expiry(now: datetime) -> None:
     a, b, c = generate_secret(), generate_secret(), generate_secret()
     current = [
-        SigningSecret(b, NOW + timedelta(hours=2)),
-        SigningSecret(a, NOW - timedelta(seconds=1)),
+        SigningSecret(b, now + timedelta(hours=2)),
+        SigningSecret(a, now - timedelta(seconds=1)),
     ]
-    assert rotate(current, c, NOW) == (SigningSecret(c), SigningSecret(b, NOW + timedelta(hours=2)))
+    assert rotate(current, c, now) == (SigningSecret(c), SigningSecret(b, now + timedelta(hours=2)))
 
 
-def test_rotation_refuses_a_malformed_new_secret() -> None:
+def test_rotation_refuses_a_malformed_new_secret(now: datetime) -> None:
     with pytest.raises(WebhookSecretInvalid):
-        rotate([], "whsec_short", NOW)
+        rotate([], "whsec_short", now)
 
 
-def test_signing_with_only_expired_secrets_is_refused() -> None:
+def test_signing_with_only_expired_secrets_is_refused(now: datetime) -> None:
     with pytest.raises(NoActiveSecret):
-        sign("msg_1", body(), [SigningSecret(generate_secret(), NOW)], NOW)
+        sign("msg_1", body(), [SigningSecret(generate_secret(), now)], now)
 
 
-def test_retry_signs_the_same_bytes_and_id_with_a_new_timestamp() -> None:
+def test_retry_signs_the_same_bytes_and_id_with_a_new_timestamp(now: datetime) -> None:
     secret = generate_secret()
     payload = body()
-    first = sign("msg_1", payload, [SigningSecret(secret)], NOW - timedelta(minutes=1))
-    retry = sign("msg_1", payload, [SigningSecret(secret)], NOW)
+    first = sign("msg_1", payload, [SigningSecret(secret)], now - timedelta(minutes=1))
+    retry = sign("msg_1", payload, [SigningSecret(secret)], now)
     assert first["webhook-id"] == retry["webhook-id"]
     assert int(retry["webhook-timestamp"]) - int(first["webhook-timestamp"]) == 60
     assert first["webhook-signature"] != retry["webhook-signature"]
