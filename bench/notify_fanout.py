@@ -9,7 +9,7 @@ BENCH_FANOUT_BACKLOG (10000).
 
 What runs, all on 127.0.0.1: a fresh database `wqb_bench_notify` migrated to notify's head; one
 receiver process (`bench.receivers`) with one port per subscriber; notify itself as production runs
-it (uvicorn, one process, its delivery loop in the background, JSON logs to a file). The bench
+it (uvicorn, one process, its delivery loop in the background, JSON logs to a temporary file). The bench
 registers the subscribers through the API, then, each round, one after the other:
 
     aiohttp   the bare client: the same signed requests (one per subscriber, each signed with that
@@ -36,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -373,7 +374,9 @@ def main() -> int:
             "WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
             "DELIVERY_CONCURRENCY": str(CONCURRENCY),
         }
-        with serve("notify", "services.notify.main:create_app", env, RESULTS / "notify_fanout.log", "/readyz") as app:
+        log_path = Path(tempfile.gettempdir()) / "wqb-bench-notify_fanout.log"
+        say(f"notify logs to {log_path}")
+        with serve("notify", "services.notify.main:create_app", env, log_path, "/readyz") as app:
             asyncio.run(run(url, app.pid, app.base_url, receivers, report))
     finally:
         receiver_process.terminate()

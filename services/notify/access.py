@@ -74,6 +74,16 @@ class NotifyAccess:
         if ISSUER_DEPARTMENTS.get(issuer) != p.department:
             raise Forbidden("部门只能以本部门名义发文", code="issuer_not_own")
 
+    def require_audience(self, regions: Sequence[str]) -> None:
+        """An issuer below the province (a city's department) addresses only regions within its own
+        region; admin and service callers address any."""
+        p = self.principal
+        if p.role in (Role.admin, Role.service):
+            return
+        outside = [r for r in regions if not covers(p.region, r)]
+        if outside:
+            raise Forbidden(f"受文地区 {'、'.join(outside)} 不在您的辖区范围内", code="audience_out_of_scope")
+
     def own_issuers(self) -> list[str]:
         """Issuers whose drafts the caller sees (all of them for admin and service)."""
         return [issuer.value for issuer in Issuer if self.may_issue(issuer)]

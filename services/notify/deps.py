@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from aiohttp.abc import AbstractResolver
 from fastapi import BackgroundTasks, Depends, Request
 
 from services.notify.circulars.documents import DocumentRenderer
@@ -17,11 +18,14 @@ from shared.app import Platform
 @dataclass(slots=True)
 class NotifyState:
     """What notify holds beyond the platform: the outbound policy its webhooks obey, the PDF
-    renderer publishing uses (tests may swap it for a faster one) and the delivery loop."""
+    renderer publishing uses (tests may swap it for a faster one), the delivery loop, and the resolver
+    registration checks webhook hosts with."""
 
     policy: OutboundPolicy
     renderer: DocumentRenderer
     deliveries: DeliveryWorker
+    # Resolves webhook hosts at registration; None: the system's resolver (tests put a fake one here).
+    resolver: AbstractResolver | None = None
 
 
 NotifyPlatform = Platform[Settings, NotifyState]

@@ -10,14 +10,18 @@ public DNS name (IDNA, at least two labels, no special-use suffix such as .local
 or a literal IP that `address_refusal` accepts. A host on the allowlist may also use http, any
 port, and any address: that is how internal receivers (and the tests' local receivers) are named.
 
-A name that passed registration can later resolve elsewhere (DNS rebinding), so the check is made
-again on the addresses actually used: `SafeResolver` wraps aiohttp's resolver and drops every
-refused address from what the connector may connect to. aiohttp does not resolve literal IPs, so
+Registration also resolves a name (`check_resolution`) and refuses one that resolves only to refused
+addresses, as the connect-time check would; a name that does not resolve at that moment passes,
+since what counts is where it leads when a webhook is sent. A name that passed registration can
+later resolve elsewhere (DNS rebinding), so the check is made again on the addresses actually used:
+`SafeResolver` wraps aiohttp's resolver and drops every refused address from what the connector may
+connect to. aiohttp does not resolve literal IPs, so
 the sender checks those itself with `validate_webhook_url` before each attempt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -28,7 +32,7 @@ from urllib.parse import urlsplit
 
 import idna
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
+from aiohttp.resolver import DefaultResolver, ThreadedResolver
 
 IPAddress = IPv4Address | IPv6Address
 
@@ -338,3 +342,22 @@ class SafeResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+async def check_resolution(
+    target: WebhookTarget, policy: OutboundPolicy, resolver: AbstractResolver | None = None, *, timeout_s: float = 5.0
+) -> None:
+    """Registration's look at where a name leads: `AddressRefused` when it resolves only to addresses
+    the policy refuses (a name pointing at 127.0.0.1 or 10.x, say). Literal addresses and allowlisted
+    hosts are not looked up; a name that cannot be resolved now (or within `timeout_s`) passes, and
+    the connect-time check decides at each attempt. `resolver` defaults to the system's."""
+    if target.allowlisted or target.address is not None:
+        return
+    safe = SafeResolver(policy, resolver if resolver is not None else ThreadedResolver())
+    try:
+        async with asyncio.timeout(timeout_s):
+            await safe.resolve(target.host, target.port, socket.AF_UNSPEC)
+    except AddressRefused:
+        raise
+    except (OSError, TimeoutError):
+        return

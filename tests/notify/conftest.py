@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.notify.circulars.documents import DocumentRenderer
 from services.notify.document import OfficialDocument
 from shared.context import PrincipalDep, RequestContext, request_context
+from tests.notify.dns import TEST_DNS, FakeResolver
 
 
 def fake_pdf(doc: OfficialDocument) -> bytes:
@@ -29,6 +30,15 @@ def quick_documents(request: pytest.FixtureRequest) -> None:
         if name in request.fixturenames:
             app: Any = request.getfixturevalue(name)
             app.state.platform.state.renderer = DocumentRenderer(fake_pdf)
+
+
+@pytest.fixture(autouse=True)
+def test_dns(request: pytest.FixtureRequest) -> None:
+    """Webhook hosts are resolved at registration from `tests.notify.dns.TEST_DNS`, never the real DNS."""
+    for name in ("notify_app", "committing_notify_app"):
+        if name in request.fixturenames:
+            app: Any = request.getfixturevalue(name)
+            app.state.platform.state.resolver = FakeResolver(TEST_DNS)
 
 
 @pytest.fixture

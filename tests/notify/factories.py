@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
+
+ZONE = ZoneInfo("Asia/Shanghai")  # the service's default TIMEZONE: the 文号's year is its year at publication
+
+
+def number(prefix: str, sequence: int, published_at: dt.datetime) -> str:
+    """The 文号 of the `sequence`-th circular of a prefix published at `published_at` (the test's clock)."""
+    return f"{prefix}〔{published_at.astimezone(ZONE).year}〕{sequence}号"
 
 
 def circular(**overrides: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -52,16 +53,18 @@ async def test_a_draft_is_created_with_location_etag_and_safe_html(notify_client
     assert got.json() == draft
 
 
-async def test_publishing_numbers_each_issuer_kind_and_year_from_one(notify_client: httpx.AsyncClient) -> None:
+async def test_publishing_numbers_each_issuer_kind_and_year_from_one(
+    notify_client: httpx.AsyncClient, now: dt.datetime
+) -> None:
     first = await publish(notify_client, (await create(notify_client))["id"])
     second = await publish(notify_client, (await create(notify_client))["id"])
     notice = await publish(notify_client, (await create(notify_client, kind="notice"))["id"])
     other = await publish(notify_client, (await create(notify_client, issuer="gxt"))["id"])
     assert [c["document_number"] for c in (first, second, notice, other)] == [
-        "湘万千百办通〔2026〕1号",
-        "湘万千百办通〔2026〕2号",
-        "湘万千百办发〔2026〕1号",
-        "湘工信万千百通〔2026〕1号",
+        factories.number("湘万千百办通", 1, now),
+        factories.number("湘万千百办通", 2, now),
+        factories.number("湘万千百办发", 1, now),
+        factories.number("湘工信万千百通", 1, now),
     ]
     assert (first["status"], first["version"]) == ("published", 2)
     again = await notify_client.post(f"{API}/{first['id']}/publish", headers=ADMIN)
@@ -69,10 +72,12 @@ async def test_publishing_numbers_each_issuer_kind_and_year_from_one(notify_clie
     assert again.json()["code"] == "circular_not_draft"
 
 
-async def test_publish_true_creates_a_published_circular_with_receipts(notify_client: httpx.AsyncClient) -> None:
+async def test_publish_true_creates_a_published_circular_with_receipts(
+    notify_client: httpx.AsyncClient, now: dt.datetime
+) -> None:
     audience = {"regions": ["430100", "430200"], "departments": ["industry-it"]}
     circular = await create(notify_client, audience=audience, publish=True)
-    assert (circular["status"], circular["document_number"]) == ("published", "湘万千百办通〔2026〕1号")
+    assert (circular["status"], circular["document_number"]) == ("published", factories.number("湘万千百办通", 1, now))
     receipts = (await notify_client.get(f"{API}/{circular['id']}/receipts", headers=ADMIN)).json()
     assert [(r["unit_type"], r["unit_code"], r["status"]) for r in receipts["items"]] == [
         ("region", "430100", "pending"),
@@ -141,7 +146,9 @@ async def test_a_draft_is_deleted_with_if_match(notify_client: httpx.AsyncClient
     assert (gone.status_code, gone.json()["code"]) == (404, "circular_not_found")
 
 
-async def test_revoking_needs_a_reason_and_a_published_circular(notify_client: httpx.AsyncClient) -> None:
+async def test_revoking_needs_a_reason_and_a_published_circular(
+    notify_client: httpx.AsyncClient, now: dt.datetime
+) -> None:
     draft = await create(notify_client)
     not_published = await notify_client.post(f"{API}/{draft['id']}/revoke", json={"reason": "有误"}, headers=ADMIN)
     assert (not_published.status_code, not_published.json()["code"]) == (409, "circular_not_published")
@@ -155,12 +162,14 @@ async def test_revoking_needs_a_reason_and_a_published_circular(notify_client: h
         "数据有误",
         3,
     )
-    assert revoked.json()["document_number"] == "湘万千百办通〔2026〕1号"  # a revoked number is never reused
+    assert revoked.json()["document_number"] == factories.number(
+        "湘万千百办通", 1, now
+    )  # a revoked number is never reused
     twice = await notify_client.post(f"{API}/{circular['id']}/revoke", json={"reason": "再撤"}, headers=ADMIN)
     assert (twice.status_code, twice.json()["code"]) == (409, "circular_not_published")
 
 
-async def test_the_document_exists_from_publication(notify_client: httpx.AsyncClient) -> None:
+async def test_the_document_exists_from_publication(notify_client: httpx.AsyncClient, now: dt.datetime) -> None:
     draft = await create(notify_client)
     missing = await notify_client.get(f"{API}/{draft['id']}/document", headers=ADMIN)
     assert (missing.status_code, missing.json()["code"]) == (404, "circular_document_not_found")
@@ -168,11 +177,11 @@ async def test_the_document_exists_from_publication(notify_client: httpx.AsyncCl
     document = await notify_client.get(f"{API}/{draft['id']}/document", headers=ADMIN)
     assert document.status_code == 200
     assert document.headers["content-type"] == "application/pdf"
-    assert document.content == "%PDF-1.4 stand-in 湘万千百办通〔2026〕1号".encode()
+    assert document.content == ("%PDF-1.4 stand-in " + factories.number("湘万千百办通", 1, now)).encode()
 
 
 async def test_the_pdf_is_rendered_once_at_publish_as_an_official_document(
-    notify_client: httpx.AsyncClient, real_documents: None
+    notify_client: httpx.AsyncClient, real_documents: None, now: dt.datetime
 ) -> None:
     circular = await create(notify_client, urgency="urgent", recipients=["各市州万千百工作专班"], publish=True)
     first = await notify_client.get(f"{API}/{circular['id']}/document", headers=ADMIN)
@@ -180,11 +189,16 @@ async def test_the_pdf_is_rendered_once_at_publish_as_an_official_document(
     assert first.content == second.content
     pages = PdfReader(io.BytesIO(first.content)).pages
     text = "".join(c for page in pages for c in page.extract_text() if c != "\x00" and not c.isspace())
-    for expected in ("加急", "湘万千百办通〔2026〕1号", "各市州万千百工作专班：", "现将第三季度调度情况通报如下。"):
+    for expected in (
+        "加急",
+        factories.number("湘万千百办通", 1, now),
+        "各市州万千百工作专班：",
+        "现将第三季度调度情况通报如下。",
+    ):
         assert expected in text
 
 
-async def test_every_write_is_audited(notify_client: httpx.AsyncClient) -> None:
+async def test_every_write_is_audited(notify_client: httpx.AsyncClient, now: dt.datetime) -> None:
     draft = await create(notify_client)
     await notify_client.patch(f"{API}/{draft['id']}", json={"title": "改后"}, headers=ADMIN | {"If-Match": '"1"'})
     await publish(notify_client, draft["id"])
@@ -196,7 +210,7 @@ async def test_every_write_is_audited(notify_client: httpx.AsyncClient) -> None:
     publish_event = events.json()["items"][1]
     assert publish_event["before"] == {"status": "draft", "version": 2}
     assert (publish_event["after"]["document_number"], publish_event["after"]["receipts"]) == (
-        "湘万千百办通〔2026〕1号",
+        factories.number("湘万千百办通", 1, now),
         1,
     )
 
@@ -323,3 +337,43 @@ async def test_lists_filter_by_region_status_and_kind_and_page_by_cursor(notify_
     assert rest.json()["next_cursor"] is None
     unknown = await notify_client.get(API, params={"colour": "red"}, headers=ADMIN)
     assert (unknown.status_code, unknown.json()["errors"][0]["code"]) == (422, "extra_forbidden")
+
+
+@pytest.mark.parametrize("body", ["", "  \n\n "])
+async def test_a_circular_without_a_body_is_not_published(notify_client: httpx.AsyncClient, body: str) -> None:
+    at_once = await notify_client.post(API, json=factories.circular(body=body, publish=True), headers=ADMIN)
+    assert (at_once.status_code, at_once.json()["code"]) == (409, "circular_body_empty")
+    draft = await create(notify_client, body=body)
+    later = await notify_client.post(f"{API}/{draft['id']}/publish", headers=ADMIN)
+    assert (later.status_code, later.json()["code"]) == (409, "circular_body_empty")
+    listed = (await notify_client.get(API, headers=ADMIN)).json()["items"]
+    assert [(c["id"], c["status"], c["version"]) for c in listed] == [(draft["id"], "draft", 1)]  # nothing else
+    receipts = await notify_client.get(f"{API}/{draft['id']}/receipts", headers=ADMIN)
+    assert receipts.json()["total"] == 0
+
+
+async def test_a_city_department_addresses_only_regions_within_its_own(notify_client: httpx.AsyncClient) -> None:
+    city_department = auth("department", "430100", department="industry-it")
+    own = await notify_client.post(
+        API, json=factories.circular(issuer="gxt", audience={"regions": ["430100", "430104"]}), headers=city_department
+    )
+    assert own.status_code == 201, own.text
+    elsewhere = await notify_client.post(
+        API, json=factories.circular(issuer="gxt", audience={"regions": ["430104", "430200"]}), headers=city_department
+    )
+    assert (elsewhere.status_code, elsewhere.json()["code"]) == (403, "audience_out_of_scope")
+    assert "430200" in elsewhere.json()["detail"]
+    moved = await notify_client.patch(
+        f"{API}/{own.json()['id']}",
+        json={"audience": {"regions": ["430000"]}},
+        headers=city_department | {"If-Match": '"1"'},
+    )
+    assert (moved.status_code, moved.json()["code"]) == (403, "audience_out_of_scope")
+    province = await notify_client.post(
+        API,
+        json=factories.circular(issuer="gxt", audience={"regions": ["430200"]}),
+        headers=auth("department", "430000", department="industry-it"),
+    )
+    assert province.status_code == 201
+    after = (await notify_client.get(f"{API}/{own.json()['id']}", headers=ADMIN)).json()
+    assert (after["audience"]["regions"], after["version"]) == (["430100", "430104"], 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import inspect
 import pkgutil
@@ -21,6 +22,7 @@ from shared.errors import Conflict, Forbidden, NotFound
 from shared.schemas.notify.actions.circulars import Audience, CircularCreate, SourceRef
 from shared.schemas.notify.enums import CircularKind, CircularStatus, Issuer, ReceiptStatus, UnitType
 from tests.conftest import ADMIN, token
+from tests.notify import factories
 from tests.test_wire_schemas import _models
 
 RETRY = RetryPolicy(backoff_base_s=0.001, backoff_max_s=0.004)
@@ -48,12 +50,12 @@ async def notify(notify_app: Any) -> AsyncIterator[NotifyClient]:
         yield client
 
 
-async def test_request_circular_publishes_and_a_retry_returns_the_same(notify: NotifyClient) -> None:
+async def test_request_circular_publishes_and_a_retry_returns_the_same(notify: NotifyClient, now: dt.datetime) -> None:
     first = await notify.request_circular(ranking(), idempotency_key="round-2026-Q3-bulletin")
     again = await notify.request_circular(ranking(), idempotency_key="round-2026-Q3-bulletin")
     assert (first.status, first.document_number, first.source) == (
         CircularStatus.published,
-        "湘万千百办通〔2026〕1号",
+        factories.number("湘万千百办通", 1, now),
         SourceRef(type="round", id="2026-Q3"),
     )
     assert again == first

@@ -72,7 +72,7 @@ async def test_a_published_circular_reaches_its_subscriber_signed(
     assert payload["type"] == "circular.published"
     data: Any = payload["data"]
     assert data["circular"]["id"] == circular["id"]
-    assert data["circular"]["document_number"] == "湘万千百办通〔2026〕1号"
+    assert data["circular"]["document_number"] == factories.number("湘万千百办通", 1, now)
     assert data["document_url"] == f"/api/v1/circulars/{circular['id']}/document"
     [delivery] = await deliveries(notify_client, subscriber["id"])
     assert (delivery["status"], delivery["webhook_id"], delivery["attempts"]) == ("delivered", request.webhook_id, 1)
@@ -434,3 +434,22 @@ async def test_a_claimed_delivery_is_sending_and_an_expired_one_is_claimed_again
     [done] = await deliveries(notify_client, subscriber["id"])
     assert (done["status"], done["attempts"]) == ("delivered", 1)
     assert [a["attempt_no"] for a in await attempts(notify_client, done["id"])] == [1]
+
+
+async def test_deliveries_filter_by_their_state(
+    notify_client: httpx.AsyncClient, worker: DeliveryWorker, now: dt.datetime
+) -> None:
+    async with receiver(always(503)) as down, receiver() as up:
+        failing = await subscribe(notify_client, down.url, name="故障系统")
+        working = await subscribe(notify_client, up.url, name="正常系统")
+        await publish(notify_client)
+        assert await worker.run_once(now) == 2
+
+    async def states(status: str) -> list[str]:
+        response = await notify_client.get("/api/v1/deliveries", params={"status": status}, headers=ADMIN)
+        assert response.status_code == 200, response.text
+        return [d["subscriber_id"] for d in response.json()["items"]]
+
+    assert await states("retrying") == [failing["id"]]
+    assert await states("delivered") == [working["id"]]
+    assert (await states("pending"), await states("sending"), await states("failed")) == ([], [], [])

@@ -6,7 +6,6 @@ import socket
 from ipaddress import IPv4Address, IPv6Address
 
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from services.notify.outbound import (
     AddressRefused,
@@ -15,8 +14,10 @@ from services.notify.outbound import (
     SafeResolver,
     WebhookUrlInvalid,
     address_refusal,
+    check_resolution,
     validate_webhook_url,
 )
+from tests.notify.dns import FakeResolver
 
 OPEN = OutboundPolicy()
 LOCAL = OutboundPolicy.with_allowlist(["127.0.0.1", "localhost", "Receiver.GOV.local"])
@@ -186,31 +187,6 @@ def test_allowlisting_one_host_does_not_open_another() -> None:
         validate_webhook_url("https://127.0.0.2/hook", LOCAL)
 
 
-def _result(host: str, address: str) -> ResolveResult:
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    return ResolveResult(hostname=host, host=address, port=443, family=family, proto=0, flags=0)
-
-
-class FakeResolver(AbstractResolver):
-    """Answers from a table; each lookup pops the next answer, as a rebinding DNS server would."""
-
-    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
-        self.answers = answers
-        self.lookups: list[str] = []
-        self.closed = False
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        self.lookups.append(host)
-        queue = self.answers[host]
-        addresses = queue.pop(0) if len(queue) > 1 else queue[0]
-        return [_result(host, a) for a in addresses]
-
-    async def close(self) -> None:
-        self.closed = True
-
-
 async def test_resolver_keeps_only_public_addresses() -> None:
     inner = FakeResolver({"hooks.example.cn": [["127.0.0.1", "8.8.8.8", "10.0.0.1", "2400:3200::1"]]})
     kept = await SafeResolver(OPEN, inner).resolve("hooks.example.cn", 443, socket.AF_UNSPEC)
@@ -256,3 +232,23 @@ async def test_resolver_close_closes_the_inner_resolver() -> None:
     inner = FakeResolver({})
     await SafeResolver(OPEN, inner).close()
     assert inner.closed
+
+
+async def test_registration_refuses_a_name_that_resolves_only_to_refused_addresses() -> None:
+    dns = FakeResolver({"hooks.example.cn": [["127.0.0.1", "10.0.0.1"]]})
+    with pytest.raises(AddressRefused, match="loopback, private"):
+        await check_resolution(validate_webhook_url("https://hooks.example.cn/hook", OPEN), OPEN, dns)
+
+
+async def test_registration_accepts_a_name_with_a_public_address_or_none_yet() -> None:
+    dns = FakeResolver({"hooks.example.cn": [["10.0.0.1", "8.8.8.8"]]})
+    await check_resolution(validate_webhook_url("https://hooks.example.cn/hook", OPEN), OPEN, dns)
+    await check_resolution(validate_webhook_url("https://not-yet.example.cn/hook", OPEN), OPEN, dns)
+    assert dns.lookups == ["hooks.example.cn", "not-yet.example.cn"]
+
+
+async def test_registration_does_not_look_up_allowlisted_hosts_or_literal_addresses() -> None:
+    dns = FakeResolver({})
+    await check_resolution(validate_webhook_url("http://localhost:9000/hook", LOCAL), LOCAL, dns)
+    await check_resolution(validate_webhook_url("https://8.8.8.8/hook", OPEN), OPEN, dns)
+    assert dns.lookups == []

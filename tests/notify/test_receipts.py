@@ -162,7 +162,9 @@ async def test_unsigned_for_days_lists_what_is_overdue_in_the_caller_s_units(
     assert [r["unit_code"] for r in department.json()["items"]] == ["industry-it", "industry-it"]
 
 
-async def test_a_reminder_goes_to_the_units_that_have_not_signed(notify_client: httpx.AsyncClient) -> None:
+async def test_a_reminder_goes_to_the_units_that_have_not_signed(
+    notify_client: httpx.AsyncClient, now: dt.datetime
+) -> None:
     circular = await publish(notify_client)
     await act(notify_client, circular["id"], auth("county", "430104"), unit_type="region", unit_code="430104")
     response = await notify_client.post(
@@ -174,7 +176,7 @@ async def test_a_reminder_goes_to_the_units_that_have_not_signed(notify_client: 
         "reminder",
         "published",
         circular["id"],
-        "湘万千百办提〔2026〕1号",
+        factories.number("湘万千百办提", 1, now),
     )
     assert reminder["audience"]["regions"] == ["430100", "430200"]
     assert reminder["audience"]["departments"] == ["industry-it"]

@@ -55,6 +55,10 @@ REFUSED = [
     ("https://oa.changsha.gov.cn/hook#x", "fragment_not_allowed"),
     ("https://oa.changsha.gov.cn\\@evil.com/", "url_invalid"),
     ("https://" + "a" * 2050 + ".cn/", "string_too_long"),
+    # Names that resolve only to addresses the connect-time check would refuse (tests.notify.dns).
+    ("https://loopback.example.cn/hook", "address_refused"),
+    ("https://intranet-hooks.example.cn/hook", "address_refused"),
+    ("https://metadata.example.cn/latest", "address_refused"),
 ]
 
 
@@ -66,6 +70,28 @@ async def test_webhook_urls_that_could_reach_inside_are_refused(
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
     assert (error["field"], error["code"]) == ("url", code)
+
+
+async def test_a_name_resolving_to_a_private_address_is_refused_on_patch_too(notify_client: httpx.AsyncClient) -> None:
+    created = (await notify_client.post(API, json=factories.subscriber(LOCAL), headers=ADMIN)).json()
+    url = f"{API}/{created['id']}"
+    moved = await notify_client.patch(
+        url, json={"url": "https://loopback.example.cn/hook"}, headers=ADMIN | {"If-Match": '"1"'}
+    )
+    assert (moved.status_code, moved.json()["errors"][0]["code"]) == (422, "address_refused")
+    assert (await notify_client.get(url, headers=ADMIN)).json()["url"] == LOCAL
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://mixed.example.cn/hook",  # one public address: the connect-time check keeps only that one
+        "https://not-yet-registered.example.cn/hook",  # does not resolve yet: decided at each attempt
+    ],
+)
+async def test_a_name_with_a_public_address_or_none_yet_is_accepted(notify_client: httpx.AsyncClient, url: str) -> None:
+    response = await notify_client.post(API, json=factories.subscriber(url), headers=ADMIN)
+    assert (response.status_code, response.json().get("url")) == (201, url)
 
 
 async def test_allowlisted_local_receivers_may_use_http_and_any_port(notify_client: httpx.AsyncClient) -> None:

@@ -57,7 +57,9 @@ def _location(circular: CircularRead) -> str:
         "official-document PDF, writes one receipt per addressed region and department and queues one "
         "delivery per matching subscriber. A `source` yields at most one circular: a second create from "
         "it is 409 `circular_source_duplicate` (with `existing_id`), unless it repeats the first request's "
-        "`Idempotency-Key`, which replays the first response."
+        "`Idempotency-Key`, which replays the first response. Publishing without a body is 409 "
+        "`circular_body_empty`; a department below the province addressing a region outside its own is "
+        "403 `audience_out_of_scope`."
     ),
 )
 async def create_circular(
@@ -115,6 +117,7 @@ async def delete_circular(id: uuid.UUID, svc: CircularServiceDep, ctx: ContextDe
     dependencies=WAKES_DELIVERIES,
     response_model=CircularRead,
     summary="发布草稿：分配文号、生成公文 PDF、写签收记录、投递",
+    description="409 `circular_not_draft` when already published or revoked, 409 `circular_body_empty` without a body.",
 )
 async def publish_circular(id: uuid.UUID, svc: CircularServiceDep, ctx: ContextDep, response: Response) -> CircularRead:
     circular = await svc.publish(ctx, id)

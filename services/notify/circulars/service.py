@@ -129,6 +129,9 @@ class CircularService:
         """A draft, or with `publish` a published circular; 409 `circular_source_duplicate` when the
         source already has one (`existing_id` names it only if the caller may see it)."""
         self.access.require_issue(body.issuer)
+        self.access.require_audience(body.audience.regions)
+        if body.publish:
+            require_body(body.body)
         if body.source is not None:
             existing = await self.repo.by_source(body.source.type, body.source.id)
             if existing is not None:
@@ -175,6 +178,8 @@ class CircularService:
         reject_nulls(patch, [], also=("kind", "title", "body", "issuer", "urgency", "audience", "recipients"))
         if "issuer" in patch:
             self.access.require_issue(Issuer(patch["issuer"]))
+        if "audience" in patch:
+            self.access.require_audience(Audience.model_validate(patch["audience"]).regions)
         values: dict[str, Any] = {}
         for name, value in patch.items():
             if name == "audience":
@@ -234,6 +239,7 @@ class CircularService:
         self.access.require_issue(Issuer(row["issuer"]))
         if row["status"] != CircularStatus.draft.value:
             raise Conflict("通报已发布或已撤回，不能再次发布", code="circular_not_draft")
+        require_body(row["body"])
         return await self._publish(ctx, row)
 
     async def _publish(self, ctx: RequestContext, row: Any) -> CircularRead:
@@ -350,6 +356,12 @@ class CircularService:
                 "status": circular.status.value,
             },
         )
+
+
+def require_body(body: str) -> None:
+    """A circular is published with a body: a title alone is not a document to sign for."""
+    if not body.strip():
+        raise Conflict("通报正文为空，不能发布", code="circular_body_empty")
 
 
 def _audit(circular: CircularRead) -> dict[str, Any]:

@@ -41,7 +41,7 @@ async def _subscribers(
     session: SessionDep, access: AccessDep, audit: AuditDep, platform: NotifyPlatformDep
 ) -> SubscriberService:
     overlap = dt.timedelta(hours=platform.settings.secret_rotation_overlap_hours)
-    return SubscriberService(session, access, audit, platform.state.policy, overlap)
+    return SubscriberService(session, access, audit, platform.state.policy, overlap, platform.state.resolver)
 
 
 SubscriberServiceDep = Annotated[SubscriberService, Depends(_subscribers)]

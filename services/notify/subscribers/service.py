@@ -12,6 +12,7 @@ import uuid
 from enum import Enum
 from typing import Any
 
+from aiohttp.abc import AbstractResolver
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,7 @@ from services.notify.access import NotifyAccess
 from services.notify.deliveries.fanout import Fanout
 from services.notify.deliveries.repository import DeliveryRepository
 from services.notify.deliveries.worker import secrets_of
-from services.notify.outbound import OutboundPolicy, OutboundRefused, validate_webhook_url
+from services.notify.outbound import OutboundPolicy, OutboundRefused, check_resolution, validate_webhook_url
 from services.notify.signing import SigningSecret, generate_secret, rotate
 from services.notify.subscribers.repository import SubscriberQuery, SubscriberRepository
 from services.notify.subscribers.schemas import (
@@ -94,17 +95,23 @@ class SubscriberService:
         audit: AuditLog,
         policy: OutboundPolicy,
         rotation_overlap: dt.timedelta,
+        resolver: AbstractResolver | None = None,
     ) -> None:
         self.session = session
+        self.resolver = resolver
         self.access = access
         self.audit = audit
         self.policy = policy
         self.rotation_overlap = rotation_overlap
         self.repo = SubscriberRepository(session)
 
-    def checked_url(self, url: str) -> str:
+    async def checked_url(self, url: str) -> str:
+        """The URL as stored, once it passes the URL rules and its name does not lead only to refused
+        addresses (422 with the rule's code, on the `url` field)."""
         try:
-            return validate_webhook_url(url, self.policy).url
+            target = validate_webhook_url(url, self.policy)
+            await check_resolution(target, self.policy, self.resolver)
+            return target.url
         except OutboundRefused as exc:
             raise Invalid.field("url", URL_MESSAGES.get(exc.code, "地址不允许作为 webhook"), exc.code) from exc
 
@@ -137,7 +144,7 @@ class SubscriberService:
 
     async def create(self, ctx: RequestContext, body: SubscriberCreate) -> SubscriberCreated:
         self.access.require_subscriber_write(body.region_code, body.department)
-        url = self.checked_url(body.url)
+        url = await self.checked_url(body.url)
         if (existing := await self.repo.by_name(body.name)) is not None:
             raise self._duplicate(existing)
         secret = generate_secret()
@@ -172,7 +179,7 @@ class SubscriberService:
         values: dict[str, Any] = {}
         for name, value in patch.items():
             if name == "url":
-                values["url"] = self.checked_url(value)
+                values["url"] = await self.checked_url(value)
             elif name in ("event_types", "topics"):
                 values[name] = sorted({v.value if isinstance(v, Enum) else v for v in value})
             elif isinstance(value, Enum):
