@@ -112,6 +112,7 @@ async def test_a_letter_left_unsigned_turns_yellow_then_red_and_resolves_when_si
     other = {
         "kind": "bulletin",
         "title": "关于调度情况的通报",
+        "body": "各市州：现将调度情况通报如下。",
         "issuer": "wqb_office",
         "audience": {"regions": ["430100"]},
         "publish": True,
