@@ -269,6 +269,7 @@ HOSTILE = [
     ({"data": {"k": [[[[[[[[[1]]]]]]]]]}}, "data_too_deep"),
     ({"data": {"rank": [1, 2**64]}}, "number_out_of_range"),
     ({"data": {"rank": -(2**63) - 1}}, "number_out_of_range"),
+    ({"data": {"total": 1e20}}, "number_out_of_range"),  # stored by JSONB as an integer of 21 digits
     ({"audience": {"regions": ["110000"]}}, "region_unknown"),
     ({"audience": {}}, "audience_empty"),
     ({"audience": {"regions": ["43010"]}}, "string_pattern_mismatch"),
@@ -308,9 +309,9 @@ async def test_hostile_bytes_are_4xx(notify_client: httpx.AsyncClient) -> None:
 
 
 async def test_data_at_the_edge_of_64_bits_publishes_and_reaches_the_payload(notify_client: httpx.AsyncClient) -> None:
-    published = await create(notify_client, data={"rank": [2**63 - 1, -(2**63)]}, publish=True)
+    published = await create(notify_client, data={"rank": [2**63 - 1, -(2**63)], "total": 9.2e18}, publish=True)
     assert published["status"] == "published"
-    assert published["data"] == {"rank": [2**63 - 1, -(2**63)]}
+    assert published["data"] == {"rank": [2**63 - 1, -(2**63)], "total": 9200000000000000000}
 
 
 async def test_lists_filter_by_region_status_and_kind_and_page_by_cursor(notify_client: httpx.AsyncClient) -> None:

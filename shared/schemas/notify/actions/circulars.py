@@ -38,6 +38,9 @@ def _check_json(value: Any, level: int = 1) -> None:
         raise PydanticCustomError("number_out_of_range", "整数超出 64 位范围")
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError("number_not_finite", "数值须为有限数")
+    if isinstance(value, float) and abs(value) >= 2**63:
+        # JSONB keeps 1e20 as the integer 100000000000000000000, which a payload cannot carry either.
+        raise PydanticCustomError("number_out_of_range", "数值超出 64 位整数范围")
     if isinstance(value, dict):
         for key, item in value.items():
             _check_json(key, level)
