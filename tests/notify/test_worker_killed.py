@@ -11,14 +11,10 @@ database. Every delivery must end delivered; the receiver must have seen every d
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,46 +25,19 @@ from shared import migrate
 from shared.cli import wait_ready
 from shared.settings import asyncpg_dsn
 from tests.conftest import ADMIN, SECRET
+from tests.harness import free_port, start_service, stop_all
 from tests.notify import factories
 from tests.notify.receivers import receiver
 
-ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIBERS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start_notify(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "services.notify.main:create_app",
-        "--factory",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
-    return subprocess.Popen(command, env=os.environ | env, cwd=ROOT, stdout=subprocess.DEVNULL)
+NOTIFY_APP = "services.notify.main:create_app"
 
 
 @pytest.fixture
 def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_all(started)
 
 
 async def test_a_worker_killed_mid_fan_out_leaves_every_delivery_delivered_under_one_webhook_id(
@@ -88,7 +57,7 @@ async def test_a_worker_killed_mid_fan_out_leaves_every_delivery_delivered_under
     }
     async with receiver(delay_s=0.05) as hook:
         first_port = free_port()
-        processes.append(start_notify(first_port, env))
+        processes.append(start_service(NOTIFY_APP, first_port, env))
         assert await asyncio.to_thread(wait_ready, first_port, time.monotonic() + 60)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{first_port}", headers=ADMIN, timeout=30) as api:
             subscribers: dict[str, str] = {}  # query string → subscriber id
@@ -117,7 +86,7 @@ async def test_a_worker_killed_mid_fan_out_leaves_every_delivery_delivered_under
             assert at_kill.get("sending", 0) > 0  # leased to the dead process: taken over once the lease expires
 
             second_port = free_port()
-            processes.append(start_notify(second_port, env))
+            processes.append(start_service(NOTIFY_APP, second_port, env))
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 statuses = dict(list(await conn.fetch("SELECT status, count(*) FROM notify.delivery GROUP BY status")))

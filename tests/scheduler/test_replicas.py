@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -29,37 +25,18 @@ from shared import migrate
 from shared.cli import wait_ready
 from shared.settings import asyncpg_dsn
 from tests.conftest import ADMIN, SECRET
+from tests.harness import free_port, start_service, stop_all
 from tests.scheduler.helpers import plan
 
-ROOT = Path(__file__).resolve().parents[2]
 PLANS, ENTERPRISES, REPLICAS = 8, 12, 3
 BACK = dt.timedelta(days=100)  # three or four monthly ticks ago
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--port", str(port), "--no-access-log"]
-    return subprocess.Popen(command, env=os.environ | env, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
 @pytest.fixture
 def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_all(started)
 
 
 async def fetch(url: str, sql: str) -> list[asyncpg.Record]:
@@ -78,7 +55,7 @@ async def test_three_replicas_open_every_due_round_once_though_one_is_killed(
         await asyncio.to_thread(migrate.upgrade, service, url)
     common = {"DATABASE_URL": url, "JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "false"}
     registry_port = free_port()
-    processes.append(start("services.registry.main:create_app", registry_port, common))
+    processes.append(start_service("services.registry.main:create_app", registry_port, common))
     assert await asyncio.to_thread(wait_ready, registry_port, time.monotonic() + 180)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{registry_port}") as registry:
         from tests import factories
@@ -95,7 +72,7 @@ async def test_three_replicas_open_every_due_round_once_though_one_is_killed(
     }
     ports = [free_port() for _ in range(REPLICAS)]
     for port in ports:
-        processes.append(start("services.scheduler.main:create_app", port, scheduler_env))
+        processes.append(start_service("services.scheduler.main:create_app", port, scheduler_env))
     for port in ports:
         assert await asyncio.to_thread(wait_ready, port, time.monotonic() + 180)
 
