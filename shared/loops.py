@@ -115,8 +115,11 @@ class LoopService(ABC):
                 raise
             except Exception:  # the database may be away: the next tick tries again
                 log.exception("loop tick failed", extra={"loop": self.name})
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the wake and drops a
+            # cancellation that arrives with it, so stop() would find the loop ticking on.
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), timeout=self.interval_s)
+                async with asyncio.timeout(self.interval_s):
+                    await self._woken.wait()
 
     async def start(self, platform: Platform[Any, Any]) -> None:
         self._platform = platform

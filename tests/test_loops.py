@@ -246,3 +246,29 @@ async def test_the_purge_deletes_expired_idempotency_records_only(client: Any, r
     assert await purge.run_once(stored_at + purge.ttl + dt.timedelta(seconds=1)) == 1
     async with platform.sessionmaker.begin() as session:
         assert (await session.execute(select(table.c.key))).scalars().all() == []
+
+
+class Parked(LoopService):
+    """A loop that ticks once and then waits a long interval for a wake."""
+
+    name = "parked"
+    interval_s = 3600.0
+
+    async def run_once(self, now: dt.datetime) -> int:
+        return 0
+
+
+async def test_stop_ends_the_loop_even_when_a_wake_arrives_with_the_cancellation(engine: AsyncEngine) -> None:
+    # A slot freed as the app shuts down wakes the loop in the same instant that stop() cancels it: the
+    # wake must not swallow the cancellation (asyncio.wait_for did on Python 3.11), or stop() waits forever.
+    for _ in range(20):
+        loop = Parked()
+        attach(loop, engine, run_loops=True)
+        await loop.start(loop.platform)
+        while loop.ticks == 0:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)  # parked in its wait for the next tick
+        loop.wake()
+        async with asyncio.timeout(5):
+            await loop.stop()
+        assert loop.ticks == 1
