@@ -110,5 +110,6 @@ def cut_page(rows: Sequence[Any], page: PageRequest, key: str, sort_attr: str) -
     if len(rows) <= page.limit:
         return items, None
     last = items[-1]
-    get = (lambda r, a: r[a]) if isinstance(last, Mapping) else getattr
+    keyed = isinstance(last, Mapping) or hasattr(last, "keys")  # a mapping or a driver's record
+    get = (lambda r, a: r[a]) if keyed else getattr
     return items, encode_cursor(key, [get(last, sort_attr), get(last, "id")])

@@ -22,12 +22,14 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.util import LRUCache
 
 from shared.app import Platform
 from shared.db import server_settings
 from shared.settings import BaseServiceSettings, asyncpg_dsn
 
 _ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+_COMPILED: LRUCache[Any, Any] = LRUCache(512)  # `PreparedRead.bound`'s compiled statements, by cache key
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,37 @@ class PreparedRead:
         names = tuple(compiled.positiontup or ())
         return cls(str(compiled), names, tuple(compiled.params[n] for n in names))
 
+    @classmethod
+    def bound(cls, stmt: ClauseElement, values: Mapping[str, Any]) -> PreparedRead:
+        """A statement built per request (a filtered list), every parameter bound: its literals and `values`.
+
+        Compiled through SQLAlchemy's own statement cache, as a session would (`_compile_w_cache`: the
+        statement's shape is the key and its literal values are extracted), so a shape seen before costs
+        its cache key, not a compilation (~0.3 ms against ~1.5 ms for a list of entities); the values go
+        through the dialect's bind processors, as a session's would.
+        """
+        compiled, extracted, *_ = stmt._compile_w_cache(
+            _ASYNCPG, compiled_cache=_COMPILED, column_keys=[], for_executemany=False, schema_translate_map=None
+        )
+        assert isinstance(compiled, SQLCompiler)
+        if not (compiled.post_compile_params or compiled.literal_execute_params):
+            params = compiled.construct_params(params=dict(values), extracted_parameters=extracted)
+            names = tuple(compiled.positiontup or ())
+            return cls(compiled.string, names, _processed(names, params, compiled._bind_processors))
+        # An IN list: its parameters are expanded into the SQL for the values given, as a session does.
+        state = compiled._process_parameters_for_postcompile(
+            compiled.construct_params(params=dict(values), extracted_parameters=extracted, _no_postcompile=True)
+        )
+        names = tuple(state.positiontup or ())
+        return cls(state.statement, names, _processed(names, state.parameters, state.processors))
+
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         return [values.get(name, default) for name, default in zip(self.names, self.defaults, strict=True)]
+
+
+def _processed(names: Sequence[str], params: Mapping[str, Any], processors: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values of `names` in order, each through the dialect's bind processor for its type, if any."""
+    return tuple(processors[n](params[n]) if n in processors else params[n] for n in names)
 
 
 class Reader(Protocol):

@@ -44,6 +44,17 @@ def test_prepared_read_binds_by_name_and_keeps_the_statement_literals() -> None:
     assert read.args({}) == ["enterprise", None, "43"]
 
 
+def test_a_bound_read_takes_each_statements_own_literals_and_expands_in_lists() -> None:
+    t = table("thing", column("id"), column("kind"), column("region"), schema="registry")
+    first = PreparedRead.bound(select(t.c.id).where(t.c.kind == "a", t.c.region > bindparam("low")), {"low": "43"})
+    second = PreparedRead.bound(select(t.c.id).where(t.c.kind == "b", t.c.region > bindparam("low")), {"low": "44"})
+    assert first.sql == second.sql  # one shape, compiled once
+    assert (first.args({}), second.args({})) == (["a", "43"], ["b", "44"])
+    listed = PreparedRead.bound(select(t.c.id).where(t.c.kind.in_(["a", "b", "c"])), {})
+    assert "POSTCOMPILE" not in listed.sql
+    assert (listed.sql.count("$"), listed.args({})) == (3, ["a", "b", "c"])
+
+
 async def test_get_on_the_pool_reads_exactly_what_the_write_returned(
     committing_client: httpx.AsyncClient, committed_entities: list[str], engine: AsyncEngine
 ) -> None:
@@ -83,6 +94,11 @@ async def test_get_on_the_pool_reads_exactly_what_the_write_returned(
             assert read.headers["etag"] == patched.headers["etag"] == f'"{patched.json()["version"]}"'
             assert read.headers["content-type"] == "application/json"
             assert read.json() == patched.json()
+            # a list runs on the lane too, its statement reused for the same list asked again
+            for _ in range(2):
+                listed = await committing_client.get(f"/api/v1/{path}", params={"q": body["name"]}, headers=ADMIN)
+                assert listed.status_code == 200, listed.text
+                assert listed.json()["items"] == [patched.json()]
         first = f"/api/v1/enterprises/{committed_entities[0]}"
         outside = await committing_client.get(first, headers=auth("county", "430102"))
         assert (outside.status_code, outside.json()["code"]) == (404, "enterprise_not_found")
@@ -92,6 +108,11 @@ async def test_get_on_the_pool_reads_exactly_what_the_write_returned(
         assert (owner["project_count"], owner["project_ids"]) == (1, [committed_entities[2]])
         # the project lies in 430104, outside a 430102 county's scope and inside its city's
         assert covering.json()["project_count"] == 1
+        # The same list asked by callers of other scopes: each statement is the caller's own.
+        same_list = {"q": "湖南测试企业9101号"}
+        for caller, expected in ((ADMIN, 1), (auth("county", "430102"), 0), (auth("city", "430100"), 1)):
+            listed = await committing_client.get("/api/v1/enterprises", params=same_list, headers=caller)
+            assert len(listed.json()["items"]) == expected, caller
     finally:
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM registry.entity_person WHERE person_id = :p"), {"p": person_id})

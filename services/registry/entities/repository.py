@@ -80,6 +80,14 @@ def ordered(spec: KindSpec, query: EntityQuery) -> Select[Any]:
     return ordered_stmt
 
 
+def page_statement(spec: KindSpec, query: EntityQuery, page: PageRequest) -> tuple[Select[Any], str, str]:
+    """One page's select (plus one row to tell whether another follows; it takes the scope's bounds,
+    `links.scope_bounds`, at execution), the resolved sort key and the row attribute it sorts by."""
+    stmt, sorting = _filtered(spec, query)
+    stmt, key, column = sorting.apply(stmt, page)
+    return stmt, key, column.key or "id"
+
+
 class EntityRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -96,15 +104,6 @@ class EntityRepository:
         read = build_read_query(spec, backlinks=False)
         stmt = read.stmt.where(E.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(UUID))))
         return {row["id"]: row for row in (await self.session.execute(stmt)).mappings().all()}
-
-    async def list(
-        self, spec: KindSpec, query: EntityQuery, page: PageRequest
-    ) -> tuple[Sequence[RowMapping], str, str]:
-        """One page (plus one row to tell whether another follows), the resolved sort key and its column."""
-        stmt, sorting = _filtered(spec, query)
-        stmt, key, column = sorting.apply(stmt, page)
-        result = await self.session.execute(stmt, scope_bounds(query.scope))
-        return result.mappings().all(), key, column.key or "id"
 
     async def head(self, entity_id: uuid.UUID) -> RowMapping | None:
         """The entity row alone, locked for the rest of the transaction."""

@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request, Response
 from services.registry.access import AccessDep
 from services.registry.deps import registry_platform, request_reader
 from services.registry.entities.kinds import KINDS, KindSpec
-from services.registry.entities.service import EntityService, read_one
+from services.registry.entities.service import EntityService, read_one, read_page
 from services.registry.pointintime import KnownAt, PointInTime, point_in_time
 from shared.app import api_router
 from shared.audit import AuditDep
@@ -50,8 +50,9 @@ def _mount(spec: KindSpec) -> None:
         name=f"list_{noun}",
         summary=f"{label}名单（筛选、搜索、游标分页、as_of 历史名单、known_at 当时登记的名单）",
     )
-    async def list_items(svc: ServiceDep, ctx: ContextDep, filters: Filters) -> Any:
-        items, cursor = await svc.list(ctx, filters)
+    async def list_items(request: Request, ctx: ContextDep, filters: Filters) -> Any:
+        # On the read lane, outside any unit of work, like a GET by id.
+        items, cursor = await read_page(request_reader(request), spec, ctx.principal, filters, ctx.now, ctx.zone)
         return {"items": items, "next_cursor": cursor}
 
     @router.get(

@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util import LRUCache
 
 from services.registry.access import Access
 from services.registry.conflicts import unique_conflicts
@@ -23,7 +25,7 @@ from services.registry.entities import rules
 from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, EntityFilters, KindSpec
 from services.registry.entities.links import scope_bounds
 from services.registry.entities.queries import prepared_read_as_of, prepared_read_by_id
-from services.registry.entities.repository import EntityQuery, EntityRepository
+from services.registry.entities.repository import EntityQuery, EntityRepository, page_statement
 from services.registry.entities.views import feed_payload, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
@@ -35,7 +37,7 @@ from shared.concurrency import stale
 from shared.context import RequestContext
 from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
-from shared.reads import Reader
+from shared.reads import PreparedRead, Reader
 from shared.repository import reject_nulls
 from shared.schemas.enums import EntityKind, Level, RosterAction, RosterStatus
 
@@ -60,6 +62,36 @@ async def read_one(
     return _visible(spec, row, Access.reading(principal), today)
 
 
+# The statements of the lists asked for lately, bound and compiled: a list's statement is a function of
+# its kind, filters, page, the caller's scope and the programme's date alone, and clients (dashboards,
+# a frontend's first page of a filter) ask for the same lists over and over. Building one and finding its
+# compiled form costs more than rendering the page's JSON; a hit costs a dict lookup. Rows are read anew.
+_PAGE_READS: LRUCache[Any, tuple[PreparedRead, str, str]] = LRUCache(1024)
+
+
+def _page_read(spec: KindSpec, query: EntityQuery, page: PageRequest) -> tuple[PreparedRead, str, str]:
+    """The page's statement ready to run, the sort key it resolved and the row attribute it sorts by."""
+    cache_key = (spec.kind, query.scope, query.today, query.point, tuple(query.filters.__dict__.items()), page)
+    found = _PAGE_READS.get(cache_key)
+    if found is None:
+        stmt, key, sort_attr = page_statement(spec, query, page)
+        found = _PAGE_READS[cache_key] = (PreparedRead.bound(stmt, scope_bounds(query.scope)), key, sort_attr)
+    return found
+
+
+async def read_page(
+    reader: Reader, spec: KindSpec, principal: Principal, filters: EntityFilters, now: dt.datetime, zone: ZoneInfo
+) -> tuple[list[BaseModel], str | None]:
+    """A filtered list's page: one statement on the read lane, outside any unit of work, like `read_one`."""
+    page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
+    query = EntityQuery.of(filters, principal.read_scope, now=now, zone=zone)
+    read, key, sort_attr = _page_read(spec, query, page)
+    rows = await reader.fetch(read, {})
+    items, cursor = cut_page(rows, page, key, sort_attr)
+    access = Access.reading(principal)
+    return [render(spec, r, access, query.today) for r in items], cursor
+
+
 def _visible(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access, today: dt.date) -> BaseModel:
     """The row in its API shape; a record outside the caller's scope does not exist for them."""
     if row is None or not access.can_read(row["region_code"]):
@@ -79,13 +111,6 @@ class EntityService:
         self.lookups = ReferenceLookups(session)
 
     # ---- reads ------------------------------------------------------------------------------------
-
-    async def list(self, ctx: RequestContext, filters: EntityFilters) -> tuple[list[BaseModel], str | None]:
-        page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
-        query = EntityQuery.of(filters, self.access.principal.read_scope, now=ctx.now, zone=ctx.zone)
-        rows, key, sort_attr = await self.repo.list(self.spec, query, page)
-        items, cursor = cut_page(rows, page, key, sort_attr)
-        return [render(self.spec, r, self.access, self.today) for r in items], cursor
 
     async def get(self, entity_id: uuid.UUID) -> BaseModel:
         """The record as this transaction sees it (after a write, say); `read_one` serves plain GETs."""
