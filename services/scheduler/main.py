@@ -37,7 +37,8 @@ from shared.auth import Role
 from shared.clients import RetryPolicy
 from shared.clients.base import DEFAULT_RETRY
 from shared.db import Database
-from shared.outbox import Outbox, OutboxRelay
+from shared.errors import Forbidden, Invalid, NotFound
+from shared.outbox import Outbox, OutboxRelay, Refused
 from shared.reads import ReadLane
 from shared.schemas.enums import ENUM_TYPES, LabelledEnum
 from shared.schemas.registry.actions.metrics import MetricCreate
@@ -95,7 +96,10 @@ def create_app(
 
     async def record_metric(row: RowMapping) -> dict[str, object]:
         body = MetricCreate.model_validate(row["payload"])
-        metric = await peers.registry.record_metric(body, row["idempotency_key"])
+        try:
+            metric = await peers.registry.record_metric(body, row["idempotency_key"])
+        except (Forbidden, NotFound, Invalid) as exc:  # the entity gone, or the figure refused: no retry helps
+            raise Refused(exc) from exc
         return metric.model_dump(mode="json")
 
     async def update_project(row: RowMapping) -> dict[str, object]:

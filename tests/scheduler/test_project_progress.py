@@ -247,9 +247,16 @@ async def test_a_refusal_is_settled_visibly_and_not_retried(
         relay = app.state.platform.state.relay
         now = dt.datetime.now(dt.UTC)
         assert await relay.run_once(now) == 2
-        assert await relay.run_once(now + dt.timedelta(days=7)) == 1  # the metric, whose entity went too, again
+        assert await relay.run_once(now + dt.timedelta(days=7)) == 0  # neither is tried again
     rows = (await db_connection.execute(select(outbox).where(refused(outbox)))).mappings().all()
-    assert [(r["operation"], r["attempts"], r["last_error"]) for r in rows] == [
+    assert sorted((r["operation"], r["attempts"], r["last_error"]) for r in rows) == [
+        ("record_metric", 1, "refused: entity_not_found: 名单对象不存在"),
         ("update_project", 1, "refused: project_not_found: 项目不存在"),
     ]
-    assert rows[0]["response"] == {"refused": {"status": 404, "code": "project_not_found", "detail": "项目不存在"}}
+    by_operation = {r["operation"]: r["response"] for r in rows}
+    assert by_operation["update_project"] == {
+        "refused": {"status": 404, "code": "project_not_found", "detail": "项目不存在"}
+    }
+    assert by_operation["record_metric"] == {
+        "refused": {"status": 404, "code": "entity_not_found", "detail": "名单对象不存在"}
+    }
