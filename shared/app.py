@@ -233,12 +233,12 @@ class PlatformRoute(APIRoute):
 
     One rule for every operation of every service, lists and single records alike: a misspelt
     filter is an error, never silently ignored. The names come from the operation's own parameters
-    (query models' fields included), computed once.
+    (query models' fields included) and those its `openapi_extra` documents, computed once.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        allowed = query_names(self.dependant)
+        allowed = query_names(self.dependant) | documented_query_names(self.openapi_extra)
 
         async def checked(request: Request) -> Response:
             if request.scope["query_string"]:
@@ -265,6 +265,13 @@ def query_names(dependant: Dependant) -> frozenset[str]:
             else:
                 names.add(param.alias)
     return frozenset(names)
+
+
+def documented_query_names(openapi_extra: Mapping[str, Any] | None) -> frozenset[str]:
+    """Query parameters an operation documents itself (`shared.params.RequestParams`) and reads from the
+    request rather than through its signature."""
+    parameters = (openapi_extra or {}).get("parameters", [])
+    return frozenset(p["name"] for p in parameters if p.get("in") == "query")
 
 
 # `add_api_route` parameters that are not attributes of the route under the same name.

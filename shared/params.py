@@ -1,0 +1,61 @@
+"""Path and query parameters an endpoint reads from the request itself, documented and validated as
+FastAPI would have done for them.
+
+FastAPI solves an operation's declared parameters on every request (`solve_dependencies`,
+`request_params_to_args`): ~25 µs of CPU for an id and two optional query parameters, a tenth of
+a GET by id. For the hottest reads the endpoint takes only the `Request` and reads its parameters
+through a `RequestParams`, which is made from a function declaring them as the endpoint would have:
+
+* `openapi()` is the operation's `parameters` as FastAPI documents that declaration (the route passes
+  it as `openapi_extra`), and `PlatformRoute` counts those query parameters as declared;
+* `parse(request)` validates them with FastAPI's own code, so values and errors (a 422
+  `RequestValidationError` naming `path.id`, `query.as_of`, …) are the ones the declaration gives.
+
+The endpoint may take a shortcut for a request whose values need no validation (a canonical UUID and
+no query string, say), provided the shortcut gives the value `parse` would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.dependencies.utils import get_dependant, request_params_to_args
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+
+
+class RequestParams:
+    def __init__(self, path: str, declared: Callable[..., Any]) -> None:
+        """`declared` takes the path and query parameters (only) as the endpoint would declare them."""
+        self.path = path
+        self.declared = declared
+        self.dependant = get_dependant(path=path, call=declared)
+        if self.dependant.dependencies or self.dependant.header_params or self.dependant.cookie_params:
+            raise TypeError("RequestParams reads path and query parameters only")
+        if self.dependant.body_params:
+            raise TypeError("RequestParams reads path and query parameters only")
+
+    def openapi(self) -> list[dict[str, Any]]:
+        """The parameters as FastAPI documents the declaration; for `openapi_extra={"parameters": …}`."""
+        route = APIRoute(self.path, self.declared, methods=["GET"])
+        doc = get_openapi(title="", version="", routes=[route])
+        parameters: list[dict[str, Any]] = doc["paths"][self.path]["get"]["parameters"]
+        if "components" in doc and doc["components"].get("schemas", {}).keys() - {
+            "HTTPValidationError",
+            "ValidationError",
+        }:
+            # A parameter's schema referring to a component would dangle in the service's document.
+            raise TypeError("RequestParams documents parameters with inline schemas only")
+        return parameters
+
+    def parse(self, request: Request) -> dict[str, Any]:
+        """The parameters' values by name, or the `RequestValidationError` FastAPI would raise."""
+        values, errors = request_params_to_args(self.dependant.path_params, request.path_params)
+        query_values, query_errors = request_params_to_args(self.dependant.query_params, request.query_params)
+        errors += query_errors
+        if errors:
+            raise RequestValidationError(errors)
+        return values | query_values
