@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.entities.links import LINKED_IDS_MAX
+from shared.reads import PreparedRead
 from tests import factories
 from tests.conftest import ADMIN, auth, feed_end
 from tests.test_roster import create
@@ -147,13 +148,25 @@ async def test_back_links_stay_out_of_the_feed_and_the_audit_log(client: httpx.A
 
 
 @pytest.fixture
-def statements(db_connection: AsyncConnection) -> Iterator[list[str]]:
-    """Every statement the test's connection runs, as sent."""
+def statements(
+    db_connection: AsyncConnection, registry_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[str]]:
+    """Every statement the test's connection runs, as sent: through SQLAlchemy, and on the read lane
+    (which runs on the same connection's driver in tests)."""
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement)
 
+    reader = registry_app.state.platform.state.reads.reader
+    for name in ("fetch", "fetchrow"):
+        run = getattr(reader, name)
+
+        async def recorded(read: PreparedRead, values: Any, run: Any = run) -> Any:
+            seen.append(read.sql)
+            return await run(read, values)
+
+        monkeypatch.setattr(reader, name, recorded)
     sync_engine = db_connection.sync_connection
     assert sync_engine is not None
     event.listen(sync_engine, "before_cursor_execute", record)

@@ -56,8 +56,8 @@ def _mount(spec: KindSpec) -> None:
     )
     async def list_items(request: Request, ctx: ContextDep, filters: Filters) -> Any:
         # On the read lane, outside any unit of work, like a GET by id.
-        items, cursor = await read_page(request_reader(request), spec, ctx.principal, filters, ctx.now, ctx.zone)
-        return {"items": items, "next_cursor": cursor}
+        page = await read_page(request_reader(request), spec, ctx.principal, filters, ctx.now, ctx.zone)
+        return Response(page.json(), media_type="application/json")  # `Page[spec.read]`, written from the rows
 
     def get_parameters(id: uuid.UUID, as_of: AsOfQuery = None, known_at: KnownAtQuery = None) -> None:
         """What GET by id takes: documented, and validated when the request is not a plain one."""

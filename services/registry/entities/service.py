@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, Entity
 from services.registry.entities.links import scope_bounds
 from services.registry.entities.queries import prepared_read_as_of, prepared_read_by_id
 from services.registry.entities.repository import EntityQuery, EntityRepository, page_statement
-from services.registry.entities.views import feed_payload, render
+from services.registry.entities.views import feed_payload, page_json, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
 from services.registry.pointintime import PointInTime
@@ -34,7 +35,7 @@ from services.registry.reference.repository import ReferenceLookups
 from shared.audit import AuditLog
 from shared.auth import Principal
 from shared.concurrency import stale
-from shared.context import RequestContext
+from shared.context import RequestContext, local_date
 from shared.errors import AppError, Conflict, FieldError, Invalid, NotFound
 from shared.pagination import PageRequest, cut_page
 from shared.reads import PreparedRead, Reader
@@ -79,17 +80,34 @@ def _page_read(spec: KindSpec, query: EntityQuery, page: PageRequest) -> tuple[P
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class PageOfRows:
+    """One page of a list as read, for its caller: `json()` is the response body."""
+
+    spec: KindSpec
+    rows: Sequence[Mapping[str, Any]]
+    next_cursor: str | None
+    access: Access
+    today: dt.date
+
+    def json(self) -> bytes:
+        return page_json(self.spec, self.rows, self.next_cursor, self.access, self.today)
+
+    def models(self) -> list[BaseModel]:
+        """The same items as response models, the long way round (`render`), which `json()` must match."""
+        return [render(self.spec, row, self.access, self.today) for row in self.rows]
+
+
 async def read_page(
     reader: Reader, spec: KindSpec, principal: Principal, filters: EntityFilters, now: dt.datetime, zone: ZoneInfo
-) -> tuple[list[BaseModel], str | None]:
+) -> PageOfRows:
     """A filtered list's page: one statement on the read lane, outside any unit of work, like `read_one`."""
     page = PageRequest(limit=filters.limit, cursor=filters.cursor, sort=filters.sort)
     query = EntityQuery.of(filters, principal.read_scope, now=now, zone=zone)
     read, key, sort_attr = _page_read(spec, query, page)
     rows = await reader.fetch(read, {})
     items, cursor = cut_page(rows, page, key, sort_attr)
-    access = Access.reading(principal)
-    return [render(spec, r, access, query.today) for r in items], cursor
+    return PageOfRows(spec, items, cursor, Access.reading(principal), local_date(now, zone))
 
 
 def _visible(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access, today: dt.date) -> BaseModel:

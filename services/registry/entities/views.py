@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+import uuid
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from services.registry.access import Access
 from services.registry.approvals import rules as approval_rules
 from services.registry.entities.kinds import KindSpec
-from services.registry.reference.resources import person_read
+from services.registry.reference.resources import person_read, person_values
 from shared.schemas.enums import ApprovalState, EntityKind, Level, MetricKind, Standing, Tier
 from shared.schemas.registry.responses.entities import StandingRead
 from shared.tiers import achieves, in_growth_band, tier_reached
 
 
-def standing(kind: EntityKind, level: str, target_tier: str, row: Mapping[Any, Any]) -> StandingRead:
-    """The actual tier reached, against the target (projects by total investment, others by metric)."""
-    lvl, target = Level(level), Tier(target_tier)
+def standing_values(kind: EntityKind, level: str, target_tier: str, row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The actual tier reached, against the target (projects by total investment, others by metric), as
+    `StandingRead`'s fields."""
     if kind is EntityKind.project:
         value: Decimal | None = row["total_investment"]
         metric = None
@@ -30,15 +33,26 @@ def standing(kind: EntityKind, level: str, target_tier: str, row: Mapping[Any, A
         metric = MetricKind(row["standing_metric"]) if row["standing_metric"] else None
         year = row["standing_year"]
     if value is None:
-        return StandingRead(metric=metric, year=year)
-    return StandingRead(
-        metric=metric,
-        year=year,
-        value=value,
-        actual_tier=tier_reached(value, kind),
-        status=Standing.achieved if achieves(value, target) else Standing.below,
-        in_growth_band=in_growth_band(value, kind, lvl),
-    )
+        return {
+            "metric": metric,
+            "year": year,
+            "value": None,
+            "actual_tier": None,
+            "status": Standing.no_data,
+            "in_growth_band": False,
+        }
+    return {
+        "metric": metric,
+        "year": year,
+        "value": value,
+        "actual_tier": tier_reached(value, kind),
+        "status": Standing.achieved if achieves(value, Tier(target_tier)) else Standing.below,
+        "in_growth_band": in_growth_band(value, kind, Level(level)),
+    }
+
+
+def standing(kind: EntityKind, level: str, target_tier: str, row: Mapping[Any, Any]) -> StandingRead:
+    return StandingRead(**standing_values(kind, level, target_tier, row))
 
 
 def render(spec: KindSpec, row: Mapping[Any, Any], access: Access, today: dt.date | None = None) -> BaseModel:
@@ -60,6 +74,48 @@ def _flagged(approval: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
         committed = dt.date.fromisoformat(committed)
     overdue = approval_rules.is_overdue(ApprovalState(approval["state"]), committed, today)
     return {**approval, "overdue": overdue}
+
+
+@functools.lru_cache(maxsize=8)
+def _fields(spec: KindSpec) -> tuple[tuple[str, Any], ...]:
+    """The kind's response fields in order, each with its default (for a column a read may leave out)."""
+    return tuple((name, field.get_default(call_default_factory=True)) for name, field in spec.read.model_fields.items())
+
+
+def _item(
+    spec: KindSpec, row: Mapping[Any, Any], keys: frozenset[str], access: Access, today: dt.date
+) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for name, default in _fields(spec):
+        if name == "persons":
+            item[name] = [person_values(p, access) for p in row["persons"] or []]
+        elif name == "standing":
+            item[name] = standing_values(spec.kind, row["level"], row["target_tier"], row)
+        elif name == "approvals":
+            item[name] = [_flagged(a, today) for a in row["approvals"] or []]
+        elif name in keys:
+            item[name] = row[name]
+        else:
+            item[name] = default
+    return item
+
+
+def _json_default(value: Any) -> str:
+    # Decimals as their text, as pydantic writes them; the driver's UUID type, which orjson does not know.
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def page_json(
+    spec: KindSpec, rows: Sequence[Mapping[Any, Any]], next_cursor: str | None, access: Access, today: dt.date
+) -> bytes:
+    """A list's page as `Page[spec.read]` writes it, straight from the rows: field for field what `render`
+    and pydantic make of each (a test holds the two to the same bytes), without 50 models validated
+    and dumped. The rows come from the read statement, whose columns the models' fields name."""
+    keys = frozenset(rows[0].keys()) if rows else frozenset()
+    items = [_item(spec, row, keys, access, today) for row in rows]
+    return orjson.dumps({"items": items, "next_cursor": next_cursor}, default=_json_default, option=orjson.OPT_UTC_Z)
 
 
 # Derived from the clock rather than recorded (the approvals' `overdue`), or from other records and

@@ -135,15 +135,25 @@ def _mask_email(email: str | None) -> str | None:
     return f"{local[:1]}***@{domain}"
 
 
-def person_read(row: Mapping[Any, Any], access: Access) -> BaseModel:
-    """Contact details in full only to callers whose scope covers the person's region."""
-    data = dict(row)
+def person_values(row: Mapping[Any, Any], access: Access) -> dict[str, Any]:
+    """A person as `PersonRead` shows them, field for field: contact details in full only to callers
+    whose scope covers the person's region."""
     full = access.principal.is_admin or covers(access.principal.region, row["region_code"])
-    if not full:
-        data["phone"] = _mask_phone(data["phone"])
-        data["email"] = _mask_email(data["email"])
-    data["masked"] = not full
-    return PersonRead.model_validate(data)
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "title": row["title"],
+        "department_id": row["department_id"],
+        "region_code": row["region_code"],
+        "phone": row["phone"] if full else _mask_phone(row["phone"]),
+        "email": row["email"] if full else _mask_email(row["email"]),
+        "masked": not full,
+        "version": row["version"],
+    }
+
+
+def person_read(row: Mapping[Any, Any], access: Access) -> BaseModel:
+    return PersonRead.model_validate(person_values(row, access))
 
 
 DEPARTMENTS = ReferenceResource(
