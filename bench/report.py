@@ -16,7 +16,8 @@ from bench.settings import DOC, RESULTS
 
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
-RPS_RATIO_TARGET = 0.5
+# The registry against the baseline, requests/s: the integrators' issue raised them from 0.5× for both.
+RPS_RATIO_TARGETS = {"get": 0.8, "list": 0.9}
 RSS_TARGET_MB = 250.0
 
 
@@ -52,11 +53,12 @@ def ratios(summary: dict[str, Any]) -> dict[str, float]:
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for scenario, ratio in results["ratios"].items():
+        target = RPS_RATIO_TARGETS[scenario]
         rows.append(
             {
-                "target": f"{scenario}: registry ≥ {RPS_RATIO_TARGET}× baseline requests/s",
+                "target": f"{scenario}: registry ≥ {target}× baseline requests/s",
                 "measured": f"{ratio:.2f}×",
-                "met": ratio >= RPS_RATIO_TARGET,
+                "met": ratio >= target,
             }
         )
     timed = results["progress"]
