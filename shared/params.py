@@ -13,6 +13,12 @@ through a `RequestParams`, which is made from a function declaring them as the e
 
 The endpoint may take a shortcut for a request whose values need no validation (a canonical UUID and
 no query string, say), provided the shortcut gives the value `parse` would.
+
+A declaration that is one query model (a list's filters) is parsed the short way too: the model
+validates the query string's values itself, which FastAPI would hand it unchanged (scalar fields, each
+named once); a request it refuses, or one naming a parameter twice, goes the long way, so its 422 is
+FastAPI's own. Such a model's enums are documented as references to the service's component schemas,
+which its response models define as well (`shared_schemas=True`).
 """
 
 from __future__ import annotations
@@ -20,30 +26,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.utils import get_dependant, request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 
 class RequestParams:
-    def __init__(self, path: str, declared: Callable[..., Any]) -> None:
-        """`declared` takes the path and query parameters (only) as the endpoint would declare them."""
+    def __init__(self, path: str, declared: Callable[..., Any], *, shared_schemas: bool = False) -> None:
+        """`declared` takes the path and query parameters (only) as the endpoint would declare them.
+
+        `shared_schemas`: the parameters may refer to component schemas (enums), which the service's
+        own document must define too; otherwise every parameter's schema must be inline."""
         self.path = path
         self.declared = declared
+        self.shared_schemas = shared_schemas
         self.dependant = get_dependant(path=path, call=declared)
         if self.dependant.dependencies or self.dependant.header_params or self.dependant.cookie_params:
             raise TypeError("RequestParams reads path and query parameters only")
         if self.dependant.body_params:
             raise TypeError("RequestParams reads path and query parameters only")
+        self._model = _query_model(self.dependant)
 
     def openapi(self) -> list[dict[str, Any]]:
         """The parameters as FastAPI documents the declaration; for `openapi_extra={"parameters": …}`."""
         route = APIRoute(self.path, self.declared, methods=["GET"])
         doc = get_openapi(title="", version="", routes=[route])
         parameters: list[dict[str, Any]] = doc["paths"][self.path]["get"]["parameters"]
-        if "components" in doc and doc["components"].get("schemas", {}).keys() - {
+        if not self.shared_schemas and doc.get("components", {}).get("schemas", {}).keys() - {
             "HTTPValidationError",
             "ValidationError",
         }:
@@ -53,9 +66,30 @@ class RequestParams:
 
     def parse(self, request: Request) -> dict[str, Any]:
         """The parameters' values by name, or the `RequestValidationError` FastAPI would raise."""
+        if self._model is not None:
+            name, model = self._model
+            query = request.query_params
+            if len(query) == len(query.multi_items()):  # each parameter named once
+                try:
+                    return {name: model.model_validate(dict(query))}
+                except ValidationError:
+                    pass  # FastAPI's own way below, for its errors
         values, errors = request_params_to_args(self.dependant.path_params, request.path_params)
         query_values, query_errors = request_params_to_args(self.dependant.query_params, request.query_params)
         errors += query_errors
         if errors:
             raise RequestValidationError(errors)
         return values | query_values
+
+
+def _query_model(dependant: Any) -> tuple[str, type[BaseModel]] | None:
+    """The declaration's one query model with scalar fields only, by parameter name, if that is all it takes."""
+    if dependant.path_params or len(dependant.query_params) != 1:
+        return None
+    field = dependant.query_params[0]
+    model = field.field_info.annotation
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    if any(field_annotation_is_sequence(f.annotation) for f in model.model_fields.values()):
+        return None
+    return field.name, model

@@ -1,7 +1,8 @@
-"""The read lane: hot reads (the registry's GET by id, the scheduler's task lists) without the ORM.
+"""The read lane: hot reads (the registry's GET by id and lists, the scheduler's task lists) without the ORM.
 
 The most requested reads are one or two plain statements each, so they skip the unit of work: each
-statement is compiled once (`PreparedRead`) and run on an asyncpg pool of its own (`PoolReader`,
+statement is compiled once (`PreparedRead`; a statement built per request through SQLAlchemy's
+compiled cache, `PreparedRead.bound`) and run on an asyncpg pool of its own (`PoolReader`,
 `DB_READ_POOL_SIZE`) with no ORM session, no BEGIN/COMMIT and no reset query on release. When the
 app's units of work all run inside one connection's transaction (the test harness), the lane reads
 on that connection instead (`ConnectionReader`), so it sees the same rows.

@@ -1,4 +1,5 @@
-"""Rows of the read query turned into API models: standing derived, contacts masked per caller."""
+"""Rows of the read query in their API shape (a model, or a list's page written as JSON straight from
+the rows): standing derived, contacts masked per caller."""
 
 from __future__ import annotations
 
