@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy import ColumnElement, RowMapping, Table, and_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import AppError
+from shared.errors import AppError, Forbidden, Invalid, NotFound
 from shared.leases import Lease
 from shared.loops import Clock, WorkerService, utc_now
 
@@ -48,6 +49,16 @@ class Refused(Exception):
     def __init__(self, error: AppError) -> None:
         super().__init__(f"{error.code}: {error.detail}")
         self.error = error
+
+
+@contextmanager
+def refusals_are_final() -> Iterator[None]:
+    """For a handler whose peer's 403, 404 or 422 on what the message asks is its last word (a figure for
+    an entity gone, a write the peer forbids): raised within the block, it becomes `Refused`."""
+    try:
+        yield
+    except (Forbidden, NotFound, Invalid) as exc:
+        raise Refused(exc) from exc
 
 
 def refused(table: Table) -> ColumnElement[bool]:

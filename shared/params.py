@@ -45,9 +45,8 @@ class RequestParams:
         self.declared = declared
         self.shared_schemas = shared_schemas
         self.dependant = get_dependant(path=path, call=declared)
-        if self.dependant.dependencies or self.dependant.header_params or self.dependant.cookie_params:
-            raise TypeError("RequestParams reads path and query parameters only")
-        if self.dependant.body_params:
+        d = self.dependant
+        if d.dependencies or d.header_params or d.cookie_params or d.body_params:
             raise TypeError("RequestParams reads path and query parameters only")
         self._model = _query_model(self.dependant)
 

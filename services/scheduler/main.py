@@ -37,8 +37,7 @@ from shared.auth import Role
 from shared.clients import RetryPolicy
 from shared.clients.base import DEFAULT_RETRY
 from shared.db import Database
-from shared.errors import Forbidden, Invalid, NotFound
-from shared.outbox import Outbox, OutboxRelay, Refused
+from shared.outbox import Outbox, OutboxRelay, refusals_are_final
 from shared.reads import ReadLane
 from shared.schemas.enums import ENUM_TYPES, LabelledEnum
 from shared.schemas.registry.actions.metrics import MetricCreate
@@ -96,10 +95,8 @@ def create_app(
 
     async def record_metric(row: RowMapping) -> dict[str, object]:
         body = MetricCreate.model_validate(row["payload"])
-        try:
+        with refusals_are_final():  # the entity gone, or the figure refused: no retry helps
             metric = await peers.registry.record_metric(body, row["idempotency_key"])
-        except (Forbidden, NotFound, Invalid) as exc:  # the entity gone, or the figure refused: no retry helps
-            raise Refused(exc) from exc
         return metric.model_dump(mode="json")
 
     async def update_project(row: RowMapping) -> dict[str, object]:

@@ -93,10 +93,6 @@ class PageOfRows:
     def json(self) -> bytes:
         return page_json(self.spec, self.rows, self.next_cursor, self.access, self.today)
 
-    def models(self) -> list[BaseModel]:
-        """The same items as response models, the long way round (`render`), which `json()` must match."""
-        return [render(self.spec, row, self.access, self.today) for row in self.rows]
-
 
 async def read_page(
     reader: Reader, spec: KindSpec, principal: Principal, filters: EntityFilters, now: dt.datetime, zone: ZoneInfo

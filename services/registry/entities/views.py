@@ -78,26 +78,22 @@ def _flagged(approval: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=8)
-def _fields(spec: KindSpec) -> tuple[tuple[str, Any], ...]:
-    """The kind's response fields in order, each with its default (for a column a read may leave out)."""
-    return tuple((name, field.get_default(call_default_factory=True)) for name, field in spec.read.model_fields.items())
+def _fields(spec: KindSpec) -> tuple[str, ...]:
+    """The kind's response fields in order: each a column of the read statement, but `standing`."""
+    return tuple(spec.read.model_fields)
 
 
-def _item(
-    spec: KindSpec, row: Mapping[Any, Any], keys: frozenset[str], access: Access, today: dt.date
-) -> dict[str, Any]:
+def _item(spec: KindSpec, row: Mapping[Any, Any], access: Access, today: dt.date) -> dict[str, Any]:
     item: dict[str, Any] = {}
-    for name, default in _fields(spec):
+    for name in _fields(spec):
         if name == "persons":
             item[name] = [person_values(p, access) for p in row["persons"] or []]
         elif name == "standing":
             item[name] = standing_values(spec.kind, row["level"], row["target_tier"], row)
         elif name == "approvals":
             item[name] = [_flagged(a, today) for a in row["approvals"] or []]
-        elif name in keys:
-            item[name] = row[name]
         else:
-            item[name] = default
+            item[name] = row[name]
     return item
 
 
@@ -114,8 +110,7 @@ def page_json(
     """A list's page as `Page[spec.read]` writes it, straight from the rows: field for field what `render`
     and pydantic make of each (a test holds the two to the same bytes), without 50 models validated
     and dumped. The rows come from the read statement, whose columns the models' fields name."""
-    keys = frozenset(rows[0].keys()) if rows else frozenset()
-    items = [_item(spec, row, keys, access, today) for row in rows]
+    items = [_item(spec, row, access, today) for row in rows]
     return orjson.dumps({"items": items, "next_cursor": next_cursor}, default=_json_default, option=orjson.OPT_UTC_Z)
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from services.scheduler.tasks.figures import ProjectProgress, progress_update
 from shared.clients import RegistryClient
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from shared.outbox import Refused
+from shared.errors import Conflict, PreconditionFailed
+from shared.outbox import refusals_are_final
 
 ATTEMPTS = 3
 
@@ -31,14 +31,13 @@ async def write_progress(registry: RegistryClient, payload: Mapping[str, Any]) -
     progress = ProjectProgress.model_validate(payload)
     for _ in range(ATTEMPTS):
         try:
-            project = await registry.get_project(progress.project_id)
-            update = progress_update(project, progress)
-            if update is None:
-                return {"unchanged": True, "version": project.version}
-            written = await registry.update_project(project.id, update, project.version)
+            with refusals_are_final():
+                project = await registry.get_project(progress.project_id)
+                update = progress_update(project, progress)
+                if update is None:
+                    return {"unchanged": True, "version": project.version}
+                written = await registry.update_project(project.id, update, project.version)
         except PreconditionFailed:
             continue
-        except (Forbidden, NotFound, Invalid) as exc:
-            raise Refused(exc) from exc
         return {"version": written.version} | update.model_dump(mode="json", exclude_unset=True)
     raise Conflict("项目在重新读取后仍被同时修改，稍后再试", code="project_write_contended")
