@@ -34,6 +34,7 @@ from shared.audit import AuditLog, audit_router
 from shared.auth import TokenVerifier
 from shared.context import PrincipalDep
 from shared.db import Database, create_engine
+from shared.direct import direct_lane
 from shared.errors import FieldError, Invalid, install_error_handlers
 from shared.idempotency import IdempotencyPurge
 from shared.logging import configure_logging, service_var
@@ -78,6 +79,9 @@ class Platform(Generic[SettingsT, StateT]):
     audit: AuditLog
     head: str | None
     zone: ZoneInfo
+    # The clock of the request path: every request's `now` (`RequestContext.now`, the direct reads' own);
+    # the test harness pins it.
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     loops: list[LoopService] = field(default_factory=list)  # the kernel's own (a service's are in its state)
     _database: Database | None = None  # while the lifespan runs
 
@@ -211,6 +215,11 @@ def create_service_app(
         mount(app, router)
     # The docs' static files last: routes are tried in order, and those are the least requested.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
+    # The direct lane, innermost of the app's own middleware (inside CORS, request ids, metrics, logs).
+    # Not with OpenTelemetry on: FastAPI's telemetry traces each operation inside its own routing.
+    lane = None if settings.otel_enabled else direct_lane(app, allowed_query_names)
+    if lane is not None:
+        app.user_middleware.append(lane)
     install_openapi(app)
     return app
 
@@ -238,7 +247,7 @@ class PlatformRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        allowed = query_names(self.dependant) | documented_query_names(self.openapi_extra)
+        allowed = allowed_query_names(self)
 
         async def checked(request: Request) -> Response:
             if request.scope["query_string"]:
@@ -249,6 +258,11 @@ class PlatformRoute(APIRoute):
             return await handler(request)
 
         return checked
+
+
+def allowed_query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters an operation takes: declared in its signature or documented by itself."""
+    return query_names(route.dependant) | documented_query_names(route.openapi_extra)
 
 
 def query_names(dependant: Dependant) -> frozenset[str]:

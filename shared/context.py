@@ -33,7 +33,7 @@ async def request_context(request: Request, principal: Annotated[Principal, Depe
     return RequestContext(
         principal=principal,
         request_id=request.scope.get("state", {}).get("request_id"),
-        now=dt.datetime.now(dt.UTC),
+        now=request.app.state.platform.clock(),
         zone=request.app.state.platform.zone,
     )
 

@@ -17,7 +17,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -31,7 +30,6 @@ from services.scheduler.settings import Settings as SchedulerSettings
 from shared import migrate
 from shared.auth import mint_token
 from shared.clients import RegistryClient, RetryPolicy
-from shared.context import PrincipalDep, RequestContext, request_context
 from shared.db import Database
 from shared.settings import asyncpg_dsn, to_asyncpg_url
 from tests.harness import asgi_client, started
@@ -265,13 +263,10 @@ async def registry_client(registry_app: Any) -> AsyncIterator[RegistryClient]:
 
 @pytest.fixture
 def fixed_now(registry_app: Any) -> Iterator[Callable[[dt.datetime], None]]:
-    """Pin the request clock (`ctx.now`) to a given instant for the rest of the test."""
+    """Pin the request clock (`platform.clock`: `ctx.now`, the direct reads' too) for the rest of the test."""
 
     def pin(now: dt.datetime) -> None:
-        async def pinned(request: Request, principal: PrincipalDep) -> RequestContext:
-            return RequestContext(principal=principal, request_id=None, now=now, zone=registry_app.state.platform.zone)
-
-        registry_app.dependency_overrides[request_context] = pinned
+        registry_app.state.platform.clock = lambda: now
 
     yield pin
 

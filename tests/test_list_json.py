@@ -1,6 +1,7 @@
-"""A list's page is written straight from its rows (`views.page_json`); it must be, byte for byte, what
-the response models make of the same rows (`render`, then `Page[…]` dumped by pydantic), for every kind,
-for callers who see contacts in full and masked, across pages."""
+"""A list's page and a single record are written straight from their rows (`views.page_json`,
+`views.item_json`); they must be, byte for byte, what the response models make of the same rows
+(`render`, then `Page[…]` or the record dumped by pydantic), for every kind, for callers who see contacts
+in full and masked, across pages."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from services.registry.entities.kinds import KINDS
-from services.registry.entities.service import read_page
+from services.registry.entities.service import read_one, read_page
 from services.registry.entities.views import render
 from shared.auth import Principal, Role
 from shared.schemas.common import Page
@@ -110,3 +111,22 @@ async def test_a_page_from_rows_is_what_the_models_write(
         filters = spec.filters.model_validate({"limit": 1, "cursor": page.next_cursor})
     if caller.role is Role.admin:
         assert pages >= 2  # every kind has records on more than one page
+
+
+@pytest.mark.parametrize("kind", list(EntityKind))
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda p: p.sub)
+async def test_a_record_from_its_row_is_what_its_model_writes(
+    registry_app: Any, records: None, kind: EntityKind, caller: Principal
+) -> None:
+    spec = KINDS[kind]
+    reader = registry_app.state.platform.state.reads.reader
+    now = dt.datetime.now(dt.UTC)
+    page = await read_page(
+        reader, spec, caller, spec.filters.model_validate({"limit": 100}), now, registry_app.state.platform.zone
+    )
+    assert page.rows or caller.role is not Role.admin
+    for row in page.rows:
+        record = await read_one(reader, spec, caller, row["id"], page.today)
+        model = render(spec, record.row, record.access, record.today)  # the long way round
+        assert record.json() == model.model_dump_json().encode()
+        assert record.version == model.version  # type: ignore[attr-defined]

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notify.circulars.documents import DocumentRenderer
 from services.notify.document import OfficialDocument
-from shared.context import PrincipalDep, RequestContext, request_context
 from tests.notify.dns import TEST_DNS, FakeResolver
 
 
@@ -84,9 +83,5 @@ def now(notify_app: Any) -> dt.datetime:
     and the time the test drives the loops at. (Receivers verify signatures with `standardwebhooks`,
     which compares `webhook-timestamp` with the real time, five minutes' tolerance.)"""
     fixed = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    async def pinned(principal: PrincipalDep) -> RequestContext:
-        return RequestContext(principal=principal, request_id=None, now=fixed, zone=notify_app.state.platform.zone)
-
-    notify_app.dependency_overrides[request_context] = pinned
+    notify_app.state.platform.clock = lambda: fixed
     return fixed

@@ -23,7 +23,6 @@ from services.scheduler.main import create_app as create_scheduler_app
 from services.scheduler.models import Finding, UnsignedReceipt, outbox, table
 from services.scheduler.rules import SigningParams, circular_unsigned
 from shared.clients import NotifyClient
-from shared.context import PrincipalDep, RequestContext, request_context
 from shared.db import Database
 from tests.conftest import ADMIN, FAST_RETRY, scheduler_settings, token
 from tests.harness import started
@@ -35,11 +34,7 @@ T0 = at("2026-12-01", 10)
 
 def pin(app: FastAPI, instant: dt.datetime) -> None:
     """Every request to `app` from now on happens at `instant` (`ctx.now`)."""
-
-    async def pinned(principal: PrincipalDep) -> RequestContext:
-        return RequestContext(principal=principal, request_id=None, now=instant, zone=app.state.platform.zone)
-
-    app.dependency_overrides[request_context] = pinned
+    app.state.platform.clock = lambda: instant
 
 
 def quick_pdf(doc: OfficialDocument) -> bytes:

@@ -27,7 +27,7 @@ from services.registry.entities.kinds import ENTITY_COLUMNS, LINK_FIELDS, Entity
 from services.registry.entities.links import scope_bounds
 from services.registry.entities.queries import prepared_read_as_of, prepared_read_by_id
 from services.registry.entities.repository import EntityQuery, EntityRepository, page_statement
-from services.registry.entities.views import feed_payload, page_json, render
+from services.registry.entities.views import feed_payload, item_json, page_json, render
 from services.registry.events.repository import record_change
 from services.registry.models import Entity, table
 from services.registry.pointintime import PointInTime
@@ -50,7 +50,7 @@ async def read_one(
     entity_id: uuid.UUID,
     today: dt.date,
     point: PointInTime = PointInTime(),
-) -> BaseModel:
+) -> RecordOfRow:
     """GET by id: one statement on the read lane, outside any unit of work.
 
     With `as_of`, the record as it stood that day (as lists give it): its roster state and size then,
@@ -60,7 +60,27 @@ async def read_one(
     as_of, known_at = point.as_of, point.known_at
     read = prepared_read_by_id(spec) if as_of is None else prepared_read_as_of(spec, as_of, known_at)
     row = await reader.fetchrow(read, {"entity_id": entity_id} | scope_bounds(principal.read_scope))
-    return _visible(spec, row, Access.reading(principal), today)
+    access = Access.reading(principal)
+    return RecordOfRow(spec, _readable(spec, row, access), access, today)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOfRow:
+    """One record as read, for its caller: `json()` is the response body (`spec.read` as written from the
+    row, like a page's items), `version` its ETag's."""
+
+    spec: KindSpec
+    row: Mapping[str, Any]
+    access: Access
+    today: dt.date
+
+    @property
+    def version(self) -> int:
+        version: int = self.row["version"]
+        return version
+
+    def json(self) -> bytes:
+        return item_json(self.spec, self.row, self.access, self.today)
 
 
 # The statements of the lists asked for lately, bound and compiled: a list's statement is a function of
@@ -106,11 +126,16 @@ async def read_page(
     return PageOfRows(spec, items, cursor, Access.reading(principal), local_date(now, zone))
 
 
-def _visible(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access, today: dt.date) -> BaseModel:
-    """The row in its API shape; a record outside the caller's scope does not exist for them."""
+def _readable(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access) -> Mapping[Any, Any]:
+    """The row, if the caller may read it: a record outside the caller's scope does not exist for them."""
     if row is None or not access.can_read(row["region_code"]):
         raise NotFound(f"{spec.label}不存在", code=f"{spec.kind.value}_not_found")
-    return render(spec, row, access, today)
+    return row
+
+
+def _visible(spec: KindSpec, row: Mapping[Any, Any] | None, access: Access, today: dt.date) -> BaseModel:
+    """The row in its API shape, if the caller may read it."""
+    return render(spec, _readable(spec, row, access), access, today)
 
 
 class EntityService:

@@ -104,6 +104,11 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def item_json(spec: KindSpec, row: Mapping[Any, Any], access: Access, today: dt.date) -> bytes:
+    """One record as `spec.read` writes it, straight from its row, as `page_json` writes each of a page's."""
+    return orjson.dumps(_item(spec, row, access, today), default=_json_default, option=orjson.OPT_UTC_Z)
+
+
 def page_json(
     spec: KindSpec, rows: Sequence[Mapping[Any, Any]], next_cursor: str | None, access: Access, today: dt.date
 ) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from fastapi import Depends, Query, Request, Response
 from services.scheduler.access import AccessDep
 from services.scheduler.deps import SchedulerPlatformDep, request_reader
 from services.scheduler.tasks.service import TaskFilters, TaskService, list_task_page
-from shared.app import api_router
+from shared.app import api_router, platform_of
 from shared.audit import AuditDep
 from shared.concurrency import set_etag
 from shared.context import ContextDep, PrincipalDep
@@ -46,7 +45,7 @@ async def list_tasks(request: Request, principal: PrincipalDep, filters: Filters
     # The most requested call: no unit of work (the read lane is reached here rather than through
     # the service's dependencies), and the page is written as JSON once. The caller stays a
     # dependency so that, as on every route, a missing token is 401 before a bad query is 422.
-    body = await list_task_page(request_reader(request), principal, filters, dt.datetime.now(dt.UTC))
+    body = await list_task_page(request_reader(request), principal, filters, platform_of(request).clock())
     return Response(body, media_type="application/json")
 
 
