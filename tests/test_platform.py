@@ -28,7 +28,7 @@ async def test_readyz_reports_schema_at_head(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
-    assert response.json()["schema_revision"] == migrate.head_revision("registry") == "0010"
+    assert response.json()["schema_revision"] == migrate.head_revision("registry") == "0011"
 
 
 async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from services.registry.progress.repository import LADDER_SQL, CubeQuery, cube_statement
 from tests import factories
 from tests.conftest import ADMIN, auth
 
@@ -616,3 +618,23 @@ async def test_progress_rejects_unknown_parameters_and_bad_values(client: httpx.
         response = await client.get("/api/v1/progress", params=params, headers=ADMIN)
         assert response.status_code == 422, params
     assert (await client.get("/api/v1/progress")).status_code == 401
+
+
+async def test_the_cube_groups_by_the_very_bucket_its_statistics_are_on(db_connection: AsyncConnection) -> None:
+    """The planner uses the cube's extended statistics (migration 0011) only if the statement's size bucket
+    is the statistics' expression exactly: compared as PostgreSQL reads them, through a second statistics
+    object on the statement's own expression."""
+    cube = cube_statement(CubeQuery(as_of=dt.date(2026, 12, 6), current=True))
+    assert f"width_bucket(registry.entity.size_value, {LADDER_SQL})" in str(cube.compile(dialect=postgresql.dialect()))
+    await db_connection.execute(
+        text(
+            f"CREATE STATISTICS registry.bucket_probe ON (width_bucket(size_value, {LADDER_SQL})) FROM registry.entity"
+        )
+    )
+    expressions = text(
+        "SELECT pg_get_statisticsobjdef_expressions(s.oid) FROM pg_statistic_ext AS s"
+        " JOIN pg_namespace AS n ON n.oid = s.stxnamespace WHERE n.nspname = 'registry' AND s.stxname = :name"
+    )
+    (bucket,) = await db_connection.scalar(expressions, {"name": "bucket_probe"})
+    assert bucket.startswith("width_bucket(size_value, ")
+    assert await db_connection.scalar(expressions, {"name": "entity_size_cube"}) == [bucket]

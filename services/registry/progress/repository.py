@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, RowMapping, Select, bindparam, case, distinct, func, select
+from sqlalchemy import ColumnElement, Numeric, RowMapping, Select, case, distinct, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -171,9 +171,14 @@ def _recorded_by(column: Any, known_at: dt.datetime | None) -> list[ColumnElemen
     return [] if known_at is None else [column <= known_at]
 
 
+# `LADDER` written into the statement rather than bound: the cube's extended statistics (migration 0011)
+# are on this very expression, and a bound array would not match it in a generic plan.
+LADDER_SQL = "ARRAY[" + ", ".join(str(bound) for bound in LADDER) + "]::numeric[]"
+
+
 def _bucket(size: Any) -> ColumnElement[Any]:
     """Where `size` falls on `LADDER` (see `rollup.bucket_floor`)."""
-    return func.width_bucket(size, bindparam("ladder", list(LADDER), type_=ARRAY(Numeric())))
+    return func.width_bucket(size, literal_column(LADDER_SQL, ARRAY(Numeric())))
 
 
 def _conditions(query: CubeQuery, level: Any, region: Any) -> list[ColumnElement[bool]]:
