@@ -625,7 +625,8 @@ async def test_the_cube_groups_by_the_very_bucket_its_statistics_are_on(db_conne
     is the statistics' expression exactly: compared as PostgreSQL reads them, through a second statistics
     object on the statement's own expression."""
     cube = cube_statement(CubeQuery(as_of=dt.date(2026, 12, 6), current=True))
-    assert f"width_bucket(registry.entity.size_value, {LADDER_SQL})" in str(cube.compile(dialect=postgresql.dialect()))
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    assert f"width_bucket(registry.entity.size_value, {LADDER_SQL})" in str(cube.compile(dialect=dialect))
     await db_connection.execute(
         text(
             f"CREATE STATISTICS registry.bucket_probe ON (width_bucket(size_value, {LADDER_SQL})) FROM registry.entity"
