@@ -22,18 +22,16 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_for(version)
 
 
-def versioned_json(model: BaseModel, version: int) -> Response:
-    """A record as the JSON body FastAPI would write for it, with its ETag.
+def versioned_json(body: BaseModel | bytes, version: int) -> Response:
+    """A record as the JSON body FastAPI would write for it (a model, or its JSON already written), with
+    its ETag.
 
     For reads on the hot path: the route returns a ready response, so FastAPI does not dump the
     model, validate it again against the route's `response_model` and serialise it a second time.
     The `response_model` still documents the body.
     """
-    return Response(
-        model.__pydantic_serializer__.to_json(model, by_alias=True),
-        media_type="application/json",
-        headers={"ETag": etag_for(version)},
-    )
+    content = body if isinstance(body, bytes) else body.__pydantic_serializer__.to_json(body, by_alias=True)
+    return Response(content, media_type="application/json", headers={"ETag": etag_for(version)})
 
 
 async def expected_version(

@@ -51,7 +51,6 @@ def direct(endpoint: EndpointT) -> EndpointT:
 @dataclass(frozen=True, slots=True)
 class DirectRoute:
     route: APIRoute
-    endpoint: DirectEndpoint
     allowed: frozenset[str]  # the query parameters the operation takes
     earlier: tuple[Pattern[str], ...]  # routes tried before it that could match the same paths
 
@@ -71,7 +70,7 @@ def direct_routes(app: FastAPI, allowed: Callable[[APIRoute], frozenset[str]]) -
         if not (isinstance(route, APIRoute) and getattr(route.endpoint, _MARK, False)):
             continue
         _check(route)
-        found.append(DirectRoute(route, route.endpoint, allowed(route), _overlapping(route, routes[:index])))
+        found.append(DirectRoute(route, allowed(route), _overlapping(route, routes[:index])))
     return found
 
 
@@ -121,7 +120,7 @@ class DirectLane:
                     response = await self._answer(candidate, match, scope)
                     if response is not None:
                         scope["route"] = candidate.route  # what the metrics and the access log name it by
-                        scope["endpoint"] = candidate.endpoint
+                        scope["endpoint"] = candidate.route.endpoint
                         await response(scope, receive, send)
                         return
                     break
@@ -135,7 +134,7 @@ class DirectLane:
         if scope["query_string"] and any(name not in candidate.allowed for name in request.query_params):
             return None
         try:
-            response = await candidate.endpoint(request)
+            response = await candidate.route.endpoint(request)
         except Exception:  # the app answers it, with its own error handlers
             return None
         return response if isinstance(response, Response) else None

@@ -10,9 +10,11 @@ on that connection instead (`ConnectionReader`), so it sees the same rows.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 import asyncpg
@@ -83,6 +85,19 @@ class PreparedRead:
 def _processed(names: Sequence[str], params: Mapping[str, Any], processors: Mapping[str, Any]) -> tuple[Any, ...]:
     """The values of `names` in order, each through the dialect's bind processor for its type, if any."""
     return tuple(processors[n](params[n]) if n in processors else params[n] for n in names)
+
+
+def _row_value(value: Any) -> str:
+    # The driver's UUID type, which orjson does not know, and Decimals as their text, as pydantic writes them.
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def rows_json(content: Any) -> bytes:
+    """JSON of what is built from the lane's rows, as pydantic would write the response model of the same
+    values: the driver's UUIDs and Decimals as text, datetimes in UTC with `Z`."""
+    return orjson.dumps(content, default=_row_value, option=orjson.OPT_UTC_Z)
 
 
 class Reader(Protocol):

@@ -142,6 +142,21 @@ def _lanes(app: FastAPI) -> list[Middleware]:
     return [m for m in app.user_middleware if m.cls == cast(Any, DirectLane)]
 
 
+@pytest.fixture
+def lane_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each request the lane takes up, whether it answered it (False: declined, so the app answered)."""
+    taken: list[bool] = []
+    answer = DirectLane._answer
+
+    async def recorded(*args: Any) -> Any:
+        response = await answer(*args)
+        taken.append(response is not None)
+        return response
+
+    monkeypatch.setattr(DirectLane, "_answer", staticmethod(recorded))
+    return taken
+
+
 def _answered(response: httpx.Response) -> tuple[int, dict[str, str], bytes]:
     """The response but what is new for each request (its ids, which a problem also names)."""
     headers = {k: v for k, v in response.headers.items() if k not in {"x-request-id", "traceparent"}}
@@ -160,7 +175,7 @@ def test_the_registry_serves_its_reads_by_id_and_lists_on_the_lane(registry_app:
 
 
 async def test_the_lane_answers_what_the_app_answers(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, lane_answers: list[bool]
 ) -> None:
     enterprise = await create(client, "enterprises", factories.enterprise(9101))
     project = await create(client, "projects", factories.project(9102, owner_enterprise_id=enterprise["id"]))
@@ -178,6 +193,8 @@ async def test_the_lane_answers_what_the_app_answers(
         ("/api/v1/enterprises?tier=nonsense", ADMIN),  # 422
     ]
     on = [_answered(await client.get(path, headers=headers)) for path, headers in requests]
+    # The reads answered on the lane; the errors, `as_of` (a 404 here) and the unknown parameter by the app.
+    assert lane_answers == [True, True, False, False, False, False, False, True, True, False]
 
     async def decline(*_: Any) -> None:
         return None
@@ -189,11 +206,12 @@ async def test_the_lane_answers_what_the_app_answers(
 
 
 async def test_a_read_on_the_lane_is_counted_and_logged_under_its_route(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, lane_answers: list[bool]
 ) -> None:
     enterprise = await create(client, "enterprises", factories.enterprise(9103))
     with caplog.at_level("INFO", logger="wanqianbai.access"):
         assert (await client.get(f"/api/v1/enterprises/{enterprise['id']}", headers=ADMIN)).status_code == 200
+    assert lane_answers == [True]
     line = [r for r in caplog.records if r.name == "wanqianbai.access"][-1]
     assert (line.route, line.status, line.caller) == ("/api/v1/enterprises/{id}", 200, "admin-430000-x")  # type: ignore[attr-defined]
     metrics = (await client.get("/metrics")).text

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from shared.reads import rows_json
 from shared.schemas.scheduler.enums import TaskState
 from shared.schemas.scheduler.responses.plans import PlanRead
 from shared.schemas.scheduler.responses.rounds import RoundRead
@@ -33,13 +33,6 @@ def task_read(row: Mapping[Any, Any], now: dt.datetime) -> TaskRead:
     return TaskRead.model_validate(dict(row) | {"overdue": is_overdue(row, now)})
 
 
-def _uuid_text(value: Any) -> str:
-    # asyncpg's UUID type is not one orjson writes natively.
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(type(value).__name__)
-
-
 def task_page_json(
     rows: Sequence[Mapping[str, Any]], next_cursor: str | None, counts: Mapping[str, int], overdue_count: int
 ) -> bytes:
@@ -62,4 +55,4 @@ def task_page_json(
         "counts": {state.value: counts.get(state.value, 0) for state in TaskState},
         "overdue_count": overdue_count,
     }
-    return orjson.dumps(page, default=_uuid_text, option=orjson.OPT_UTC_Z)
+    return rows_json(page)

@@ -20,7 +20,7 @@ from services.registry.pointintime import KnownAt, PointInTime, point_in_time
 from shared.app import API_PREFIX, api_router
 from shared.audit import AuditDep
 from shared.auth import authenticate
-from shared.concurrency import IfMatchDep, etag_for, set_etag
+from shared.concurrency import IfMatchDep, etag_for, set_etag, versioned_json
 from shared.context import ContextDep, local_date
 from shared.db import SessionDep
 from shared.direct import direct
@@ -102,8 +102,7 @@ def _mount(spec: KindSpec) -> None:
         zone, now = platform.zone, platform.clock()
         point = PointInTime(as_of) if known_at is None else point_in_time(as_of, known_at, now=now, zone=zone)
         record = await read_one(request_reader(request), spec, principal, entity_id, local_date(now, zone), point)
-        # `spec.read`, written from the row
-        return Response(record.json(), media_type="application/json", headers={"ETag": etag_for(record.version)})
+        return versioned_json(record.json(), record.version)  # `spec.read`, written from the row
 
     @router.post(
         path,

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from pydantic import BaseModel
 
 from services.registry.access import Access
 from services.registry.approvals import rules as approval_rules
 from services.registry.entities.kinds import KindSpec
 from services.registry.reference.resources import person_read, person_values
+from shared.reads import rows_json
 from shared.schemas.enums import ApprovalState, EntityKind, Level, MetricKind, Standing, Tier
 from shared.schemas.registry.responses.entities import StandingRead
 from shared.tiers import achieves, in_growth_band, tier_reached
@@ -97,16 +96,9 @@ def _item(spec: KindSpec, row: Mapping[Any, Any], access: Access, today: dt.date
     return item
 
 
-def _json_default(value: Any) -> str:
-    # Decimals as their text, as pydantic writes them; the driver's UUID type, which orjson does not know.
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 def item_json(spec: KindSpec, row: Mapping[Any, Any], access: Access, today: dt.date) -> bytes:
     """One record as `spec.read` writes it, straight from its row, as `page_json` writes each of a page's."""
-    return orjson.dumps(_item(spec, row, access, today), default=_json_default, option=orjson.OPT_UTC_Z)
+    return rows_json(_item(spec, row, access, today))
 
 
 def page_json(
@@ -116,7 +108,7 @@ def page_json(
     and pydantic make of each (a test holds the two to the same bytes), without 50 models validated
     and dumped. The rows come from the read statement, whose columns the models' fields name."""
     items = [_item(spec, row, access, today) for row in rows]
-    return orjson.dumps({"items": items, "next_cursor": next_cursor}, default=_json_default, option=orjson.OPT_UTC_Z)
+    return rows_json({"items": items, "next_cursor": next_cursor})
 
 
 # Derived from the clock rather than recorded (the approvals' `overdue`), or from other records and
